@@ -1,0 +1,1 @@
+"""StyleArena web platform: app factory, models, services and the organizer CLI."""

@@ -1,0 +1,59 @@
+"""Competitions and the immutable dataset versions they point at."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Optional
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from arena.enums import CompetitionStatus, DatasetSplit
+from arena.models.base import Base, enum_column_type, utcnow
+
+
+class DatasetVersion(Base):
+    """A published, immutable set of content/style images and pairs, named by its manifest hash.
+
+    Versions are not owned by a competition: several competitions may share one, and a
+    competition keeps pointing at older versions for the history of its scores.
+    """
+
+    __tablename__ = "dataset_versions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    manifest_sha256: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(120))
+    split: Mapped[DatasetSplit] = mapped_column(enum_column_type(DatasetSplit, "dataset_split"))
+    n_content: Mapped[int]
+    n_style: Mapped[int]
+    n_pairs: Mapped[int]
+    storage_path: Mapped[str] = mapped_column(sa.String(500))
+    reference_stats_path: Mapped[Optional[str]] = mapped_column(sa.String(500))
+    licence: Mapped[str] = mapped_column(sa.Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Competition(Base):
+    __tablename__ = "competitions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(sa.String(60), unique=True)
+    title: Mapped[str] = mapped_column(sa.String(200))
+    description: Mapped[str] = mapped_column(sa.Text, default="")
+    rules: Mapped[str] = mapped_column(sa.Text, default="")
+    status: Mapped[CompetitionStatus] = mapped_column(
+        enum_column_type(CompetitionStatus, "competition_status"), default=CompetitionStatus.OPEN
+    )
+    ranking_metric: Mapped[str] = mapped_column(sa.String(40), default="art_fid")
+    daily_quota: Mapped[int] = mapped_column(default=5)
+    starts_at: Mapped[Optional[datetime]]
+    ends_at: Mapped[Optional[datetime]]
+    public_dataset_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("dataset_versions.id"))
+    hidden_dataset_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("dataset_versions.id"))
+    scorer_version: Mapped[str] = mapped_column(sa.String(40), default="1")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    public_dataset: Mapped[Optional[DatasetVersion]] = relationship(foreign_keys=[public_dataset_id])
+    hidden_dataset: Mapped[Optional[DatasetVersion]] = relationship(foreign_keys=[hidden_dataset_id])
+
+    __table_args__ = (sa.CheckConstraint("daily_quota >= 0", name="daily_quota_non_negative"),)

@@ -1,0 +1,128 @@
+"""Submissions, their evaluations (one per dataset version and scorer version) and scores."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Optional
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from arena.enums import EvaluationKind, EvaluationStatus, SubmissionFormat, SubmissionStatus
+from arena.models.base import Base, enum_column_type, utcnow
+from arena.models.competition import Competition, DatasetVersion
+from arena.models.user import User
+
+
+class Submission(Base):
+    """One uploaded generator. Its status mirrors the evaluation on the competition's current
+    hidden dataset; the row is the source of truth, the queue only delivers its id."""
+
+    __tablename__ = "submissions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    owner_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
+    competition_id: Mapped[int] = mapped_column(sa.ForeignKey("competitions.id"))
+    label: Mapped[str] = mapped_column(sa.String(120), default="")
+    notes: Mapped[str] = mapped_column(sa.Text, default="")
+    original_filename: Mapped[str] = mapped_column(sa.String(255))
+    sha256: Mapped[str] = mapped_column(sa.String(64), index=True)
+    size_bytes: Mapped[int] = mapped_column(sa.BigInteger)
+    format: Mapped[SubmissionFormat] = mapped_column(enum_column_type(SubmissionFormat, "submission_format"))
+    status: Mapped[SubmissionStatus] = mapped_column(
+        enum_column_type(SubmissionStatus, "submission_status"), default=SubmissionStatus.QUEUED
+    )
+    error_code: Mapped[Optional[str]] = mapped_column(sa.String(60))
+    error_message: Mapped[Optional[str]] = mapped_column(sa.Text)
+    # Platform faults never count against the participant's daily quota.
+    counts_against_quota: Mapped[bool] = mapped_column(default=True)
+    is_baseline: Mapped[bool] = mapped_column(default=False)
+    disqualified_reason: Mapped[Optional[str]] = mapped_column(sa.Text)
+    # The log of the public-split smoke run: the only log its owner may read.
+    public_log: Mapped[Optional[str]] = mapped_column(sa.Text)
+    # Content address of the public-split outputs (the owner's and visitors' gallery).
+    public_outputs_sha256: Mapped[Optional[str]] = mapped_column(sa.String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    owner: Mapped[User] = relationship()
+    competition: Mapped[Competition] = relationship()
+    evaluations: Mapped[list["Evaluation"]] = relationship(
+        back_populates="submission", order_by="Evaluation.id", cascade="all, delete-orphan"
+    )
+
+    __table_args__ = (
+        sa.Index("ix_submissions_board", "competition_id", "status", "owner_id", "created_at"),
+        sa.Index("ix_submissions_quota", "owner_id", "competition_id", "created_at"),
+        sa.CheckConstraint("size_bytes >= 0", name="size_non_negative"),
+    )
+
+
+class Evaluation(Base):
+    """Scoring one submission on one dataset version with one scorer version.
+
+    ``attempt`` is a fencing token: a worker claims the row by bumping it in one conditional
+    update, and every later write is conditioned on the value it claimed.
+    """
+
+    __tablename__ = "evaluations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    submission_id: Mapped[int] = mapped_column(sa.ForeignKey("submissions.id", ondelete="CASCADE"))
+    dataset_version_id: Mapped[int] = mapped_column(sa.ForeignKey("dataset_versions.id"))
+    scorer_version: Mapped[str] = mapped_column(sa.String(40))
+    kind: Mapped[EvaluationKind] = mapped_column(
+        enum_column_type(EvaluationKind, "evaluation_kind"), default=EvaluationKind.INITIAL
+    )
+    status: Mapped[EvaluationStatus] = mapped_column(
+        enum_column_type(EvaluationStatus, "evaluation_status"), default=EvaluationStatus.QUEUED
+    )
+    attempt: Mapped[int] = mapped_column(default=0)
+    lease_owner: Mapped[Optional[str]] = mapped_column(sa.String(200))
+    lease_expires_at: Mapped[Optional[datetime]]
+    enqueued_at: Mapped[Optional[datetime]]
+    started_at: Mapped[Optional[datetime]]
+    finished_at: Mapped[Optional[datetime]]
+    error_code: Mapped[Optional[str]] = mapped_column(sa.String(60))
+    error_message: Mapped[Optional[str]] = mapped_column(sa.Text)
+    platform_faults: Mapped[int] = mapped_column(default=0)
+    # Content address of the stored hidden-run outputs, so a scorer-only rescore needs no rerun.
+    outputs_sha256: Mapped[Optional[str]] = mapped_column(sa.String(64))
+    provenance: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
+    timings: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
+    per_pair: Mapped[Optional[dict[str, Any]]] = mapped_column(sa.JSON)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    submission: Mapped[Submission] = relationship(back_populates="evaluations")
+    dataset_version: Mapped[DatasetVersion] = relationship()
+    scores: Mapped[list["Score"]] = relationship(back_populates="evaluation", cascade="all, delete-orphan")
+
+    __table_args__ = (
+        sa.UniqueConstraint(
+            "submission_id", "dataset_version_id", "scorer_version", name="uq_evaluations_target"
+        ),
+        sa.Index("ix_evaluations_board", "dataset_version_id", "scorer_version", "status", "submission_id"),
+        sa.Index("ix_evaluations_lease", "status", "lease_expires_at"),
+        sa.CheckConstraint("attempt >= 0", name="attempt_non_negative"),
+    )
+
+
+class Score(Base):
+    """One metric value of one evaluation (lower is better for every StyleArena metric)."""
+
+    __tablename__ = "scores"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    evaluation_id: Mapped[int] = mapped_column(sa.ForeignKey("evaluations.id", ondelete="CASCADE"))
+    metric: Mapped[str] = mapped_column(sa.String(40))
+    value: Mapped[float] = mapped_column(sa.Float)
+    ci_low: Mapped[Optional[float]] = mapped_column(sa.Float)
+    ci_high: Mapped[Optional[float]] = mapped_column(sa.Float)
+    definition_version: Mapped[str] = mapped_column(sa.String(20), default="1")
+    calibrated: Mapped[bool] = mapped_column(default=False)
+
+    evaluation: Mapped[Evaluation] = relationship(back_populates="scores")
+
+    __table_args__ = (
+        sa.UniqueConstraint("evaluation_id", "metric", name="uq_scores_evaluation_metric"),
+        sa.Index("ix_scores_metric_value", "metric", "value", "evaluation_id"),
+    )
