@@ -17,6 +17,7 @@ from arena.cli import (
     export_cmd,
     sandbox_cmd,
     score_cmd,
+    serve_cmd,
     services_cmd,
     submission_cmd,
     user_cmd,
@@ -38,6 +39,7 @@ SUBCOMMAND_MODULES = (
     submission_cmd,
     export_cmd,
     demo_cmd,
+    serve_cmd,
 )
 
 
