@@ -43,8 +43,11 @@ def services() -> Services:
     """Redis and PostgreSQL, started (if needed) by the project's services script."""
     run_services("start", "redis")
     run_services("start", "postgres")
+    # A Redis database number per pytest process, so suites run side by side on one
+    # machine (developers in parallel) cannot flush each other's queues.
+    redis_db = 1 + os.getpid() % 15
     return Services(
-        redis_url=f"redis://127.0.0.1:{REDIS_PORT}/0",
+        redis_url=f"redis://127.0.0.1:{REDIS_PORT}/{redis_db}",
         postgres_admin_url=f"postgresql+psycopg://postgres@127.0.0.1:{PG_PORT}/postgres",
     )
 
