@@ -1,8 +1,97 @@
-"""`stylearena sandbox` commands (placeholder until its issue lands)."""
+"""`stylearena sandbox`: build the sandbox image, try an upload locally, sweep stale containers."""
 from __future__ import annotations
 
+import tempfile
+from pathlib import Path
+
 import click
+
+from arena.cli.common import echo_json, get_settings
 
 
 def register(cli: click.Group) -> None:
     """Attach this module's commands to the top-level group."""
+    cli.add_command(sandbox)
+
+
+@click.group()
+def sandbox() -> None:
+    """Run untrusted generators in hardened Docker containers."""
+
+
+@sandbox.command("build-image")
+@click.option("--force", is_flag=True, help="Rebuild even when the recipe's image exists.")
+@click.option("--cache-dir", type=click.Path(path_type=Path), default=None,
+              help="Where .debs and wheels are cached (default /var/cache/stylearena).")
+@click.option("--wheel", type=click.Path(path_type=Path), default=None, help="The CPU torch wheel to install.")
+@click.option("--mirror", default=None, help="Debian mirror for debootstrap (default: apt's configured one).")
+def build_image_cmd(force: bool, cache_dir: Path | None, wheel: Path | None, mirror: str | None) -> None:
+    """Build the CPU sandbox image offline (debootstrap + torch wheel + harness), cached by recipe hash."""
+    from sandbox.errors import SandboxError
+    from sandbox.image import DEFAULT_CACHE_DIR, ImageRecipe, apt_mirror, build_image
+
+    settings = get_settings()
+    recipe = ImageRecipe(mirror=mirror or apt_mirror(), **({"torch_wheel": wheel} if wheel else {}))
+    try:
+        image_id = build_image(settings.docker_host, recipe, cache_dir or DEFAULT_CACHE_DIR,
+                               log=lambda m: click.echo(f"[build-image] {m}", err=True), force=force)
+    except SandboxError as exc:
+        raise click.ClickException(f"[{exc.code}] {exc.message}") from exc
+    click.echo(f"stylearena-sandbox:{recipe.digest()} (also :latest) {image_id}")
+
+
+@sandbox.command("try")
+@click.argument("submission", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--pairs", "pairs_dir", required=True, type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="A local image set: content/, style/ and pairs.csv.")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Keep the outputs here (must be empty); default a temporary directory.")
+@click.option("--timeout", type=int, default=None, help="Wall-clock limit in seconds (at most the smoke limit).")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+def try_cmd(submission: Path, pairs_dir: Path, out_dir: Path | None, timeout: int | None, as_json: bool) -> None:
+    """Run SUBMISSION on a local public set through the same runner, harness and validation."""
+    from sandbox.errors import SandboxError
+    from sandbox.limits import LimitLoosened, SandboxLimits
+    from sandbox.runner import SandboxRunner
+    from sandbox.upload import validate_upload
+    from sandbox.validation import validate_outputs
+
+    settings = get_settings()
+    limits = SandboxLimits.from_settings(settings.sandbox, smoke=True)
+    try:
+        if timeout is not None:
+            limits = limits.tightened(timeout_s=timeout)
+    except LimitLoosened as exc:
+        raise click.BadParameter(str(exc), param_hint="--timeout") from exc
+    with tempfile.TemporaryDirectory(prefix="stylearena-try-") as scratch:
+        out = out_dir or Path(scratch) / "outputs"
+        try:
+            info = validate_upload(submission, settings.max_upload_mb * 1024 * 1024)
+            click.echo(f"upload ok: {info.format.value}, {info.size} bytes, sha256 {info.sha256[:12]}", err=True)
+            runner = SandboxRunner(settings.docker_host, settings.sandbox.image)
+            result = runner.run(submission, info.format, pairs_dir, out, limits,
+                                labels={"stylearena.submission": f"try-{info.sha256[:12]}"})
+            click.echo(result.log, err=True, nl=False)
+            validate_outputs(out, pairs_dir)
+        except SandboxError as exc:
+            if exc.log:
+                click.echo(exc.log, err=True, nl=False)
+            raise click.ClickException(f"[{exc.code}] {exc.message}") from exc
+        if as_json:
+            echo_json({"report": result.report, "duration_s": result.duration_s, "image_id": result.image_id})
+        else:
+            click.echo(f"ok: {result.report.get('pairs_written', '?')} outputs valid in {result.duration_s:.2f}s "
+                       f"(peak RSS {result.report.get('peak_rss_mb', '?')} MB); outputs in {out}")
+
+
+@sandbox.command("sweep")
+def sweep_cmd() -> None:
+    """Remove sandbox containers whose deadline has passed (left behind by dead workers)."""
+    from sandbox.errors import SandboxError
+    from sandbox.sweeper import sweep_expired
+
+    try:
+        removed = sweep_expired(get_settings().docker_host)
+    except SandboxError as exc:
+        raise click.ClickException(f"[{exc.code}] {exc.message}") from exc
+    click.echo(f"removed {removed} expired sandbox container(s)")

@@ -1,8 +1,63 @@
-"""`stylearena score` commands (placeholder until its issue lands)."""
+"""`stylearena score`: the local scoring kit, computing exactly what the platform computes."""
 from __future__ import annotations
 
+import functools
+from pathlib import Path
+
 import click
+
+from arena.cli.common import echo_json
+
+_DIR = click.Path(exists=True, file_okay=False, path_type=Path)
+
+
+@functools.lru_cache(maxsize=2)
+def _suite(weights_dir: Path | None, device: str | None):
+    # Imported here so that `stylearena --help` does not pay for importing torch; cached so
+    # that a process scoring several folders loads the backbones once.
+    from evaluator.metrics import MetricSuite
+
+    return MetricSuite.load(weights_dir, device)
+
+
+@click.command("score")
+@click.option("--outputs", required=True, type=_DIR, help="Folder with one <pair_id>.png per pair.")
+@click.option("--content", required=True, type=_DIR, help="Folder of content images.")
+@click.option("--style", required=True, type=_DIR, help="Folder of style images.")
+@click.option(
+    "--pairs", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="CSV with header pair_id,content,style.",
+)
+@click.option(
+    "--weights-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+    help="Backbone files under their manifest names (default: seeded, uncalibrated backbones).",
+)
+@click.option("--cache-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Reuse reference statistics across runs.")
+@click.option("--device", default=None, help="cpu or cuda (default: cuda when available).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def score_cmd(
+    outputs: Path, content: Path, style: Path, pairs: Path, weights_dir: Path | None,
+    cache_dir: Path | None, device: str | None, as_json: bool,
+) -> None:  # fmt: skip
+    """Score a folder of outputs on a set of content/style pairs."""
+    from evaluator.metrics import METRICS, MetricsError, read_pairs_csv
+
+    try:
+        pair_list = read_pairs_csv(pairs)
+        result = _suite(weights_dir, device).score(pair_list, outputs, content, style, cache_dir=cache_dir)
+    except MetricsError as exc:
+        raise click.ClickException(f"[{exc.code}] {exc.message}") from exc
+    if as_json:
+        echo_json(result.to_json())
+        return
+    for name, value in result.metrics.items():
+        click.echo(f"{METRICS[name].label:<13} {value:.6g}" + (f" ± {result.kid_std:.3g}" if name == "kid" else ""))
+    click.echo(f"pairs: {result.n}, distinct styles: {result.n_styles}, device: {result.device}")
+    if not result.calibrated:
+        click.echo("UNCALIBRATED: seeded or unverified backbones; not comparable with official scores")
 
 
 def register(cli: click.Group) -> None:
     """Attach this module's commands to the top-level group."""
+    cli.add_command(score_cmd)

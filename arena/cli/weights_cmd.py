@@ -1,8 +1,90 @@
-"""`stylearena weights` commands (placeholder until its issue lands)."""
+"""`stylearena weights status|install|fetch`: the pinned metric-backbone files.
+
+Files live in ``settings.resolved_weights_dir``; nothing that fails its sha256 is installed.
+"""
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
+
+from arena.cli.common import echo_json, get_settings
+from evaluator.weights import FetchFailed, WeightStatus, fetch_weights, install_weights, weights_status
+
+
+def _status_rows(statuses: list[WeightStatus]) -> list[dict[str, object]]:
+    return [
+        {
+            "backbone": s.entry.backbone.value,
+            "file": s.entry.filename,
+            "state": s.state.value,
+            "sha256": s.sha256,
+            "expected_sha256": s.entry.sha256,
+            "size": s.size,
+            "expected_size": s.entry.size,
+            "url": s.entry.url,
+        }
+        for s in statuses
+    ]
+
+
+@click.group("weights")
+def weights_group() -> None:
+    """Install and verify the metric backbone weights (Inception, VGG19, AlexNet)."""
+
+
+@weights_group.command("status")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def status_cmd(as_json: bool) -> None:
+    """Show which weight files are installed and whether they verify."""
+    folder = get_settings().resolved_weights_dir
+    statuses = weights_status(folder)
+    calibrated = all(s.verified for s in statuses)
+    if as_json:
+        echo_json({"weights_dir": str(folder), "calibrated": calibrated, "files": _status_rows(statuses)})
+        return
+    click.echo(f"weights folder: {folder}")
+    for s in statuses:
+        click.echo(f"  {s.entry.backbone.value:<10} {s.state.value:<18} {s.entry.filename}")
+    if calibrated:
+        click.echo("all backbones verified: scores are calibrated")
+    else:
+        click.echo(
+            "UNCALIBRATED: missing or unverified backbones run on seeded random weights; "
+            "install them with `stylearena weights install --from DIR` or `stylearena weights fetch`"
+        )
+
+
+@weights_group.command("install")
+@click.option(
+    "--from", "source", required=True, type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="Folder holding the files under their manifest names.",
+)
+def install_cmd(source: Path) -> None:
+    """Copy weight files from a folder into the weights folder, verifying each sha256."""
+    folder = get_settings().resolved_weights_dir
+    installed, refused = install_weights(source, folder)
+    for s in installed:
+        click.echo(f"installed {s.entry.filename} (sha256 verified) into {folder}")
+    for error in refused:
+        click.echo(f"refused [{error.code}]: {error.message}", err=True)
+    if refused:
+        raise click.ClickException(f"{len(refused)} file(s) not installed; see the messages above")
+
+
+@weights_group.command("fetch")
+@click.option("--timeout", default=30.0, show_default=True, help="Seconds per connection attempt.")
+def fetch_cmd(timeout: float) -> None:
+    """Download the weight files from their official URLs, verifying each sha256."""
+    folder = get_settings().resolved_weights_dir
+    try:
+        results = fetch_weights(folder, timeout_s=timeout)
+    except FetchFailed as exc:
+        raise click.ClickException(exc.message) from exc
+    for s in results:
+        click.echo(f"{s.entry.filename}: {s.state.value}")
 
 
 def register(cli: click.Group) -> None:
     """Attach this module's commands to the top-level group."""
+    cli.add_command(weights_group)

@@ -1,0 +1,189 @@
+"""The dataset manifest: what an organizer writes, and the canonical form that is published.
+
+A *source* manifest (``manifest.json`` beside ``content/`` and ``style/``) lists the images,
+the pairs, the split and the licence; image hashes there are optional. Publishing turns it
+into a *canonical* manifest in which every image carries the sha256 of the bytes that are
+stored, so the sha256 of the canonical manifest (sorted keys, no whitespace, UTF-8) pins
+every byte of the version and is its identifier. See ``datasets/FORMAT.md``.
+"""
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from arena.datasets.errors import DatasetError
+from arena.enums import DatasetSplit
+
+FORMAT_VERSION = 1
+MANIFEST_NAME = "manifest.json"
+PAIRS_NAME = "pairs.csv"
+CONTENT_DIR = "content"
+STYLE_DIR = "style"
+NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,119}$")
+# File names are plain names inside content/ or style/: no folders, no hidden files.
+FILE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,199}$")
+PAIR_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,79}$")
+
+
+@dataclass(frozen=True)
+class ImageEntry:
+    """One image of a set; ``sha256``/size are filled in when the image has been checked."""
+
+    file: str
+    sha256: str = ""
+    width: int = 0
+    height: int = 0
+    source: str = ""
+    licence: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"file": self.file, "sha256": self.sha256,
+                                "width": self.width, "height": self.height}
+        if self.source:
+            data["source"] = self.source
+        if self.licence:
+            data["licence"] = self.licence
+        return data
+
+
+@dataclass(frozen=True)
+class PairEntry:
+    """One (content, style) pair the generator must stylise; outputs are ``<pair_id>.png``."""
+
+    pair_id: str
+    content: str
+    style: str
+
+    def to_dict(self) -> dict[str, str]:
+        return {"pair_id": self.pair_id, "content": self.content, "style": self.style}
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """A dataset manifest (source or canonical; canonical ones have every image hash set)."""
+
+    name: str
+    split: DatasetSplit
+    licence: str
+    content: tuple[ImageEntry, ...]
+    style: tuple[ImageEntry, ...]
+    pairs: tuple[PairEntry, ...]
+    description: str = ""
+    format_version: int = FORMAT_VERSION
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form; lists sorted so that the same set always serialises the same way."""
+        data: dict[str, Any] = {
+            "format": self.format_version,
+            "name": self.name,
+            "split": self.split.value,
+            "licence": self.licence,
+            "description": self.description,
+            "content": [e.to_dict() for e in sorted(self.content, key=lambda e: e.file)],
+            "style": [e.to_dict() for e in sorted(self.style, key=lambda e: e.file)],
+            "pairs": [p.to_dict() for p in sorted(self.pairs, key=lambda p: p.pair_id)],
+        }
+        if self.extra:
+            data["attribution"] = self.extra.get("attribution", [])
+        return data
+
+    def canonical_bytes(self) -> bytes:
+        """The exact bytes that are hashed and stored as the published ``manifest.json``."""
+        return json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"),
+                          ensure_ascii=False).encode("utf-8")
+
+    @property
+    def sha256(self) -> str:
+        """The version identifier: sha256 of the canonical manifest."""
+        return hashlib.sha256(self.canonical_bytes()).hexdigest()
+
+    def pairs_csv(self) -> str:
+        """The ``pairs.csv`` of the image-set layout (header ``pair_id,content,style``)."""
+        buf = io.StringIO()
+        writer = csv.writer(buf, lineterminator="\n")
+        writer.writerow(["pair_id", "content", "style"])
+        for p in sorted(self.pairs, key=lambda p: p.pair_id):
+            writer.writerow([p.pair_id, p.content, p.style])
+        return buf.getvalue()
+
+
+def _image_entry(raw: Any, where: str) -> ImageEntry:
+    if isinstance(raw, str):
+        raw = {"file": raw}
+    if not isinstance(raw, dict) or not isinstance(raw.get("file"), str):
+        raise DatasetError("bad_manifest", f"{where}: each image must be a file name or an object with 'file'.")
+    unknown = set(raw) - {"file", "sha256", "width", "height", "source", "licence"}
+    if unknown:
+        raise DatasetError("bad_manifest", f"{where}: unknown field(s) {sorted(unknown)} for {raw['file']}.")
+    return ImageEntry(
+        file=raw["file"], sha256=str(raw.get("sha256", "")).lower(),
+        width=int(raw.get("width", 0)), height=int(raw.get("height", 0)),
+        source=str(raw.get("source", "")), licence=str(raw.get("licence", "")),
+    )
+
+
+def _pair_entry(raw: Any, index: int) -> PairEntry:
+    if not isinstance(raw, dict) or not all(isinstance(raw.get(k), str) for k in ("pair_id", "content", "style")):
+        raise DatasetError("bad_manifest", f"manifest.json: pair #{index + 1} needs string 'pair_id', 'content' and 'style'.")
+    return PairEntry(pair_id=raw["pair_id"], content=raw["content"], style=raw["style"])
+
+
+def parse_manifest(data: Any, split: DatasetSplit | None = None, where: str = MANIFEST_NAME) -> Manifest:
+    """Parse a manifest document; ``split`` fills in (or must agree with) the manifest's split.
+
+    Raises:
+        DatasetError: the document is not a manifest of a known format.
+    """
+    if not isinstance(data, dict):
+        raise DatasetError("bad_manifest", f"{where}: the manifest must be a JSON object.")
+    version = data.get("format", FORMAT_VERSION)
+    if version != FORMAT_VERSION:
+        raise DatasetError("bad_manifest", f"{where}: unsupported format {version!r} (this platform reads {FORMAT_VERSION}).")
+    name = data.get("name")
+    if not isinstance(name, str) or not NAME_RE.match(name):
+        raise DatasetError("bad_manifest", f"{where}: 'name' must be 1-120 letters, digits, '.', '_' or '-'.")
+    raw_split = data.get("split")
+    if raw_split is None and split is None:
+        raise DatasetError("bad_manifest", f"{where}: no 'split' in the manifest; pass --split public|hidden.")
+    try:
+        manifest_split = DatasetSplit(raw_split) if raw_split is not None else split
+    except ValueError:
+        raise DatasetError("bad_manifest", f"{where}: 'split' must be 'public' or 'hidden', not {raw_split!r}.") from None
+    if split is not None and manifest_split != split:
+        raise DatasetError("split_mismatch", f"{where}: the manifest says split '{manifest_split.value}' but '{split.value}' was asked for.")
+    licence = data.get("licence", "")
+    if not isinstance(licence, str) or not licence.strip():
+        raise DatasetError("bad_manifest", f"{where}: 'licence' (licence and attribution text) is required.")
+    for key in ("content", "style", "pairs"):
+        if not isinstance(data.get(key), list) or not data[key]:
+            raise DatasetError("bad_manifest", f"{where}: '{key}' must be a non-empty list.")
+    attribution = data.get("attribution")
+    return Manifest(
+        name=name,
+        split=manifest_split,
+        licence=licence,
+        description=str(data.get("description", "")),
+        content=tuple(_image_entry(r, f"{where} content") for r in data["content"]),
+        style=tuple(_image_entry(r, f"{where} style") for r in data["style"]),
+        pairs=tuple(_pair_entry(r, i) for i, r in enumerate(data["pairs"])),
+        extra={"attribution": attribution} if attribution else {},
+    )
+
+
+def load_manifest(directory: Path, split: DatasetSplit | None = None) -> Manifest:
+    """Read ``directory/manifest.json``; raises DatasetError naming the file when unreadable."""
+    path = Path(directory) / MANIFEST_NAME
+    if not path.is_file():
+        raise DatasetError("no_manifest", f"{path}: not found (a dataset directory needs a manifest.json).")
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise DatasetError("bad_manifest", f"{path}: not valid JSON ({exc}).") from None
+    return parse_manifest(data, split, where=str(path))

@@ -1,0 +1,45 @@
+"""Materialising a published version's image-set layout for one run (sandbox and scorer)."""
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+from arena.datasets import store
+from arena.datasets.errors import DatasetError
+from arena.datasets.manifest import CONTENT_DIR, PAIRS_NAME, STYLE_DIR
+from arena.models import DatasetVersion
+from arena.settings import Settings
+
+
+def stage_dataset(settings: Settings, dataset_version: DatasetVersion, dest: Path, verify: bool = True) -> Path:
+    """Lay out ``content/``, ``style/`` and ``pairs.csv`` of a version in ``dest``; returns ``dest``.
+
+    Files are hard links to the store (copies across file systems). With ``verify`` every
+    file's sha256 is checked against the manifest first, so a run never scores bytes other
+    than the ones the version id pins.
+
+    Raises:
+        DatasetError: the stored files are missing, altered, or ``dest`` is not empty.
+    """
+    dest = Path(dest)
+    if dest.exists() and any(dest.iterdir()):
+        raise DatasetError("stage_not_empty", f"{dest}: staging needs an empty directory.")
+    manifest = json.loads(store.read_stored_manifest(settings, dataset_version))
+    source = store.dataset_path(settings, dataset_version)
+    for folder, key in ((CONTENT_DIR, "content"), (STYLE_DIR, "style")):
+        (dest / folder).mkdir(parents=True, exist_ok=True, mode=store.DIR_MODE)
+        for entry in manifest[key]:
+            src = source / folder / entry["file"]
+            if not src.is_file():
+                raise DatasetError("dataset_missing", f"{folder}/{entry['file']}: missing from stored version {dataset_version.manifest_sha256[:12]}.")
+            if verify and hashlib.sha256(src.read_bytes()).hexdigest() != entry["sha256"]:
+                raise DatasetError("dataset_corrupt", f"{folder}/{entry['file']}: altered in stored version {dataset_version.manifest_sha256[:12]}.")
+            store.link_or_copy(src, dest / folder / entry["file"])
+    store.link_or_copy(source / PAIRS_NAME, dest / PAIRS_NAME)
+    return dest
+
+
+def stored_manifest(settings: Settings, dataset_version: DatasetVersion) -> dict:
+    """The canonical manifest of a published version as a dict (checked against its id)."""
+    return json.loads(store.read_stored_manifest(settings, dataset_version))

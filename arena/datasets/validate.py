@@ -1,0 +1,151 @@
+"""Checks run on every image and on the structure of a dataset before it is published.
+
+RGB policy (documented in ``datasets/FORMAT.md``): 8-bit RGB PNG and JPEG files are kept
+byte for byte; anything else that decodes (grey, palette, alpha, 16-bit, CMYK, WebP, BMP,
+TIFF, static GIF) is converted to 8-bit RGB — alpha composited over white — and stored as
+PNG under the same stem. Every problem message starts with the offending file's name.
+"""
+from __future__ import annotations
+
+import hashlib
+import io
+import warnings
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, UnidentifiedImageError
+
+from arena.datasets.errors import DatasetError
+from arena.datasets.manifest import CONTENT_DIR, FILE_RE, PAIR_ID_RE, STYLE_DIR, ImageEntry, Manifest
+
+MIN_SIDE = 64
+MAX_SIDE = 4096
+MAX_PIXELS = 16_777_216
+ALLOWED_FORMATS = frozenset({"PNG", "JPEG", "WEBP", "BMP", "TIFF", "GIF"})
+# Formats whose 8-bit RGB files are stored unchanged (every decoder downstream reads them).
+KEPT_FORMATS = frozenset({"PNG", "JPEG"})
+
+
+@dataclass(frozen=True)
+class NormalisedImage:
+    """The bytes that will be stored for one image, and what they decode to."""
+
+    file: str
+    data: bytes
+    width: int
+    height: int
+    converted: bool
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.data).hexdigest()
+
+
+def _to_rgb(img: Image.Image) -> Image.Image:
+    """Convert any decoded mode to 8-bit RGB; alpha is composited over white."""
+    if img.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
+        arr = np.asarray(img, dtype=np.float64)
+        top = 65535.0 if img.mode.startswith("I;16") or arr.max() > 255 else 255.0
+        img = Image.fromarray(np.clip(arr / top * 255.0 + 0.5, 0, 255).astype(np.uint8), "L")
+    if img.mode == "P":
+        img = img.convert("RGBA" if "transparency" in img.info else "RGB")
+    if img.mode in ("LA", "PA", "RGBa", "La"):
+        img = img.convert("RGBA")
+    if img.mode == "RGBA":
+        background = Image.new("RGBA", img.size, (255, 255, 255, 255))
+        img = Image.alpha_composite(background, img)
+    return img.convert("RGB")
+
+
+def normalise_image(path: Path, name: str | None = None) -> NormalisedImage:
+    """Decode and check one image and return the bytes to store (see the RGB policy above).
+
+    Raises:
+        DatasetError: unreadable, not an allowed format, animated, too small or too large.
+    """
+    name = name or path.name
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise DatasetError("unreadable_image", f"{name}: cannot be read ({exc.strerror}).") from None
+    try:
+        with warnings.catch_warnings():
+            # A decompression-bomb warning is an error here: we reject by size below anyway.
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            img = Image.open(io.BytesIO(raw))
+            fmt = img.format or ""
+            if fmt not in ALLOWED_FORMATS:
+                raise DatasetError("bad_format", f"{name}: format {fmt or 'unknown'} is not allowed (use PNG or JPEG).")
+            width, height = img.size
+            if width > MAX_SIDE or height > MAX_SIDE or width * height > MAX_PIXELS:
+                raise DatasetError("image_too_large", f"{name}: {width}x{height} is larger than {MAX_SIDE}px a side / {MAX_PIXELS} pixels.")
+            if getattr(img, "n_frames", 1) > 1:
+                raise DatasetError("animated_image", f"{name}: animated or multi-page images are not allowed.")
+            img.load()
+    except DatasetError:
+        raise
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombWarning,
+            Image.DecompressionBombError) as exc:
+        raise DatasetError("undecodable_image", f"{name}: not a decodable image ({exc}).") from None
+    if width < MIN_SIDE or height < MIN_SIDE:
+        raise DatasetError("image_too_small", f"{name}: {width}x{height} is smaller than the minimum {MIN_SIDE}x{MIN_SIDE}.")
+    if fmt in KEPT_FORMATS and img.mode == "RGB":
+        return NormalisedImage(file=name, data=raw, width=width, height=height, converted=False)
+    out = io.BytesIO()
+    _to_rgb(img).save(out, format="PNG", optimize=False, compress_level=6)
+    stored_name = Path(name).stem + ".png"
+    return NormalisedImage(file=stored_name, data=out.getvalue(), width=width, height=height, converted=True)
+
+
+def check_structure(manifest: Manifest, source_dir: Path) -> list[str]:
+    """Problems with names, duplicates, missing files and dangling or unused pair references."""
+    problems: list[str] = []
+    for kind, entries, folder in (("content", manifest.content, CONTENT_DIR), ("style", manifest.style, STYLE_DIR)):
+        counts = Counter(e.file for e in entries)
+        for file, n in sorted(counts.items()):
+            if n > 1:
+                problems.append(f"{folder}/{file}: listed {n} times in '{kind}'.")
+        for entry in entries:
+            if not FILE_RE.match(entry.file):
+                problems.append(f"{folder}/{entry.file}: not a plain file name (letters, digits, '.', '_', '-').")
+            elif not (source_dir / folder / entry.file).is_file():
+                problems.append(f"{folder}/{entry.file}: listed in the manifest but the file does not exist.")
+    content_files = {e.file for e in manifest.content}
+    style_files = {e.file for e in manifest.style}
+    for pair_id, n in sorted(Counter(p.pair_id for p in manifest.pairs).items()):
+        if n > 1:
+            problems.append(f"pairs: pair_id '{pair_id}' is used {n} times.")
+    seen_combos: dict[tuple[str, str], str] = {}
+    for pair in manifest.pairs:
+        if not PAIR_ID_RE.match(pair.pair_id):
+            problems.append(f"pairs: pair_id '{pair.pair_id}' must be 1-80 letters, digits, '_' or '-'.")
+        if pair.content not in content_files:
+            problems.append(f"content/{pair.content}: referenced by pair '{pair.pair_id}' but not listed in 'content'.")
+        if pair.style not in style_files:
+            problems.append(f"style/{pair.style}: referenced by pair '{pair.pair_id}' but not listed in 'style'.")
+        combo = (pair.content, pair.style)
+        if combo in seen_combos:
+            problems.append(f"pairs: '{pair.pair_id}' repeats the pair '{seen_combos[combo]}' ({pair.content} + {pair.style}).")
+        seen_combos.setdefault(combo, pair.pair_id)
+    used_content = {p.content for p in manifest.pairs}
+    used_style = {p.style for p in manifest.pairs}
+    problems += [f"content/{f}: listed but used by no pair." for f in sorted(content_files - used_content)]
+    problems += [f"style/{f}: listed but used by no pair." for f in sorted(style_files - used_style)]
+    return problems
+
+
+def check_declared_hash(entry: ImageEntry, raw_sha256: str, folder: str) -> list[str]:
+    """A problem when the manifest declares a sha256 that the source file does not have."""
+    if entry.sha256 and entry.sha256 != raw_sha256:
+        return [f"{folder}/{entry.file}: sha256 {raw_sha256[:12]}... does not match the manifest's {entry.sha256[:12]}..."]
+    return []
+
+
+def find_duplicates(images: list[tuple[str, str]]) -> list[str]:
+    """Problems for identical images, given ``(path label, sha256)`` for each stored image."""
+    by_hash: dict[str, list[str]] = defaultdict(list)
+    for label, sha in images:
+        by_hash[sha].append(label)
+    return [f"{labels[0]}: identical to {', '.join(labels[1:])}." for labels in by_hash.values() if len(labels) > 1]

@@ -1,0 +1,1 @@
+"""The demo competition: deterministic demo datasets, baseline generators and `stylearena demo`."""

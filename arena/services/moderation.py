@@ -1,0 +1,63 @@
+"""Organizer moderation of submissions: disqualifying and reinstating them."""
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from arena.enums import EvaluationStatus, SubmissionStatus
+from arena.errors import ArenaError, NotFound
+from arena.models import Evaluation, Submission
+
+_FROM_EVALUATION = {
+    EvaluationStatus.QUEUED: SubmissionStatus.QUEUED,
+    EvaluationStatus.RUNNING: SubmissionStatus.RUNNING,
+    EvaluationStatus.SCORED: SubmissionStatus.SCORED,
+    EvaluationStatus.FAILED: SubmissionStatus.FAILED,
+}
+
+
+class ModerationError(ArenaError):
+    """A moderation action that does not apply to the submission as it is."""
+
+
+def get_submission(session: Session, submission_id: int) -> Submission:
+    """The submission with this id; raises NotFound."""
+    submission = session.get(Submission, submission_id)
+    if submission is None:
+        raise NotFound("no_such_submission", f"No submission with id {submission_id}.")
+    return submission
+
+
+def disqualify_submission(session: Session, submission_id: int, reason: str) -> Submission:
+    """Take a submission off the board with a reason; its evaluations and scores are kept."""
+    reason = reason.strip()
+    if not reason:
+        raise ModerationError("reason_required", "Give a reason for the disqualification.")
+    submission = get_submission(session, submission_id)
+    if submission.status == SubmissionStatus.DISQUALIFIED:
+        raise ModerationError("already_disqualified", f"Submission {submission_id} is already disqualified.")
+    submission.status = SubmissionStatus.DISQUALIFIED
+    submission.disqualified_reason = reason
+    session.flush()
+    return submission
+
+
+def reinstate_submission(session: Session, submission_id: int) -> Submission:
+    """Undo a disqualification: the status again mirrors its evaluation on the current hidden set."""
+    submission = get_submission(session, submission_id)
+    if submission.status != SubmissionStatus.DISQUALIFIED:
+        raise ModerationError("not_disqualified", f"Submission {submission_id} is not disqualified.")
+    competition = submission.competition
+    evaluation = session.scalar(
+        select(Evaluation)
+        .where(Evaluation.submission_id == submission.id,
+               Evaluation.dataset_version_id == competition.hidden_dataset_id,
+               Evaluation.scorer_version == competition.scorer_version)
+        .order_by(Evaluation.id.desc())
+    ) or session.scalar(
+        select(Evaluation).where(Evaluation.submission_id == submission.id).order_by(Evaluation.id.desc())
+    )
+    submission.status = _FROM_EVALUATION[evaluation.status] if evaluation else SubmissionStatus.QUEUED
+    submission.disqualified_reason = None
+    session.flush()
+    return submission

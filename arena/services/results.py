@@ -1,0 +1,112 @@
+"""Exporting a competition's results (every submission and its current scores) as CSV or JSON."""
+from __future__ import annotations
+
+import csv
+import io
+import json
+from dataclasses import asdict, dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from arena.enums import EvaluationStatus
+from arena.leaderboard import leaderboard_rows, metric_columns
+from arena.models import Competition, Evaluation, Submission
+
+FIXED_COLUMNS = ("submission_id", "username", "label", "status", "is_baseline", "created_at", "rank",
+                 "calibrated", "error_code", "disqualified_reason")
+
+
+@dataclass(frozen=True)
+class ResultRow:
+    """One submission of a competition with its scores on the current hidden version."""
+
+    submission_id: int
+    username: str
+    label: str
+    status: str
+    is_baseline: bool
+    created_at: str
+    rank: int | None
+    calibrated: bool | None
+    error_code: str | None
+    disqualified_reason: str | None
+    metrics: dict[str, float | None]
+
+
+def _ranks(session: Session, competition: Competition) -> dict[int, int]:
+    ranks: dict[int, int] = {}
+    offset = 0
+    while True:
+        page = leaderboard_rows(session, competition, limit=500, offset=offset)
+        ranks.update({row.submission_id: row.rank for row in page})
+        if len(page) < 500:
+            return ranks
+        offset += 500
+
+
+def competition_results(session: Session, competition: Competition) -> list[ResultRow]:
+    """Every submission of the competition, oldest first, with board rank and scores."""
+    names = [c.name for c in metric_columns()]
+    ranks = _ranks(session, competition)
+    submissions = session.scalars(
+        select(Submission).where(Submission.competition_id == competition.id)
+        .options(selectinload(Submission.owner), selectinload(Submission.evaluations).selectinload(Evaluation.scores))
+        .order_by(Submission.created_at, Submission.id)
+    )
+    rows = []
+    for sub in submissions:
+        current = [e for e in sub.evaluations
+                   if e.dataset_version_id == competition.hidden_dataset_id
+                   and e.scorer_version == competition.scorer_version and e.status == EvaluationStatus.SCORED]
+        scores = {s.metric: s for s in current[-1].scores} if current else {}
+        rows.append(ResultRow(
+            submission_id=sub.id, username=sub.owner.username, label=sub.label or "", status=sub.status.value,
+            is_baseline=bool(sub.is_baseline), created_at=sub.created_at.isoformat(), rank=ranks.get(sub.id),
+            calibrated=all(s.calibrated for s in scores.values()) if scores else None,
+            error_code=sub.error_code, disqualified_reason=sub.disqualified_reason,
+            metrics={n: scores[n].value if n in scores else None for n in names},
+        ))
+    return rows
+
+
+def results_to_json(competition: Competition, rows: list[ResultRow]) -> str:
+    """The JSON export: the competition, its dataset and scorer versions, and the rows."""
+    doc = {
+        "competition": competition.slug,
+        "ranking_metric": competition.ranking_metric,
+        "hidden_dataset": competition.hidden_dataset.manifest_sha256 if competition.hidden_dataset else None,
+        "scorer_version": competition.scorer_version,
+        "results": [asdict(r) for r in rows],
+    }
+    return json.dumps(doc, indent=2, sort_keys=True)
+
+
+def results_to_csv(rows: list[ResultRow]) -> str:
+    """The CSV export: fixed columns then one column per metric; empty cells for None."""
+    names = [c.name for c in metric_columns()]
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow([*FIXED_COLUMNS, *names])
+    for r in rows:
+        fixed = [getattr(r, c) for c in FIXED_COLUMNS]
+        # repr() of a float round-trips exactly, so the CSV loses nothing against the JSON.
+        values = [repr(r.metrics[n]) if r.metrics.get(n) is not None else "" for n in names]
+        writer.writerow([("" if v is None else v) for v in fixed] + values)
+    return buf.getvalue()
+
+
+def results_from_csv(text: str) -> list[ResultRow]:
+    """Parse a CSV export back into rows (the inverse of :func:`results_to_csv`)."""
+    rows = []
+    for rec in csv.DictReader(io.StringIO(text)):
+        metrics = {k: (float(v) if v != "" else None) for k, v in rec.items() if k not in FIXED_COLUMNS}
+        rows.append(ResultRow(
+            submission_id=int(rec["submission_id"]), username=rec["username"], label=rec["label"],
+            status=rec["status"], is_baseline=rec["is_baseline"] == "True", created_at=rec["created_at"],
+            rank=int(rec["rank"]) if rec["rank"] else None,
+            calibrated=None if rec["calibrated"] == "" else rec["calibrated"] == "True",
+            error_code=rec["error_code"] or None, disqualified_reason=rec["disqualified_reason"] or None,
+            metrics=metrics,
+        ))
+    return rows

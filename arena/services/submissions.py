@@ -1,0 +1,161 @@
+"""Accepting an upload: validate, store content-addressed, check the quota, commit, enqueue.
+
+The submission and its first evaluation are committed as ``queued`` before anything is
+enqueued; if Redis is down the upload is still accepted and the reconciler delivers it later.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from datetime import datetime, time, timedelta, timezone
+from pathlib import Path
+from typing import BinaryIO
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from arena.enums import CompetitionStatus, EvaluationKind, SubmissionStatus
+from arena.errors import ArenaError
+from arena.models import Competition, Submission, User, utcnow
+from arena.settings import Settings
+from evaluator.dispatch import create_evaluation, enqueue_evaluation
+from sandbox.upload import validate_upload
+
+_COPY_CHUNK = 1 << 20
+
+
+class SubmissionError(ArenaError):
+    """A submission the platform cannot accept right now (closed competition, no dataset)."""
+
+
+class QuotaExceeded(ArenaError):
+    """The participant used today's uploads; the message says when the UTC day resets."""
+
+    http_status = 429
+
+
+def day_start(now: datetime) -> datetime:
+    """Midnight UTC of ``now``'s day: quotas count per UTC day."""
+    now = now.astimezone(timezone.utc)
+    return datetime.combine(now.date(), time(0), tzinfo=timezone.utc)
+
+
+def uploads_today(session: Session, user: User, competition: Competition, now: datetime) -> int:
+    """Uploads of ``user`` to ``competition`` today that count (platform failures do not)."""
+    return session.scalar(
+        sa.select(sa.func.count(Submission.id)).where(
+            Submission.owner_id == user.id,
+            Submission.competition_id == competition.id,
+            Submission.counts_against_quota.is_(True),
+            Submission.is_baseline.is_(False),
+            Submission.created_at >= day_start(now),
+        )
+    ) or 0
+
+
+def check_quota(session: Session, user: User, competition: Competition, now: datetime) -> None:
+    """Raise ``QuotaExceeded`` if ``user`` has no uploads left today."""
+    used = uploads_today(session, user, competition, now)
+    if used >= competition.daily_quota:
+        resets = day_start(now) + timedelta(days=1)
+        wait = resets - now
+        hours, minutes = divmod(int(wait.total_seconds()) // 60, 60)
+        raise QuotaExceeded(
+            "quota_exceeded",
+            f"You have used all {competition.daily_quota} uploads for today in this competition. "
+            f"The count resets at {resets:%Y-%m-%d %H:%M} UTC (in {hours} h {minutes} min). "
+            "Uploads that failed because of a platform problem do not count.",
+        )
+
+
+def _spool(stream: BinaryIO, directory: Path) -> Path:
+    """Write a stream to a temporary file in ``directory`` (same file system as the store)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(dir=directory, prefix=".upload-")
+    with os.fdopen(fd, "wb") as out:
+        shutil.copyfileobj(stream, out, _COPY_CHUNK)
+    return Path(name)
+
+
+def store_upload(settings: Settings, path: Path, sha256: str) -> Path:
+    """Place a validated upload at ``uploads_dir/<sha256>`` (idempotent); returns that path."""
+    dest = settings.uploads_dir / sha256
+    if dest.is_file():
+        return dest
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    # Copy to a temporary name beside the destination, then rename: workers on other hosts
+    # reading the shared volume never see a partial file.
+    fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=f".{sha256[:12]}-")
+    os.close(fd)
+    try:
+        shutil.copyfile(path, tmp)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, dest)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return dest
+
+
+def create_submission(
+    session: Session,
+    settings: Settings,
+    user: User,
+    competition: Competition,
+    upload_path: Path | None = None,
+    original_filename: str = "upload",
+    label: str = "",
+    notes: str = "",
+    is_baseline: bool = False,
+    stream: BinaryIO | None = None,
+    now: datetime | None = None,
+) -> Submission:
+    """Validate and store an upload, commit a queued submission and evaluation, then enqueue.
+
+    Give either ``upload_path`` or ``stream``. Commits ``session``.
+
+    Raises:
+        sandbox.errors.UploadRejected: the file is not an acceptable generator.
+        QuotaExceeded: no uploads left today (baselines are exempt).
+        SubmissionError: the competition is not open or has no hidden dataset.
+    """
+    if (upload_path is None) == (stream is None):
+        raise TypeError("give exactly one of upload_path or stream")
+    now = now or utcnow()
+    if competition.hidden_dataset_id is None:
+        raise SubmissionError("no_dataset", "This competition has no benchmark yet; uploads open once it has.")
+    if competition.status is not CompetitionStatus.OPEN and not is_baseline:
+        raise SubmissionError("competition_closed", "This competition does not accept uploads.")
+    if not is_baseline:
+        check_quota(session, user, competition, now)
+
+    spooled = _spool(stream, settings.uploads_dir / "incoming") if stream is not None else None
+    try:
+        info = validate_upload(spooled or Path(upload_path), settings.max_upload_mb * 1024 * 1024)
+        store_upload(settings, spooled or Path(upload_path), info.sha256)
+    finally:
+        if spooled is not None and spooled.exists():
+            spooled.unlink()
+
+    submission = Submission(
+        owner_id=user.id,
+        competition_id=competition.id,
+        label=label.strip()[:120],
+        notes=notes,
+        original_filename=Path(original_filename).name[:255] or "upload",
+        sha256=info.sha256,
+        size_bytes=info.size,
+        format=info.format,
+        status=SubmissionStatus.QUEUED,
+        is_baseline=is_baseline,
+        created_at=now,
+    )
+    session.add(submission)
+    session.flush()
+    evaluation = create_evaluation(session, submission, competition.hidden_dataset, competition.scorer_version,
+                                   EvaluationKind.INITIAL)
+    session.commit()
+    # After the commit: a worker must find the row. Redis down is fine (the reconciler retries).
+    enqueue_evaluation(settings, evaluation.id, evaluation.attempt)
+    return submission

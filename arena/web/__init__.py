@@ -1,0 +1,1 @@
+"""The web layer: blueprints, per-request sessions, error pages and shared extensions."""

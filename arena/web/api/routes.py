@@ -1,0 +1,104 @@
+"""Views of the API blueprint. Errors are ``{"error": {"code", "message"}}`` (see errors.py)."""
+from __future__ import annotations
+
+from flask import current_app, g, jsonify, request, url_for
+
+from arena.enums import CompetitionStatus
+from arena.errors import ArenaError
+from arena.web.api import bp
+from arena.web.api.openapi import openapi_document
+from arena.web.auth import token_required
+from arena.web.db_session import get_session, get_settings
+from arena.web.extensions import limiter
+from arena.web.me.status import submission_status
+from arena.web.public.board import board_page, board_to_json, parse_page
+from arena.web.public.queries import (
+    competition_or_404,
+    entrant_counts,
+    own_submissions,
+    owned_submission_or_404,
+    visible_competitions,
+)
+from arena.web.uploads import accept_upload
+
+MAX_LABEL = 120
+MAX_NOTES = 4000
+ALLOWED_SUFFIXES = (".pt", ".zip")
+
+
+@bp.get("/openapi.json")
+def openapi():
+    """The OpenAPI 3.1 description of this API."""
+    return jsonify(openapi_document(request.host_url.rstrip("/") + bp.url_prefix))
+
+
+@bp.get("/me")
+@token_required
+def me():
+    """The token's owner."""
+    user = g.api_user
+    return jsonify(id=user.id, username=user.username, role=user.role.value)
+
+
+@bp.get("/competitions")
+def competitions():
+    """Competitions open to the public."""
+    session = get_session()
+    entrants = entrant_counts(session)
+    return jsonify(competitions=[
+        {
+            "slug": c.slug, "title": c.title, "status": c.status.value,
+            "ranking_metric": c.ranking_metric, "daily_quota": c.daily_quota,
+            "entrants": entrants.get(c.id, 0),
+            "leaderboard_url": url_for("api.leaderboard", slug=c.slug, _external=True),
+        }
+        for c in visible_competitions(session, None)
+    ])
+
+
+@bp.get("/competitions/<slug>/leaderboard")
+def leaderboard(slug: str):
+    """One page of a leaderboard (``?metric=`` and ``?page=``)."""
+    session = get_session()
+    comp = competition_or_404(session, slug, None)
+    board = board_page(session, comp, request.args.get("metric"), parse_page(request.args.get("page")))
+    return jsonify(board_to_json(board))
+
+
+@bp.post("/competitions/<slug>/submissions")
+@token_required
+@limiter.limit(lambda: current_app.config["RATELIMIT_UPLOAD"])
+def submit(slug: str):
+    """Upload a generator (multipart field ``file``, optional ``label`` and ``notes``)."""
+    session = get_session()
+    comp = competition_or_404(session, slug, g.api_user)
+    if comp.status != CompetitionStatus.OPEN:
+        raise ArenaError("competition_closed", "This competition is not accepting submissions.")
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        raise ArenaError("missing_file", "Send the generator as the multipart field 'file'.")
+    if not upload.filename.lower().endswith(ALLOWED_SUFFIXES):
+        raise ArenaError("bad_extension", "Upload a TorchScript .pt file or a .zip package.")
+    label = request.form.get("label", "").strip()
+    notes = request.form.get("notes", "").strip()
+    if len(label) > MAX_LABEL or len(notes) > MAX_NOTES:
+        raise ArenaError("too_long", f"Labels take at most {MAX_LABEL} and notes {MAX_NOTES} characters.")
+    sub = accept_upload(session, get_settings(), g.api_user, comp, upload, label, notes)
+    response = jsonify(submission_status(sub))
+    response.status_code = 201
+    response.headers["Location"] = url_for("api.submission", submission_id=sub.id)
+    return response
+
+
+@bp.get("/submissions")
+@token_required
+def submissions():
+    """The token owner's submissions, newest first."""
+    return jsonify(submissions=[submission_status(s) for s in own_submissions(get_session(), g.api_user)])
+
+
+@bp.get("/submissions/<int:submission_id>")
+@token_required
+def submission(submission_id: int):
+    """Status and scores of one of the token owner's submissions."""
+    return jsonify(submission_status(owned_submission_or_404(get_session(), submission_id, g.api_user)))

@@ -1,0 +1,47 @@
+"""Who is asking: the Flask-Login user loader and the API's bearer-token authentication."""
+from __future__ import annotations
+
+from functools import wraps
+from typing import Callable, TypeVar
+
+from flask import g, request
+
+from arena.errors import ArenaError
+from arena.models import User
+from arena.services.tokens import user_for_token
+from arena.web.db_session import get_session
+
+F = TypeVar("F", bound=Callable)
+
+
+class Unauthorized(ArenaError):
+    http_status = 401
+
+
+def load_user(user_id: str) -> User | None:
+    """Flask-Login's loader: the active user with this id, or None."""
+    try:
+        user = get_session().get(User, int(user_id))
+    except ValueError:
+        return None
+    return user if user is not None and user.is_active else None
+
+
+def token_required(view: F) -> F:
+    """Require ``Authorization: Bearer <token>``; sets ``g.api_user``."""
+
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        header = request.headers.get("Authorization", "")
+        scheme, _, raw = header.partition(" ")
+        if scheme.lower() != "bearer" or not raw.strip():
+            raise Unauthorized("missing_token", "Send your API token as 'Authorization: Bearer <token>'.")
+        session = get_session()
+        user = user_for_token(session, raw.strip())
+        if user is None:
+            raise Unauthorized("invalid_token", "This API token is unknown or has been revoked.")
+        session.commit()  # records last_used_at
+        g.api_user = user
+        return view(*args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]

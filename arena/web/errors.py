@@ -1,0 +1,68 @@
+"""Error pages and JSON errors: every failure becomes a page or a ``{code, message}`` body.
+
+API clients (paths under ``/api/``) always get JSON; browsers get the site's error page.
+"""
+from __future__ import annotations
+
+from flask import Flask, Response, jsonify, render_template, request
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from arena.errors import ArenaError
+
+API_PREFIX = "/api/"
+
+
+def wants_json() -> bool:
+    """Whether the current request should be answered with JSON rather than HTML."""
+    return request.path.startswith(API_PREFIX) or request.path.endswith(".json")
+
+
+def error_response(status: int, code: str, message: str) -> tuple[Response | str, int]:
+    """A JSON error for API clients, the HTML error page for browsers."""
+    if wants_json():
+        return jsonify(error={"code": code, "message": message}), status
+    return render_template("error.html", status=status, code=code, message=message), status
+
+
+def _http_code(exc: HTTPException) -> str:
+    # "Not Found" -> "not_found": a stable, machine-readable code from the HTTP reason.
+    return (exc.name or "error").lower().replace(" ", "_").replace("'", "")
+
+
+def handle_http(exc: HTTPException):
+    """Map werkzeug's HTTP errors (404, 405, 413, 429, ...) to pages or JSON."""
+    messages = {
+        404: "We could not find that page.",
+        413: "The upload is larger than the size limit.",
+        429: "Too many requests; please wait a moment and try again.",
+    }
+    status = exc.code or 500
+    message = messages.get(status) or exc.description or exc.name
+    response, status = error_response(status, _http_code(exc), message)
+    if isinstance(response, Response) and exc.code == 405 and exc.valid_methods:
+        response.headers["Allow"] = ", ".join(exc.valid_methods)
+    return response, status
+
+
+def handle_csrf(exc: CSRFError):
+    """A missing or stale CSRF token: a 400 that tells the user to reload the form."""
+    return error_response(400, "csrf_failed", "The form expired or was not sent by this site; reload and try again.")
+
+
+def handle_arena_error(exc: ArenaError):
+    """Expected platform errors carry their own status, code and user-safe message."""
+    return error_response(exc.http_status, exc.code, exc.message)
+
+
+def handle_internal(exc: InternalServerError):
+    """Unexpected failures: a generic page, never a traceback (Flask logs the exception)."""
+    return error_response(500, "internal_error", "Something went wrong on our side.")
+
+
+def register_error_handlers(app: Flask) -> None:
+    """Attach the handlers above to ``app``."""
+    app.register_error_handler(CSRFError, handle_csrf)
+    app.register_error_handler(ArenaError, handle_arena_error)
+    app.register_error_handler(InternalServerError, handle_internal)
+    app.register_error_handler(HTTPException, handle_http)

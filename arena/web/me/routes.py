@@ -1,0 +1,52 @@
+"""Views of the ``/me`` blueprint; every object is looked up through its owner."""
+from __future__ import annotations
+
+from flask import Response, jsonify, render_template
+from flask_login import current_user, login_required
+
+from arena.web.db_session import get_session, get_settings
+from arena.web.gallery import gallery_images
+from arena.web.me import bp
+from arena.web.me.status import submission_status
+from arena.web.public.queries import current_evaluation, own_submissions, owned_submission_or_404
+
+
+@bp.get("/submissions")
+@login_required
+def submissions():
+    """The current user's submissions, newest first."""
+    return render_template("me/submissions.html", submissions=own_submissions(get_session(), current_user))
+
+
+@bp.get("/submissions/<int:submission_id>")
+@login_required
+def submission(submission_id: int):
+    """The owner's page: live status, error, scores with provenance, gallery, log link."""
+    sub = owned_submission_or_404(get_session(), submission_id, current_user)
+    evaluation = current_evaluation(sub)
+    return render_template(
+        "me/submission.html", submission=sub, evaluation=evaluation,
+        scores=sorted(evaluation.scores, key=lambda s: s.metric) if evaluation else [],
+        images=gallery_images(get_settings(), sub),
+    )
+
+
+@bp.get("/submissions/<int:submission_id>/status.json")
+@login_required
+def status(submission_id: int):
+    """The submission's status for the page's poller (cheap, never cached)."""
+    sub = owned_submission_or_404(get_session(), submission_id, current_user)
+    response = jsonify(submission_status(sub))
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get("/submissions/<int:submission_id>/log")
+@login_required
+def log(submission_id: int):
+    """The log of the public-split run, as plain text (owner only)."""
+    sub = owned_submission_or_404(get_session(), submission_id, current_user)
+    # text/plain + nosniff: participant-written output must never render as HTML.
+    response = Response(sub.public_log or "", mimetype="text/plain")
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response

@@ -1,0 +1,101 @@
+"""A leaderboard page as the views show it, and its CSV and JSON forms (shared with the API)."""
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from arena.leaderboard import LeaderboardRow, MetricColumn, leaderboard_rows, metric_columns, resolve_metric
+from arena.models import Competition
+
+PER_PAGE = 50
+EXPORT_LIMIT = 500
+
+
+@dataclass(frozen=True)
+class BoardPage:
+    """One page of a leaderboard with what the template needs to draw pagination and sorting."""
+
+    competition: Competition
+    metric: MetricColumn
+    columns: tuple[MetricColumn, ...]
+    rows: list[LeaderboardRow]
+    page: int
+    per_page: int
+    total: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+
+def parse_page(raw: str | None) -> int:
+    """A 1-based page number from a query string (bad input means page 1)."""
+    try:
+        return max(1, int(raw or 1))
+    except ValueError:
+        return 1
+
+
+def board_page(session: Session, competition: Competition, metric: str | None, page: int,
+               per_page: int = PER_PAGE) -> BoardPage:
+    """Load one page; raises UnknownMetric for an unknown ``metric``."""
+    column = resolve_metric(competition, metric)
+    rows = leaderboard_rows(session, competition, column.name, limit=per_page, offset=(page - 1) * per_page)
+    total = rows[0].total if rows else 0
+    return BoardPage(competition, column, metric_columns(), rows, page, per_page, total)
+
+
+def row_to_json(row: LeaderboardRow) -> dict[str, Any]:
+    """One leaderboard row as JSON."""
+    return {
+        "rank": row.rank,
+        "submission_id": row.submission_id,
+        "participant": row.username,
+        "label": row.label,
+        "submitted_at": row.created_at.isoformat(),
+        "baseline": row.is_baseline,
+        "calibrated": row.calibrated,
+        "metrics": row.metrics,
+    }
+
+
+def board_to_json(board: BoardPage) -> dict[str, Any]:
+    """The whole page as a JSON document."""
+    return {
+        "competition": board.competition.slug,
+        "sort_metric": board.metric.name,
+        "direction": "higher_is_better" if board.metric.higher_is_better else "lower_is_better",
+        "dataset_version": board.competition.hidden_dataset.manifest_sha256
+        if board.competition.hidden_dataset else None,
+        "scorer_version": board.competition.scorer_version,
+        "page": board.page,
+        "per_page": board.per_page,
+        "total": board.total,
+        "rows": [row_to_json(r) for r in board.rows],
+    }
+
+
+def _csv_cell(value: Any) -> Any:
+    # Labels are participant-written: a leading = + - @ would run as a formula in a spreadsheet.
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
+def board_to_csv(board: BoardPage) -> str:
+    """The page as CSV, one column per metric."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    names = [c.name for c in board.columns]
+    writer.writerow(["rank", "participant", "label", "submission_id", "submitted_at", "baseline",
+                     "calibrated", *names])
+    for r in board.rows:
+        writer.writerow([
+            r.rank, _csv_cell(r.username), _csv_cell(r.label), r.submission_id, r.created_at.isoformat(),
+            int(r.is_baseline), int(r.calibrated), *[("" if r.metrics[n] is None else repr(r.metrics[n])) for n in names],
+        ])
+    return out.getvalue()

@@ -1,0 +1,110 @@
+"""Views of the public blueprint (no login needed; drafts and private submissions hidden)."""
+from __future__ import annotations
+
+from flask import Response, abort, jsonify, render_template, request, send_file
+from flask_login import current_user
+
+from arena.enums import CompetitionStatus
+from arena.web.db_session import get_session, get_settings
+from arena.web.gallery import gallery_file, gallery_images
+from arena.web.public import bp
+from arena.web.public.board import board_page, board_to_csv, board_to_json, parse_page
+from arena.web.public.downloads import dataset_zip
+from arena.web.public.queries import (
+    competition_or_404,
+    current_evaluation,
+    entrant_counts,
+    public_submission_or_404,
+    quota_status,
+    viewer,
+    visible_competitions,
+)
+
+
+@bp.get("/")
+def index():
+    """All competitions a visitor may browse."""
+    session = get_session()
+    return render_template(
+        "index.html",
+        competitions=visible_competitions(session, viewer()),
+        entrants=entrant_counts(session),
+        CompetitionStatus=CompetitionStatus,
+    )
+
+
+@bp.get("/competitions/<slug>")
+def competition(slug: str):
+    """A competition's description, rules, metrics, dev-set download and the top of its board."""
+    session = get_session()
+    comp = competition_or_404(session, slug, viewer())
+    quota = quota_status(session, current_user, comp) if current_user.is_authenticated else None
+    top = board_page(session, comp, None, 1, per_page=5)
+    return render_template("competition.html", competition=comp, quota=quota, board=top)
+
+
+@bp.get("/competitions/<slug>/leaderboard")
+def leaderboard(slug: str):
+    """The full leaderboard, sortable by any metric, paginated."""
+    session = get_session()
+    comp = competition_or_404(session, slug, viewer())
+    board = board_page(session, comp, request.args.get("metric"), parse_page(request.args.get("page")))
+    return render_template("leaderboard.html", competition=comp, board=board)
+
+
+@bp.get("/competitions/<slug>/leaderboard.json")
+def leaderboard_json(slug: str):
+    """The leaderboard page as JSON (same query parameters as the HTML page)."""
+    session = get_session()
+    comp = competition_or_404(session, slug, viewer())
+    board = board_page(session, comp, request.args.get("metric"), parse_page(request.args.get("page")))
+    return jsonify(board_to_json(board))
+
+
+@bp.get("/competitions/<slug>/leaderboard.csv")
+def leaderboard_csv(slug: str):
+    """The leaderboard page as a CSV download."""
+    session = get_session()
+    comp = competition_or_404(session, slug, viewer())
+    board = board_page(session, comp, request.args.get("metric"), parse_page(request.args.get("page")))
+    return Response(
+        board_to_csv(board),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{comp.slug}-leaderboard.csv"'},
+    )
+
+
+@bp.get("/competitions/<slug>/dev-set.zip")
+def dataset_download(slug: str):
+    """The competition's public dev set (never the hidden one)."""
+    session = get_session()
+    comp = competition_or_404(session, slug, viewer())
+    if comp.public_dataset is None:
+        abort(404)
+    path = dataset_zip(get_settings(), comp.public_dataset)
+    return send_file(path, mimetype="application/zip", as_attachment=True,
+                     download_name=f"{comp.slug}-dev-set.zip")
+
+
+@bp.get("/submissions/<int:submission_id>")
+def submission(submission_id: int):
+    """A submission's public page: scores with provenance and the public-split gallery."""
+    session = get_session()
+    sub = public_submission_or_404(session, submission_id, viewer())
+    evaluation = current_evaluation(sub)
+    scores = sorted(evaluation.scores, key=lambda s: s.metric) if evaluation else []
+    return render_template(
+        "submission_public.html", submission=sub, evaluation=evaluation, scores=scores,
+        images=gallery_images(get_settings(), sub),
+    )
+
+
+@bp.get("/submissions/<int:submission_id>/outputs/<name>")
+def gallery_image(submission_id: int, name: str):
+    """One public-split output image of a submission its viewer may see."""
+    sub = public_submission_or_404(get_session(), submission_id, viewer())
+    path = gallery_file(get_settings(), sub, name)
+    if path is None:
+        abort(404)
+    return send_file(path, mimetype="image/png", max_age=86400)
+

@@ -1,0 +1,75 @@
+"""Jinja setup: safe Markdown, number and date filters, and values every page needs."""
+from __future__ import annotations
+
+import math
+from datetime import datetime, timezone
+
+import markdown as markdown_lib
+import nh3
+from flask import Flask
+from markupsafe import Markup
+
+from arena.leaderboard import metric_columns
+
+# Markdown may produce these; everything else (script, style, iframes, on* attributes) is
+# stripped by nh3, so an organizer's description cannot run code in a visitor's browser.
+ALLOWED_TAGS = {
+    "a", "abbr", "b", "blockquote", "br", "code", "dd", "del", "dl", "dt", "em", "h1", "h2",
+    "h3", "h4", "h5", "h6", "hr", "i", "img", "li", "ol", "p", "pre", "strong", "sub", "sup",
+    "table", "tbody", "td", "th", "thead", "tr", "ul",
+}
+ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "img": {"src", "alt", "title"}, "abbr": {"title"}}
+
+
+def render_markdown(text: str | None) -> Markup:
+    """Markdown to HTML that is safe to embed (sanitized after rendering)."""
+    html = markdown_lib.markdown(text or "", extensions=["tables", "fenced_code", "sane_lists"])
+    clean = nh3.clean(
+        html,
+        tags=ALLOWED_TAGS,
+        attributes=ALLOWED_ATTRIBUTES,
+        url_schemes={"http", "https", "mailto"},
+        link_rel="noopener noreferrer nofollow",
+    )
+    return Markup(clean)
+
+
+def format_metric(value: float | None) -> str:
+    """A metric value with four significant digits, or an em dash when missing."""
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return "—"
+    return f"{value:.4g}"
+
+
+def format_time(value: datetime | None) -> str:
+    """A UTC timestamp as ``2026-01-31 14:05 UTC``."""
+    if value is None:
+        return "—"
+    return value.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def iso_time(value: datetime | None) -> str:
+    """A UTC timestamp in ISO 8601 (for ``<time datetime>`` and JSON)."""
+    return "" if value is None else value.astimezone(timezone.utc).isoformat()
+
+
+def format_size(n: int | None) -> str:
+    """A byte count for people (``12.3 MB``)."""
+    if n is None:
+        return "—"
+    size = float(n)
+    for unit in ("B", "KB", "MB", "GB"):
+        if size < 1024 or unit == "GB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{n} B"
+
+
+def init_app(app: Flask) -> None:
+    """Register the filters and the template globals."""
+    app.jinja_env.filters.update(
+        markdown=render_markdown, metric=format_metric, time=format_time, iso=iso_time, size=format_size
+    )
+    app.jinja_env.globals.update(metric_columns=metric_columns)
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True

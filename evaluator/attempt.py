@@ -1,0 +1,92 @@
+"""One attempt at an evaluation: claim, keep the lease, run the pipeline, record the outcome.
+
+This is the only place that maps failures to outcomes: participant faults end the evaluation,
+platform faults re-queue it (until the attempts are spent), a lost lease writes nothing, and an
+unknown exception is recorded as an ``internal_error`` platform fault and re-raised so that RQ
+keeps its traceback.
+"""
+from __future__ import annotations
+
+import logging
+import shutil
+import threading
+import time
+import uuid
+from enum import Enum
+
+from arena.enums import EvaluationStatus
+from evaluator import dispatch
+from evaluator.claim import claim_evaluation, finish_failed, finish_scored
+from evaluator.context import WorkerContext
+from evaluator.errors import EvaluationFault, LeaseLost, PlatformCode, PlatformFault, classify
+from evaluator.heartbeat import LeaseKeeper
+from evaluator.pipeline import evaluate, load_task
+
+log = logging.getLogger(__name__)
+
+
+class AttemptOutcome(str, Enum):
+    """How one delivery of an evaluation id ended."""
+
+    NOT_CLAIMED = "not_claimed"  # another worker has it, or it is already done: a duplicate
+    SCORED = "scored"
+    FAILED = "failed"
+    REQUEUED = "requeued"  # a platform fault with attempts left
+    FENCED = "fenced"  # the lease was lost: a newer attempt owns the evaluation
+
+
+def run_attempt(context: WorkerContext, evaluation_id: int) -> AttemptOutcome:
+    """Claim ``evaluation_id`` and carry one attempt through to a recorded outcome."""
+    settings = context.settings
+    factory = context.session_factory()
+    claim = claim_evaluation(factory, evaluation_id, context.worker_name, settings.lease_seconds,
+                             settings.max_attempts)
+    if claim is None:
+        log.info("evaluation %s not claimable (duplicate delivery or finished)", evaluation_id)
+        return AttemptOutcome.NOT_CLAIMED
+    log.info("evaluation %s attempt %s claimed by %s", evaluation_id, claim.attempt, claim.owner)
+    abort = threading.Event()
+    work_dir = settings.work_dir / f"{evaluation_id}-{claim.attempt}-{uuid.uuid4().hex[:8]}"
+    timings: dict[str, float] = {}
+    started = time.monotonic()
+    try:
+        with LeaseKeeper(factory, claim, settings.lease_seconds, abort):
+            try:
+                task = load_task(factory, evaluation_id, settings)
+                work_dir.mkdir(parents=True)
+                result = evaluate(settings, context.runner, context.scorer, task, claim, work_dir, abort,
+                                  context.worker_name, timings)
+            except Exception as exc:  # noqa: BLE001 - classified below; unknown ones re-raised
+                fault = classify(exc)
+                if isinstance(fault, LeaseLost) or abort.is_set():
+                    log.warning("evaluation %s attempt %s fenced off: %s", evaluation_id, claim.attempt, exc)
+                    return AttemptOutcome.FENCED
+                timings["total_s"] = round(time.monotonic() - started, 3)
+                if fault is None:
+                    _record_fault(context, claim, PlatformFault(PlatformCode.INTERNAL_ERROR.value,
+                                                                "An internal error stopped the evaluation."), timings)
+                    raise
+                return _record_fault(context, claim, fault, timings)
+        result.timings["total_s"] = round(time.monotonic() - started, 3)
+        if not finish_scored(factory, claim, result):
+            log.warning("evaluation %s attempt %s: late result discarded (fenced)", evaluation_id, claim.attempt)
+            return AttemptOutcome.FENCED
+        return AttemptOutcome.SCORED
+    finally:
+        shutil.rmtree(work_dir, ignore_errors=True)
+
+
+def _record_fault(context: WorkerContext, claim, fault: EvaluationFault, timings: dict[str, float]) -> AttemptOutcome:
+    """Record a classified fault (fenced) and re-deliver the evaluation if it was re-queued."""
+    settings = context.settings
+    status = finish_failed(context.session_factory(), claim, fault.code, fault.message, fault.kind,
+                           settings.max_attempts, public_log=fault.log or None, timings=timings)
+    log.info("evaluation %s attempt %s: %s fault %s -> %s", claim.evaluation_id, claim.attempt,
+             fault.kind.value, fault.code, status)
+    if status is None:
+        return AttemptOutcome.FENCED
+    if status is EvaluationStatus.QUEUED:
+        # If Redis is down too, the reconciler delivers it later: the row is queued.
+        dispatch.enqueue_evaluation(settings, claim.evaluation_id, claim.attempt)
+        return AttemptOutcome.REQUEUED
+    return AttemptOutcome.FAILED

@@ -1,0 +1,111 @@
+"""Creating evaluation rows and delivering their ids to the RQ queue.
+
+SQL is the source of truth and the queue only a delivery channel: a row is committed as
+``queued`` before anything is enqueued, and a failed enqueue (Redis down) is not an error —
+the reconciler finds the row later and enqueues it again. Importing this module needs neither
+torch nor Docker, so the web process can use it.
+"""
+from __future__ import annotations
+
+import logging
+
+import redis
+import redis.exceptions
+from rq import Queue
+from rq.job import Job, JobStatus
+from sqlalchemy.orm import Session
+
+from arena.enums import EvaluationKind, EvaluationStatus
+from arena.models import DatasetVersion, Evaluation, Submission, utcnow
+from arena.settings import Settings
+
+log = logging.getLogger(__name__)
+
+# The job entry point, by name, so that enqueuing never imports the worker's heavy modules.
+JOB_FUNCTION = "evaluator.jobs.run_evaluation"
+# Margin for staging, validation, metrics and recording on top of the two sandbox deadlines.
+JOB_TIMEOUT_MARGIN_S = 600
+RESULT_TTL_S = 24 * 3600
+# Job states in which RQ still holds a delivery for the attempt.
+_LIVE_STATES = {JobStatus.QUEUED, JobStatus.STARTED, JobStatus.DEFERRED, JobStatus.SCHEDULED}
+
+
+def job_id(evaluation_id: int, attempt: int) -> str:
+    """The deterministic RQ job id of the delivery that makes claim number ``attempt + 1``."""
+    return f"eval-{evaluation_id}-{attempt}"
+
+
+def job_timeout(settings: Settings) -> int:
+    """RQ's hard job timeout: above the smoke and hidden sandbox deadlines together."""
+    return settings.sandbox.smoke_timeout_s + settings.sandbox.timeout_s + JOB_TIMEOUT_MARGIN_S
+
+
+def redis_connection(settings: Settings) -> redis.Redis:
+    """A Redis client with short timeouts, so a dead Redis fails fast instead of hanging."""
+    return redis.Redis.from_url(settings.redis_url, socket_connect_timeout=2, socket_timeout=5)
+
+
+def create_evaluation(
+    session: Session,
+    submission: Submission,
+    dataset_version: DatasetVersion,
+    scorer_version: str,
+    kind: EvaluationKind = EvaluationKind.INITIAL,
+) -> Evaluation:
+    """Add a queued evaluation of ``submission`` on ``dataset_version``/``scorer_version`` (flushed, not committed)."""
+    evaluation = Evaluation(
+        submission=submission,
+        dataset_version_id=dataset_version.id,
+        scorer_version=scorer_version,
+        kind=kind,
+        status=EvaluationStatus.QUEUED,
+        attempt=0,
+        enqueued_at=utcnow(),
+        provenance={},
+        timings={},
+    )
+    session.add(evaluation)
+    session.flush()
+    return evaluation
+
+
+def enqueue_evaluation(
+    settings: Settings, evaluation_id: int, attempt: int = 0, connection: redis.Redis | None = None
+) -> bool:
+    """Deliver one evaluation id to the workers; False (never an exception) when Redis is down.
+
+    ``attempt`` is the evaluation's current attempt count; it makes the job id deterministic,
+    so the reconciler can tell whether a delivery for this attempt is still in Redis. A
+    duplicate delivery is harmless: only one worker wins the claim.
+    """
+    conn = connection or redis_connection(settings)
+    try:
+        Queue(settings.queue_name, connection=conn).enqueue(
+            JOB_FUNCTION,
+            evaluation_id,
+            job_id=job_id(evaluation_id, attempt),
+            job_timeout=job_timeout(settings),
+            result_ttl=RESULT_TTL_S,
+            failure_ttl=RESULT_TTL_S,
+            description=f"evaluation {evaluation_id} attempt {attempt + 1}",
+        )
+    except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as exc:
+        # Expected while Redis restarts; the row stays queued and the reconciler retries.
+        log.warning("could not enqueue evaluation %s (attempt %s): %s", evaluation_id, attempt + 1, exc)
+        return False
+    finally:
+        if connection is None:
+            conn.close()
+    return True
+
+
+def delivery_pending(connection: redis.Redis, evaluation_id: int, attempt: int) -> bool:
+    """Whether Redis still holds a live job for this evaluation's next claim.
+
+    Raises:
+        redis.exceptions.ConnectionError: Redis is unreachable (the caller decides).
+    """
+    job = Job.fetch_many([job_id(evaluation_id, attempt)], connection=connection)[0]
+    if job is None:
+        return False
+    return job.get_status(refresh=False) in _LIVE_STATES

@@ -1,0 +1,128 @@
+"""Loading the three metric backbones once per process, from pinned files or seeded at random.
+
+A file in the weights folder under its manifest name is used as given (a plain state dict,
+loaded with ``weights_only=True``); it counts as calibrated only when its sha256 matches the
+manifest. A missing file is replaced by a seeded random network (see ``seeded``), and the
+result says ``calibrated: false``.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pickle
+
+import torch
+from torch import nn
+
+from evaluator.metrics.backbones.inception import FidInception, build_fid_inception, seeded_fid_inception
+from evaluator.metrics.backbones.lpips_alex import (
+    LpipsAlex,
+    build_alexnet_trunk,
+    load_linear_weights,
+    lpips_linear_path,
+    seeded_alexnet_trunk,
+)
+from evaluator.metrics.backbones.seeded import SEED_SCHEME, state_digest
+from evaluator.metrics.backbones.vgg import VggEncoder, build_vgg19_features, seeded_vgg19_features
+from evaluator.metrics.errors import BackboneWeightsError
+from evaluator.weights import LPIPS_LINEAR_SHA256, Backbone, inspect_file, manifest_entry, sha256_file
+
+SEEDS = {Backbone.INCEPTION: 20151205, Backbone.VGG19: 19, Backbone.ALEXNET: 2012}
+LPIPS_LINEAR_KEY = "lpips_linear"
+
+
+@dataclass(frozen=True)
+class BackboneInfo:
+    """Where one backbone's weights came from and their identity (file sha256 or seeded digest)."""
+
+    name: str
+    source: str  # "file" or "seeded"
+    weight_hash: str
+    verified: bool
+
+
+@dataclass(frozen=True)
+class Backbones:
+    """The loaded networks plus provenance; shared read-only by every score in the process."""
+
+    inception: FidInception
+    vgg: VggEncoder
+    lpips: LpipsAlex
+    info: tuple[BackboneInfo, ...]
+
+    @property
+    def calibrated(self) -> bool:
+        """True only when every backbone (and the LPIPS linear layers) matched its pinned hash."""
+        return all(item.verified for item in self.info)
+
+    @property
+    def weight_hashes(self) -> dict[str, str]:
+        """Backbone name -> file sha256, or ``uncalibrated:...`` for seeded networks."""
+        return {item.name: item.weight_hash for item in self.info}
+
+
+def _read_state(path: Path) -> dict[str, torch.Tensor]:
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except (pickle.UnpicklingError, RuntimeError, OSError, EOFError) as exc:
+        raise BackboneWeightsError(
+            None, f"{path}: not a loadable state dict ({exc}); reinstall it with `stylearena weights install`"
+        ) from exc
+    if not isinstance(state, dict):
+        raise BackboneWeightsError(None, f"{path}: expected a plain state dict, found {type(state).__name__}")
+    return state
+
+
+def _load_into(module: nn.Module, state: dict[str, torch.Tensor], path: Path, prefix: str = "") -> None:
+    wanted = module.state_dict()
+    subset = {}
+    for key, tensor in wanted.items():
+        source = state.get(prefix + key)
+        if source is None or tuple(source.shape) != tuple(tensor.shape):
+            raise BackboneWeightsError(
+                None, f"{path}: missing or mis-shaped parameter {prefix + key}; is this the right file?"
+            )
+        subset[key] = source
+    module.load_state_dict(subset, strict=True)
+
+
+def _from_file_or_seed(
+    backbone: Backbone, weights_dir: Path | None, build, seeded, prefix: str = ""
+) -> tuple[nn.Module, BackboneInfo]:
+    entry = manifest_entry(backbone)
+    path = Path(weights_dir) / entry.filename if weights_dir is not None else None
+    if path is not None and path.is_file():
+        status = inspect_file(entry, path)
+        module = build()
+        _load_into(module, _read_state(path), path, prefix)
+        return module.eval(), BackboneInfo(backbone.value, "file", status.sha256 or "", status.verified)
+    module = seeded(SEEDS[backbone])
+    digest = state_digest(module.state_dict())
+    return module.eval(), BackboneInfo(
+        backbone.value, "seeded", f"uncalibrated:{SEED_SCHEME}:{digest}", False
+    )
+
+
+def load_backbones(weights_dir: Path | None, device: torch.device) -> Backbones:
+    """Build the Inception, VGG19 and LPIPS-Alex networks on ``device`` in inference layout."""
+    inception_net, inception_info = _from_file_or_seed(
+        Backbone.INCEPTION, weights_dir, build_fid_inception, seeded_fid_inception
+    )
+    vgg_features, vgg_info = _from_file_or_seed(
+        Backbone.VGG19, weights_dir, build_vgg19_features, seeded_vgg19_features, prefix="features."
+    )
+    alex_trunk, alex_info = _from_file_or_seed(
+        Backbone.ALEXNET, weights_dir, build_alexnet_trunk, seeded_alexnet_trunk, prefix="features."
+    )
+    linear_path = lpips_linear_path()
+    linear_hash = sha256_file(linear_path)
+    linear_info = BackboneInfo(LPIPS_LINEAR_KEY, "file", linear_hash, linear_hash == LPIPS_LINEAR_SHA256)
+    lpips = LpipsAlex(alex_trunk, load_linear_weights(linear_path))
+    networks = [FidInception(inception_net), VggEncoder(vgg_features), lpips]
+    for net in networks:
+        net.to(device=device, memory_format=torch.channels_last)
+        net.requires_grad_(False)
+    return Backbones(
+        networks[0], networks[1], networks[2], (inception_info, vgg_info, alex_info, linear_info)
+    )

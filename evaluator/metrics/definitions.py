@@ -1,0 +1,89 @@
+"""What each metric is: its name, label, sort direction and definition version.
+
+The version string changes whenever a definition changes in a way that moves numbers
+(layers, resize policy, estimator); it is stored beside every score and is part of the
+reference-statistics cache key, so numbers of different definitions are never mixed.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+
+class MetricName(str, Enum):
+    """The metrics every evaluation produces."""
+
+    FID = "fid"
+    KID = "kid"
+    LPIPS = "lpips"
+    CONTENT_LOSS = "content_loss"
+    STYLE_LOSS = "style_loss"
+    ART_FID = "art_fid"
+
+
+@dataclass(frozen=True)
+class MetricInfo:
+    """Static facts about one metric, for the leaderboard (labels, sort direction) and provenance."""
+
+    name: str
+    label: str
+    higher_is_better: bool = False
+    version: str = "1"
+    description: str = ""
+
+
+# Resolution policy shared by the VGG and LPIPS metrics; part of their versions.
+RESOLUTION_POLICY = "native-max512"
+
+METRICS: dict[str, MetricInfo] = {
+    info.name: info
+    for info in (
+        MetricInfo(
+            MetricName.FID.value,
+            "FID",
+            version="fid-pt2015-pool3-bilinear299-f64-1",
+            description="Fréchet Inception Distance, outputs vs distinct style images",
+        ),
+        MetricInfo(
+            MetricName.KID.value,
+            "KID",
+            version="kid-poly3-unbiased-s100-seed2020-1",
+            description="Kernel Inception Distance (unbiased MMD², polynomial kernel)",
+        ),
+        MetricInfo(
+            MetricName.LPIPS.value,
+            "LPIPS",
+            version=f"lpips-alex-v0.1-{RESOLUTION_POLICY}-1",
+            description="LPIPS (AlexNet, v0.1) between each output and its content image",
+        ),
+        MetricInfo(
+            MetricName.CONTENT_LOSS.value,
+            "Content loss",
+            version=f"content-vgg19tv-relu4_1+relu5_1-mvn-{RESOLUTION_POLICY}-1",
+            description="MSE of mean-variance-normalised VGG19 features, output vs content",
+        ),
+        MetricInfo(
+            MetricName.STYLE_LOSS.value,
+            "Style loss",
+            version=f"style-vgg19tv-relu1_1-5_1-meanstd-{RESOLUTION_POLICY}-1",
+            description="Squared error of VGG19 channel means and stds, output vs style",
+        ),
+        MetricInfo(
+            MetricName.ART_FID.value,
+            "ArtFID",
+            version="artfid-(1+lpips)(1+fid)-1",
+            description="(1 + LPIPS)·(1 + FID), the default ranking metric",
+        ),
+    )
+}
+
+PER_PAIR_METRICS: tuple[str, ...] = (
+    MetricName.LPIPS.value,
+    MetricName.CONTENT_LOSS.value,
+    MetricName.STYLE_LOSS.value,
+)
+
+
+def metric_versions() -> dict[str, str]:
+    """Name -> definition version of every metric (stored with each evaluation)."""
+    return {name: info.version for name, info in METRICS.items()}

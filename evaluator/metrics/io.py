@@ -1,0 +1,199 @@
+"""Reading what gets scored: the pairs CSV, and images decoded once into uint8 tensors.
+
+Outputs are held to the output contract strictly (``<pair_id>.png``, a real PNG, 8-bit RGB,
+the content image's size); dataset images were validated when their version was published
+and are only converted to RGB here. Every failure is a ``ScoringError`` naming the file.
+"""
+from __future__ import annotations
+
+import csv
+import re
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image
+
+from evaluator.metrics.errors import ScoringError
+
+PAIRS_HEADER = ("pair_id", "content", "style")
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+# Files the sandbox harness may leave beside the outputs; they are not outputs.
+IGNORED_OUTPUT_FILES = frozenset({"report.json"})
+# Smallest side the AlexNet trunk and VGG19 relu5_1 (stride 16) can still measure.
+MIN_SIDE = 32
+# Largest image accepted (pixels); guards decoding against decompression bombs.
+MAX_PIXELS = 4096 * 4096
+_PAIR_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+
+
+@dataclass(frozen=True)
+class Pair:
+    """One benchmark pair: the output ``<pair_id>.png`` is scored against these two files."""
+
+    pair_id: str
+    content: str
+    style: str
+
+
+def _check_relative(name: str, column: str, line: int, path: Path) -> None:
+    parts = Path(name).parts
+    if not name or Path(name).is_absolute() or ".." in parts or "\\" in name:
+        raise ScoringError(
+            "bad_pairs",
+            f"{path}: line {line}: {column} {name!r} must be a file name inside the {column} folder",
+        )
+
+
+def read_pairs_csv(path: Path | str) -> list[Pair]:
+    """Parse a pairs file (header ``pair_id,content,style``) into pairs, in file order.
+
+    Raises:
+        ScoringError: ``bad_pairs`` for a missing file, wrong header, bad or duplicate id.
+    """
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ScoringError("bad_pairs", f"cannot read pairs file {path}: {exc}") from exc
+    rows = list(csv.reader(text.splitlines()))
+    if not rows or tuple(cell.strip() for cell in rows[0]) != PAIRS_HEADER:
+        raise ScoringError(
+            "bad_pairs", f"{path}: the first line must be the header {','.join(PAIRS_HEADER)}"
+        )
+    pairs: list[Pair] = []
+    seen: set[str] = set()
+    for line, row in enumerate(rows[1:], start=2):
+        if not row or all(not cell.strip() for cell in row):
+            continue
+        if len(row) != 3:
+            raise ScoringError("bad_pairs", f"{path}: line {line}: expected 3 columns, got {len(row)}")
+        pair_id, content, style = (cell.strip() for cell in row)
+        if not _PAIR_ID.match(pair_id):
+            raise ScoringError(
+                "bad_pairs",
+                f"{path}: line {line}: pair_id {pair_id!r} must be letters, digits, '.', '_' or '-'",
+            )
+        if pair_id in seen:
+            raise ScoringError("bad_pairs", f"{path}: line {line}: duplicate pair_id {pair_id!r}")
+        _check_relative(content, "content", line, path)
+        _check_relative(style, "style", line, path)
+        seen.add(pair_id)
+        pairs.append(Pair(pair_id, content, style))
+    if not pairs:
+        raise ScoringError("bad_pairs", f"{path}: no pairs listed")
+    return pairs
+
+
+def image_size(path: Path) -> tuple[int, int]:
+    """(width, height) from the image header, without decoding the pixels."""
+    with _open(path) as img:
+        return img.size
+
+
+def _open(path: Path) -> Image.Image:
+    if not path.is_file():
+        raise ScoringError("missing_input", f"{path}: file not found")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            img = Image.open(path)
+    except (OSError, Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise ScoringError("unreadable_image", f"{path.name}: not a readable image ({exc})") from exc
+    width, height = img.size
+    if width * height > MAX_PIXELS:
+        img.close()
+        raise ScoringError(
+            "image_too_large", f"{path.name}: {width}x{height} exceeds {MAX_PIXELS} pixels"
+        )
+    return img
+
+
+def _to_tensor(img: Image.Image, path: Path) -> torch.Tensor:
+    try:
+        array = np.asarray(img, dtype=np.uint8)
+    except (OSError, ValueError) as exc:
+        raise ScoringError("unreadable_image", f"{path.name}: cannot decode ({exc})") from exc
+    # HWC uint8 -> CHW; a copy so the tensor owns writable memory.
+    return torch.from_numpy(array.transpose(2, 0, 1).copy())
+
+
+def decode_reference(path: Path) -> torch.Tensor:
+    """Decode a dataset (content or style) image to a uint8 ``[3,H,W]`` RGB tensor."""
+    with _open(path) as img:
+        _check_min_side(img.size, path)
+        try:
+            rgb = img.convert("RGB")
+        except OSError as exc:
+            raise ScoringError("unreadable_image", f"{path.name}: cannot decode ({exc})") from exc
+        return _to_tensor(rgb, path)
+
+
+def _check_min_side(size: tuple[int, int], path: Path) -> None:
+    if min(size) < MIN_SIDE:
+        raise ScoringError(
+            "image_too_small",
+            f"{path.name}: {size[0]}x{size[1]} is smaller than {MIN_SIDE} pixels on a side",
+        )
+
+
+def decode_output(path: Path, expected_size: tuple[int, int]) -> torch.Tensor:
+    """Decode one generator output, enforcing the output contract.
+
+    Raises:
+        ScoringError: ``not_png``, ``not_rgb``, ``wrong_size`` or ``unreadable_image``.
+    """
+    with path.open("rb") as handle:
+        magic = handle.read(len(PNG_MAGIC))
+    if magic != PNG_MAGIC:
+        raise ScoringError("not_png", f"{path.name}: not a PNG file (outputs must be PNG)")
+    with _open(path) as img:
+        if img.format != "PNG":
+            raise ScoringError("not_png", f"{path.name}: not a PNG file (outputs must be PNG)")
+        if img.mode != "RGB":
+            raise ScoringError(
+                "not_rgb", f"{path.name}: image mode is {img.mode}; outputs must be 8-bit RGB"
+            )
+        if img.size != tuple(expected_size):
+            raise ScoringError(
+                "wrong_size",
+                f"{path.name}: size {img.size[0]}x{img.size[1]} differs from its content image "
+                f"{expected_size[0]}x{expected_size[1]}",
+            )
+        return _to_tensor(img, path)
+
+
+def check_output_files(pairs: list[Pair], outputs_dir: Path) -> dict[str, Path]:
+    """Map pair id -> output path; the folder must hold exactly one ``<pair_id>.png`` per pair.
+
+    Raises:
+        ScoringError: ``missing_output`` or ``extra_output`` naming the first offending file.
+    """
+    if not outputs_dir.is_dir():
+        raise ScoringError("missing_input", f"outputs folder {outputs_dir} does not exist")
+    expected = {f"{pair.pair_id}.png": pair.pair_id for pair in pairs}
+    present = {entry.name for entry in outputs_dir.iterdir()} - IGNORED_OUTPUT_FILES
+    missing = sorted(set(expected) - present)
+    if missing:
+        more = f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""
+        raise ScoringError("missing_output", f"missing output {missing[0]}{more}")
+    extra = sorted(present - set(expected))
+    if extra:
+        more = f" (and {len(extra) - 1} more)" if len(extra) > 1 else ""
+        raise ScoringError(
+            "extra_output", f"unexpected file {extra[0]}{more} in the outputs (one <pair_id>.png per pair)"
+        )
+    for name in expected:
+        if not (outputs_dir / name).is_file():
+            raise ScoringError("extra_output", f"{name} is not a regular file")
+    return {pair_id: outputs_dir / name for name, pair_id in expected.items()}
+
+
+def check_finite(batch: torch.Tensor, names: list[str]) -> None:
+    """Raise ``non_finite`` naming the first image of a float batch that holds NaN or inf."""
+    finite = torch.isfinite(batch.flatten(1)).all(dim=1)
+    if not bool(finite.all()):
+        index = int((~finite).nonzero()[0, 0])
+        raise ScoringError("non_finite", f"{names[index]}: contains NaN or infinite values")

@@ -1,0 +1,162 @@
+"""Reference statistics of a dataset version, and their on-disk cache.
+
+Everything about the reference images that does not depend on a submission — the style
+set's Inception features and FID summary, each style image's VGG channel means/stds, each
+content image's normalised relu4_1/relu5_1 features — is computed once per dataset version
+and stored under ``cache_dir/<key>/``. The key is a sha256 over the dataset identity (its
+manifest hash, or the bytes of the referenced files when none is given), the backbone
+weight hashes, the metric definition versions and the referenced file names; a change in
+any of them is a different key, never a stale hit.
+
+Arrays are plain ``.npy`` files (loaded with ``allow_pickle=False``; content features are
+memory-mapped) and a ``meta.json``; a cache directory is written under a temporary name and
+renamed into place, so concurrent workers never read a half-written one. Values round-trip
+exactly, so cached and freshly computed statistics give bit-identical scores.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from evaluator.metrics.fid import GaussianSummary
+
+FORMAT = "stylearena-refstats-1"
+STYLE_LAYERS = 5
+CONTENT_LAYERS = 2
+
+
+@dataclass(frozen=True)
+class ReferenceStats:
+    """Precomputed reference side of every metric for one dataset version and backbone set."""
+
+    key: str
+    style_names: tuple[str, ...]
+    style_inception: np.ndarray  # [n_styles, 2048] float64
+    fid: GaussianSummary
+    style_means: tuple[np.ndarray, ...]  # per VGG layer: [n_styles, C] float32
+    style_stds: tuple[np.ndarray, ...]
+    content_names: tuple[str, ...]
+    content_sizes: dict[str, tuple[int, int]]  # name -> (width, height) of the original file
+    content_targets: dict[str, tuple[np.ndarray, ...]]  # name -> ([C,H,W] relu4_1, relu5_1) float32
+
+    def style_index(self) -> dict[str, int]:
+        """Style file name -> row in the style arrays."""
+        return {name: index for index, name in enumerate(self.style_names)}
+
+
+def fingerprint_files(root: Path, names: list[str]) -> str:
+    """sha256 over the names and bytes of files (identity of a dataset given without a key)."""
+    digest = hashlib.sha256()
+    for name in sorted(set(names)):
+        digest.update(name.encode() + b"\0")
+        with (root / name).open("rb") as handle:
+            for chunk in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(chunk)
+        digest.update(b"\0")
+    return digest.hexdigest()
+
+
+def cache_key(
+    dataset_key: str,
+    weight_hashes: dict[str, str],
+    metric_versions: dict[str, str],
+    content_names: list[str],
+    style_names: list[str],
+) -> str:
+    """The cache key: sha256 of everything the reference statistics depend on."""
+    material = {
+        "format": FORMAT,
+        "dataset": dataset_key,
+        "weights": dict(sorted(weight_hashes.items())),
+        "versions": dict(sorted(metric_versions.items())),
+        "contents": sorted(set(content_names)),
+        "styles": sorted(set(style_names)),
+    }
+    return hashlib.sha256(json.dumps(material, sort_keys=True).encode()).hexdigest()
+
+
+def save(stats: ReferenceStats, cache_dir: Path) -> Path:
+    """Write ``stats`` to ``cache_dir/<key>`` atomically; an existing complete entry is kept."""
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    final = cache_dir / stats.key
+    if (final / "meta.json").is_file():
+        return final
+    tmp = Path(tempfile.mkdtemp(dir=cache_dir, prefix=f".{stats.key[:12]}-"))
+    try:
+        np.save(tmp / "style_inception.npy", stats.style_inception)
+        np.save(tmp / "fid_mu.npy", stats.fid.mu)
+        np.save(tmp / "fid_factor.npy", stats.fid.factor)
+        np.save(tmp / "fid_trace.npy", np.asarray(stats.fid.trace, dtype=np.float64))
+        for layer in range(STYLE_LAYERS):
+            np.save(tmp / f"style_mean_{layer}.npy", stats.style_means[layer])
+            np.save(tmp / f"style_std_{layer}.npy", stats.style_stds[layer])
+        for index, name in enumerate(stats.content_names):
+            for layer, array in enumerate(stats.content_targets[name]):
+                np.save(tmp / f"content_{index}_{layer}.npy", array)
+        meta = {
+            "format": FORMAT,
+            "key": stats.key,
+            "fid_n": stats.fid.n,
+            "style_names": list(stats.style_names),
+            "content_names": list(stats.content_names),
+            "content_sizes": {name: list(size) for name, size in stats.content_sizes.items()},
+        }
+        # meta.json last: its presence marks a complete entry.
+        (tmp / "meta.json").write_text(json.dumps(meta, indent=1))
+        try:
+            os.rename(tmp, final)
+        except OSError:
+            if not (final / "meta.json").is_file():
+                raise
+            # Another worker won the race with identical content; keep theirs.
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return final
+
+
+def load(cache_dir: Path, key: str) -> ReferenceStats | None:
+    """The cached statistics for ``key``, or None when absent or unreadable (then recomputed)."""
+    folder = cache_dir / key
+    try:
+        meta = json.loads((folder / "meta.json").read_text())
+        if meta.get("format") != FORMAT or meta.get("key") != key:
+            return None
+
+        def read(name: str, mmap: bool = False) -> np.ndarray:
+            return np.load(folder / name, allow_pickle=False, mmap_mode="r" if mmap else None)
+
+        content_names = tuple(meta["content_names"])
+        return ReferenceStats(
+            key=key,
+            style_names=tuple(meta["style_names"]),
+            style_inception=read("style_inception.npy"),
+            fid=GaussianSummary(
+                mu=read("fid_mu.npy"),
+                trace=float(read("fid_trace.npy")),
+                factor=read("fid_factor.npy"),
+                n=int(meta["fid_n"]),
+            ),
+            style_means=tuple(read(f"style_mean_{layer}.npy") for layer in range(STYLE_LAYERS)),
+            style_stds=tuple(read(f"style_std_{layer}.npy") for layer in range(STYLE_LAYERS)),
+            content_names=content_names,
+            content_sizes={name: tuple(size) for name, size in meta["content_sizes"].items()},
+            content_targets={
+                name: tuple(read(f"content_{index}_{layer}.npy", mmap=True) for layer in range(CONTENT_LAYERS))
+                for index, name in enumerate(content_names)
+            },
+        )
+    except (OSError, ValueError, KeyError, TypeError):
+        # Missing or damaged entry: the caller recomputes and rewrites it.
+        return None
+
+
+def discard(cache_dir: Path, key: str) -> None:
+    """Remove a (damaged) cache entry so that it can be rewritten."""
+    shutil.rmtree(cache_dir / key, ignore_errors=True)

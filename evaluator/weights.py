@@ -1,0 +1,240 @@
+"""The pinned metric-backbone weights: manifest, status, install from a folder, fetch.
+
+An official leaderboard must never silently use the wrong weights, and none of the
+reference tools checks the whole hash of what it loads; this module does. Files live flat
+in one folder (``Settings.resolved_weights_dir``) under their manifest names. ``install``
+copies and verifies; ``fetch`` downloads from the official URLs with verification (on a
+machine without internet it fails with a message saying what to do instead).
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import tempfile
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from enum import Enum
+from pathlib import Path
+
+CHUNK = 1 << 20
+
+
+class Backbone(str, Enum):
+    """The networks the metrics run on."""
+
+    INCEPTION = "inception"
+    VGG19 = "vgg19"
+    ALEXNET = "alexnet"
+
+
+@dataclass(frozen=True)
+class WeightFile:
+    """One pinned file: where it comes from and what it must hash to."""
+
+    backbone: Backbone
+    filename: str
+    url: str
+    sha256: str
+    size: int
+
+
+MANIFEST: tuple[WeightFile, ...] = (
+    WeightFile(
+        Backbone.INCEPTION,
+        "pt_inception-2015-12-05-6726825d.pth",
+        "https://github.com/mseitzer/pytorch-fid/releases/download/fid_weights/"
+        "pt_inception-2015-12-05-6726825d.pth",
+        "6726825d0af5f729cebd5821db510b11b1cfad8faad88a03f1befd49fb9129b2",
+        95_628_359,
+    ),
+    WeightFile(
+        Backbone.VGG19,
+        "vgg19-dcbb9e9d.pth",
+        "https://download.pytorch.org/models/vgg19-dcbb9e9d.pth",
+        "dcbb9e9dad569fff7a846263a77324fc34978fea2bfb039c012d710e1776ae44",
+        574_673_361,
+    ),
+    WeightFile(
+        Backbone.ALEXNET,
+        "alexnet-owt-7be5be79.pth",
+        "https://download.pytorch.org/models/alexnet-owt-7be5be79.pth",
+        "7be5be791159472b1fbf3c69796f7cb30dca7ad8466c2df70058c37116cdee02",
+        244_408_911,
+    ),
+)
+# The LPIPS v0.1 AlexNet linear layers ship inside the ``lpips`` package; pinned all the same.
+LPIPS_LINEAR_SHA256 = "df73285e35b22355a2df87cdb6b70b343713b667eddbda73e1977e0c860835c0"
+
+
+class WeightState(str, Enum):
+    """What ``status`` found for one manifest entry."""
+
+    MISSING = "missing"
+    VERIFIED = "verified"
+    MISMATCH = "checksum_mismatch"
+
+
+class WeightsError(Exception):
+    """Base of weight-manager failures; ``code`` is stable, ``message`` says what to do."""
+
+    code = "weights_error"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class ChecksumMismatch(WeightsError):
+    """A file's size or sha256 differs from the manifest; it was not installed."""
+
+    code = "checksum_mismatch"
+
+
+class WeightsMissing(WeightsError):
+    """A file the manifest names is not in the source folder."""
+
+    code = "weights_missing"
+
+
+class FetchFailed(WeightsError):
+    """A download failed (no network, HTTP error, or bad checksum)."""
+
+    code = "fetch_failed"
+
+
+@dataclass(frozen=True)
+class WeightStatus:
+    """The state of one manifest file in a weights folder."""
+
+    entry: WeightFile
+    path: Path
+    state: WeightState
+    sha256: str | None = None
+    size: int | None = None
+
+    @property
+    def verified(self) -> bool:
+        """True when the file exists and matches the manifest."""
+        return self.state is WeightState.VERIFIED
+
+
+def sha256_file(path: Path) -> str:
+    """Hex sha256 of a file, read in chunks."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(CHUNK), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def manifest_entry(backbone: Backbone) -> WeightFile:
+    """The manifest entry of one backbone."""
+    return next(entry for entry in MANIFEST if entry.backbone is backbone)
+
+
+def inspect_file(entry: WeightFile, path: Path) -> WeightStatus:
+    """Hash one file and compare it with its manifest entry."""
+    if not path.is_file():
+        return WeightStatus(entry, path, WeightState.MISSING)
+    size = path.stat().st_size
+    digest = sha256_file(path)
+    ok = size == entry.size and digest == entry.sha256
+    return WeightStatus(entry, path, WeightState.VERIFIED if ok else WeightState.MISMATCH, digest, size)
+
+
+def weights_status(
+    weights_dir: Path | None, manifest: tuple[WeightFile, ...] = MANIFEST
+) -> list[WeightStatus]:
+    """The state of every manifest file in ``weights_dir`` (all missing when it is None)."""
+    folder = Path(weights_dir) if weights_dir is not None else None
+    statuses = []
+    for entry in manifest:
+        if folder is None:
+            statuses.append(WeightStatus(entry, Path(entry.filename), WeightState.MISSING))
+        else:
+            statuses.append(inspect_file(entry, folder / entry.filename))
+    return statuses
+
+
+def _install_one(entry: WeightFile, source: Path, dest_dir: Path) -> WeightStatus:
+    found = inspect_file(entry, source)
+    if found.state is WeightState.MISSING:
+        raise WeightsMissing(f"{source} not found (expected {entry.filename}, {entry.size} bytes)")
+    if found.state is WeightState.MISMATCH:
+        raise ChecksumMismatch(
+            f"{source}: sha256 {found.sha256} ({found.size} bytes) does not match the pinned "
+            f"{entry.sha256} ({entry.size} bytes); not installed. Get the file from {entry.url}"
+        )
+    dest_dir.mkdir(parents=True, exist_ok=True)
+    target = dest_dir / entry.filename
+    # Copy to a temporary name and rename, so a reader never sees a half-written file.
+    with tempfile.NamedTemporaryFile(dir=dest_dir, prefix=".installing-", delete=False) as tmp:
+        tmp_path = Path(tmp.name)
+    try:
+        shutil.copyfile(source, tmp_path)
+        if sha256_file(tmp_path) != entry.sha256:
+            raise ChecksumMismatch(f"{target}: copy does not match the pinned sha256; not installed")
+        os.replace(tmp_path, target)
+    finally:
+        tmp_path.unlink(missing_ok=True)
+    return WeightStatus(entry, target, WeightState.VERIFIED, entry.sha256, entry.size)
+
+
+def install_weights(
+    source_dir: Path, dest_dir: Path, manifest: tuple[WeightFile, ...] = MANIFEST
+) -> tuple[list[WeightStatus], list[WeightsError]]:
+    """Copy every manifest file found in ``source_dir`` into ``dest_dir``, verifying each.
+
+    Returns:
+        The installed files and, separately, the refusals (missing or wrong checksum);
+        nothing that fails verification is ever placed in ``dest_dir``.
+    """
+    installed: list[WeightStatus] = []
+    refused: list[WeightsError] = []
+    for entry in manifest:
+        try:
+            installed.append(_install_one(entry, Path(source_dir) / entry.filename, Path(dest_dir)))
+        except WeightsError as exc:
+            refused.append(exc)
+    return installed, refused
+
+
+def fetch_weights(
+    dest_dir: Path,
+    timeout_s: float = 30.0,
+    only_missing: bool = True,
+    manifest: tuple[WeightFile, ...] = MANIFEST,
+) -> list[WeightStatus]:
+    """Download every manifest file from its official URL into ``dest_dir``, verifying each.
+
+    Raises:
+        FetchFailed: on the first file that cannot be downloaded or does not verify; the
+            message names the URL and says how to install the files offline instead.
+    """
+    dest_dir = Path(dest_dir)
+    results = []
+    for entry in manifest:
+        current = inspect_file(entry, dest_dir / entry.filename)
+        if only_missing and current.verified:
+            results.append(current)
+            continue
+        dest_dir.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(dir=dest_dir, prefix=".fetching-") as tmp:
+            part = Path(tmp) / entry.filename
+            try:
+                with urllib.request.urlopen(entry.url, timeout=timeout_s) as response, part.open("wb") as out:
+                    shutil.copyfileobj(response, out, CHUNK)
+            except (urllib.error.URLError, OSError, TimeoutError) as exc:
+                reason = getattr(exc, "reason", exc)
+                raise FetchFailed(
+                    f"cannot download {entry.filename} from {entry.url}: {reason}. This machine "
+                    "may have no internet access: download the files elsewhere and run "
+                    "`stylearena weights install --from DIR`."
+                ) from exc
+            try:
+                results.append(_install_one(entry, part, dest_dir))
+            except ChecksumMismatch as exc:
+                raise FetchFailed(f"downloaded {entry.filename} does not verify: {exc.message}") from exc
+    return results

@@ -1,0 +1,79 @@
+"""Starting an evaluation worker: an RQ worker that preloads the heavy parts and reconciles.
+
+Each worker process loads torch and the metric backbones once, then forks a work-horse per
+job (RQ's default), so a job that hangs or crashes takes only its horse down. Between jobs
+the worker runs the reconciler every ``reconcile_interval_s``: RQ's maintenance hook is the
+one point in its loop where the worker is idle and not forked.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import platform
+
+import redis
+from rq import Worker
+
+from arena.settings import Settings
+from evaluator import dispatch
+from evaluator.context import WorkerContext, build_context, install_context
+from evaluator.reconciler import reconcile
+
+log = logging.getLogger(__name__)
+
+
+def reconcile_interval(settings: Settings) -> int:
+    """How often an idle worker reconciles: twice per lease period, at least every 2 s."""
+    return max(2, settings.lease_seconds // 2)
+
+
+class EvaluationWorker(Worker):
+    """RQ's forking worker plus a periodic reconcile pass in its maintenance hook."""
+
+    evaluation_context: WorkerContext | None = None
+    queued_grace_s: float = 60.0
+
+    def run_maintenance_tasks(self) -> None:
+        """RQ's registry cleanup, then one reconcile pass."""
+        super().run_maintenance_tasks()
+        context = self.evaluation_context
+        if context is None:
+            return
+        report = reconcile(context.settings, context.session_factory(), queued_grace_s=self.queued_grace_s)
+        if report.changed:
+            log.info("reconcile: %s", report.to_dict())
+
+
+def make_worker(settings: Settings, context: WorkerContext, name: str | None = None,
+                queued_grace_s: float | None = None) -> EvaluationWorker:
+    """An ``EvaluationWorker`` on the settings' queue, reconciling every ``reconcile_interval``."""
+    interval = reconcile_interval(settings)
+    worker = EvaluationWorker(
+        [settings.queue_name],
+        name=name or f"{platform.node()}.{os.getpid()}",
+        connection=redis.Redis.from_url(settings.redis_url, socket_connect_timeout=5),
+        maintenance_interval=interval,
+        # The blocking dequeue returns every worker_ttl - 15 s, which bounds how late the
+        # maintenance hook (and so the reconcile pass) can run on an idle worker.
+        worker_ttl=interval + 15,
+        job_monitoring_interval=min(30, interval),
+    )
+    worker.evaluation_context = context
+    if queued_grace_s is not None:
+        worker.queued_grace_s = queued_grace_s
+    return worker
+
+
+def start_worker(settings: Settings, burst: bool = False, name: str | None = None,
+                 queued_grace_s: float | None = None) -> bool:
+    """Load the context once, then work the queue; returns whether any job ran."""
+    context = build_context(settings, worker_name=name)
+    install_context(context)
+    worker = make_worker(settings, context, name=name, queued_grace_s=queued_grace_s)
+    context.worker_name = worker.name
+    log.info("worker %s on queue %s (job timeout %ss, lease %ss)", worker.name, settings.queue_name,
+             dispatch.job_timeout(settings), settings.lease_seconds)
+    try:
+        return worker.work(burst=burst, logging_level="INFO")
+    finally:
+        context.close()

@@ -1,0 +1,70 @@
+// StyleArena: small progressive enhancements. Every page works without this script.
+(function () {
+  "use strict";
+
+  // Sort-by selects submit on change.
+  document.querySelectorAll("select[data-autosubmit]").forEach(function (el) {
+    el.addEventListener("change", function () { el.form.submit(); });
+  });
+
+  // Client-side size check before a large upload starts (the server checks again).
+  document.querySelectorAll("input[type=file][data-max-bytes]").forEach(function (input) {
+    var max = parseInt(input.getAttribute("data-max-bytes"), 10);
+    var form = input.form;
+    var message = document.getElementById("size-error");
+    function check() {
+      var file = input.files && input.files[0];
+      var tooBig = !!(file && file.size > max);
+      if (message) {
+        message.hidden = !tooBig;
+        message.textContent = tooBig ? "This file is " + (file.size / 1048576).toFixed(1) +
+          " MB; the limit is " + (max / 1048576).toFixed(0) + " MB." : "";
+      }
+      return !tooBig;
+    }
+    input.addEventListener("change", check);
+    form.addEventListener("submit", function (ev) {
+      if (!check()) { ev.preventDefault(); return; }
+      var button = form.querySelector("button[type=submit]");
+      if (button) { button.disabled = true; button.textContent = "Uploading…"; }
+    });
+  });
+
+  // Copy buttons (API tokens).
+  document.querySelectorAll("[data-copy]").forEach(function (button) {
+    button.addEventListener("click", function () {
+      var target = document.querySelector(button.getAttribute("data-copy"));
+      if (target && navigator.clipboard) {
+        navigator.clipboard.writeText(target.textContent.trim()).then(function () { button.textContent = "Copied"; });
+      }
+    });
+  });
+
+  // Live status of a submission: poll until it is final, then reload to show scores.
+  var panel = document.getElementById("status-panel");
+  if (panel && panel.getAttribute("data-final") !== "true") {
+    var url = panel.getAttribute("data-status-url");
+    var last = panel.getAttribute("data-status");
+    var delay = 2000;
+    var poll = function () {
+      fetch(url, { headers: { "Accept": "application/json" }, credentials: "same-origin" })
+        .then(function (r) { return r.ok ? r.json() : null; })
+        .then(function (data) {
+          if (!data) { delay = Math.min(delay * 2, 30000); return; }
+          if (data.status !== last) {
+            last = data.status;
+            var badge = document.querySelector("#status-badge .badge");
+            if (badge) {
+              badge.textContent = data.status;
+              badge.className = "badge badge-" + data.status;
+              badge.setAttribute("data-status", data.status);
+            }
+          }
+          if (data.final) { window.location.reload(); return "done"; }
+        })
+        .catch(function () { delay = Math.min(delay * 2, 30000); })
+        .then(function (state) { if (state !== "done") { setTimeout(poll, delay); } });
+    };
+    setTimeout(poll, delay);
+  }
+})();

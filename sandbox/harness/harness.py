@@ -1,0 +1,259 @@
+"""StyleArena sandbox harness: runs one generator over an image set, inside the container.
+
+Baked into the sandbox image at /opt/stylearena/harness.py and started by the runner; host
+code never imports this file (it loads participant code). Standard library, torch, Pillow
+and NumPy only.
+
+    python3 harness.py --submission FILE --format torchscript|package --inputs DIR --out DIR
+
+Inputs: DIR/content/, DIR/style/, DIR/pairs.csv (header ``pair_id,content,style``).
+Outputs: OUT/images/<pair_id>.png (RGB, the content image's size) and OUT/report.json.
+Exit codes: 0 ok, 2 bad harness arguments or inputs (platform fault), 10 the generator
+failed to load, 11 it raised while running, 12 it broke the output contract.
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import importlib
+import inspect
+import json
+import os
+import re
+import resource
+import stat
+import sys
+import time
+import traceback
+import warnings
+import zipfile
+from pathlib import Path, PurePosixPath
+
+EXIT_OK, EXIT_USAGE, EXIT_LOAD, EXIT_RUNTIME, EXIT_CONTRACT = 0, 2, 10, 11, 12
+PAIR_ID = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
+MAX_BATCH = 64
+
+
+class HarnessFailure(Exception):
+    """A failure with an exit code and a code the runner maps to a participant message."""
+
+    def __init__(self, exit_code: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.exit_code, self.code, self.message = exit_code, code, message
+
+
+def say(message: str) -> None:
+    """Participant-readable progress on stdout."""
+    print(f"[stylearena] {message}", flush=True)
+
+
+def read_pairs(inputs: Path) -> list[tuple[str, str, str]]:
+    """The pair list; ids must be safe file names, images must exist."""
+    pairs = []
+    with (inputs / "pairs.csv").open(newline="", encoding="utf-8") as fh:
+        reader = csv.DictReader(fh)
+        if reader.fieldnames is None or not {"pair_id", "content", "style"} <= set(reader.fieldnames):
+            raise HarnessFailure(EXIT_USAGE, "bad_inputs", "pairs.csv needs the header pair_id,content,style")
+        for row in reader:
+            if not PAIR_ID.match(row["pair_id"]):
+                raise HarnessFailure(EXIT_USAGE, "bad_inputs", f"unsafe pair id {row['pair_id']!r}")
+            pairs.append((row["pair_id"], row["content"], row["style"]))
+    return pairs
+
+
+def extract_package(archive: Path, dest: Path) -> None:
+    """Unpack a package (already validated on the host) with the same path checks again."""
+    dest.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(archive) as zf:
+        for info in zf.infolist():
+            parts = PurePosixPath(info.filename).parts
+            if info.filename.startswith("/") or ".." in parts or stat.S_ISLNK(info.external_attr >> 16):
+                raise HarnessFailure(EXIT_LOAD, "load_failed", f"unsafe archive entry {info.filename!r}")
+        zf.extractall(dest)
+
+
+def read_manifest(pkg_dir: Path) -> dict:
+    import tomllib
+
+    return tomllib.loads((pkg_dir / "stylearena.toml").read_text(encoding="utf-8"))
+
+
+def load_generator(args: argparse.Namespace, device: str):
+    """Return (callable, manifest, parameter count) for the submission."""
+    import torch
+
+    if args.format == "torchscript":
+        # Newer torch warns that TorchScript is deprecated; that is noise in a participant's log.
+        warnings.filterwarnings("ignore", category=FutureWarning, message=r".*torch\.jit")
+        module = torch.jit.load(str(args.submission), map_location=device)
+        module.eval()
+        return module, {}, sum(p.numel() for p in module.parameters())
+    pkg_dir = Path(args.workdir) / "package"
+    extract_package(Path(args.submission), pkg_dir)
+    manifest = read_manifest(pkg_dir)
+    module_name, _, attr = manifest["entry_point"].partition(":")
+    sys.path.insert(0, str(pkg_dir))
+    os.chdir(pkg_dir)  # packages commonly open their weights by relative path
+    target = getattr(importlib.import_module(module_name), attr)
+    # A class is instantiated once (the usual nn.Module); a function is called per batch.
+    generator = target() if inspect.isclass(target) else target
+    if isinstance(generator, torch.nn.Module):
+        generator = generator.to(device).eval()
+        params = sum(p.numel() for p in generator.parameters())
+    else:
+        params = None
+    return generator, manifest, params
+
+
+def load_image(path: Path, size: int | None):
+    """(float tensor [3,H,W] in [0,1], optionally resized to size x size; original (W, H))."""
+    import numpy as np
+    import torch
+    from PIL import Image
+
+    with Image.open(path) as img:
+        img = img.convert("RGB")
+        original = img.size
+        if size is not None:
+            img = img.resize((size, size), Image.BICUBIC)
+        array = np.asarray(img, dtype=np.uint8).copy()
+    return torch.from_numpy(array).permute(2, 0, 1).float().div_(255.0), original
+
+
+def to_png(tensor, path: Path, size_wh: tuple[int, int] | None) -> None:
+    """Write one [3,H,W] output in [0,1] as an 8-bit RGB PNG (resized back if asked)."""
+    import torch
+    import torch.nn.functional as F
+    from PIL import Image
+
+    if size_wh is not None and (tensor.shape[2], tensor.shape[1]) != size_wh:
+        tensor = F.interpolate(tensor[None], size=(size_wh[1], size_wh[0]), mode="bilinear", align_corners=False)[0]
+    array = tensor.clamp(0, 1).mul(255).round().to(torch.uint8).permute(1, 2, 0).contiguous().cpu().numpy()
+    Image.fromarray(array, "RGB").save(path, format="PNG")
+
+
+def make_batches(pairs, inputs: Path, resolution: int | None, batch_size: int):
+    """Group consecutive pairs whose input shapes match, up to batch_size each."""
+    batch, key = [], None
+    for pair_id, content_name, style_name in pairs:
+        content, original = load_image(inputs / "content" / content_name, resolution)
+        style, _ = load_image(inputs / "style" / style_name, resolution)
+        item_key = (tuple(content.shape), tuple(style.shape))
+        if batch and (item_key != key or len(batch) >= batch_size):
+            yield batch
+            batch = []
+        key = item_key
+        batch.append((pair_id, content, style, original))
+    if batch:
+        yield batch
+
+
+def run_batches(generator, pairs, args, manifest, device, report) -> None:
+    import torch
+
+    resolution = manifest.get("resolution")
+    batch_size = min(int(manifest.get("batch_size", args.batch_size)), MAX_BATCH)
+    images_dir = Path(args.out) / "images"
+    images_dir.mkdir(parents=True, exist_ok=True)
+    done = 0
+    for index, batch in enumerate(make_batches(pairs, Path(args.inputs), resolution, batch_size)):
+        content = torch.stack([item[1] for item in batch]).to(device)
+        style = torch.stack([item[2] for item in batch]).to(device)
+        started = time.perf_counter()
+        try:
+            with torch.inference_mode():
+                output = generator(content, style)
+        except Exception as exc:  # the participant's code: report it, do not hide it
+            traceback.print_exc(file=sys.stdout)
+            raise HarnessFailure(EXIT_RUNTIME, "generator_error", f"{type(exc).__name__}: {exc}"[:500]) from exc
+        if device.startswith("cuda"):
+            torch.cuda.synchronize()
+        seconds = time.perf_counter() - started
+        check_output(output, content, resolution is not None)
+        for (pair_id, _c, _s, original), item in zip(batch, output):
+            to_png(item.detach().float(), images_dir / f"{pair_id}.png", original if resolution else None)
+        done += len(batch)
+        report["batches"].append({"index": index, "pairs": len(batch), "seconds": round(seconds, 4)})
+        say(f"batch {index + 1}: {len(batch)} pairs in {seconds:.2f}s ({done}/{len(pairs)} done)")
+
+
+def check_output(output, content, resizable: bool) -> None:
+    """The output contract: a finite float tensor [B,3,H,W] (H,W of the input unless resized)."""
+    import torch
+
+    if not isinstance(output, torch.Tensor):
+        raise HarnessFailure(EXIT_CONTRACT, "bad_output_type", f"the generator returned {type(output).__name__}, not a tensor")
+    expected = tuple(content.shape)
+    if output.dim() != 4 or output.shape[0] != expected[0] or output.shape[1] != 3:
+        raise HarnessFailure(EXIT_CONTRACT, "bad_output_shape", f"output shape {tuple(output.shape)}, expected {expected}")
+    if not resizable and tuple(output.shape) != expected:
+        raise HarnessFailure(EXIT_CONTRACT, "bad_output_shape", f"output shape {tuple(output.shape)}, expected {expected}")
+    if not output.is_floating_point():
+        raise HarnessFailure(EXIT_CONTRACT, "bad_output_type", f"output dtype {output.dtype}, expected a float tensor")
+    if not bool(torch.isfinite(output).all()):
+        raise HarnessFailure(EXIT_CONTRACT, "non_finite", "the output contains NaN or infinite values")
+
+
+def write_report(out: Path, report: dict) -> None:
+    (out / "report.json").write_text(json.dumps(report, indent=1), encoding="utf-8")
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--submission", required=True, type=Path)
+    parser.add_argument("--format", required=True, choices=["torchscript", "package"])
+    parser.add_argument("--inputs", required=True, type=Path)
+    parser.add_argument("--out", required=True, type=Path)
+    parser.add_argument("--workdir", default="/tmp", type=Path)
+    parser.add_argument("--threads", default=1, type=int)
+    parser.add_argument("--batch-size", default=4, type=int)
+    parser.add_argument("--device", default="auto")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    started = time.perf_counter()
+    args.out.mkdir(parents=True, exist_ok=True)
+    report: dict = {"status": "running", "batches": [], "format": args.format}
+    try:
+        import torch
+
+        torch.set_num_threads(max(1, args.threads))
+        device = ("cuda" if torch.cuda.is_available() else "cpu") if args.device == "auto" else args.device
+        report.update(torch_version=torch.__version__, device=device, python=sys.version.split()[0])
+        pairs = read_pairs(args.inputs)
+        say(f"{len(pairs)} pairs, device {device}, torch {torch.__version__}")
+        load_started = time.perf_counter()
+        try:
+            generator, manifest, params = load_generator(args, device)
+        except HarnessFailure:
+            raise
+        except BaseException as exc:  # SystemExit from participant code is a load failure too
+            traceback.print_exc(file=sys.stdout)
+            raise HarnessFailure(EXIT_LOAD, "load_failed", f"{type(exc).__name__}: {exc}"[:500]) from exc
+        report.update(load_s=round(time.perf_counter() - load_started, 4), parameter_count=params)
+        say(f"generator loaded in {report['load_s']:.2f}s ({params if params is not None else '?'} parameters)")
+        run_batches(generator, pairs, args, manifest, device, report)
+        report["status"] = "ok"
+        code = EXIT_OK
+    except HarnessFailure as failure:
+        report.update(status="error", error={"code": failure.code, "message": failure.message})
+        say(f"error [{failure.code}]: {failure.message}")
+        code = failure.exit_code
+    report["pairs_written"] = sum(b["pairs"] for b in report["batches"])
+    report["total_s"] = round(time.perf_counter() - started, 4)
+    report["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    try:
+        import torch
+
+        if torch.cuda.is_available():
+            report["peak_cuda_mb"] = round(torch.cuda.max_memory_allocated() / 2**20, 1)
+    except Exception:  # reporting must never turn a success into a failure
+        pass
+    write_report(args.out, report)
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,67 @@
+"""Shared helpers for the metric tests: a small synthetic image set and one seeded suite.
+
+Not a test module. Images are small (64 px content) so the whole metric suite stays within
+its time budget on a 2-core machine; Inception still sees them at 299×299.
+"""
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from evaluator.metrics import MetricSuite, Pair
+
+
+@dataclass(frozen=True)
+class ImageSet:
+    """A folder in the image-set layout plus an outputs folder."""
+
+    root: Path
+    content: Path
+    style: Path
+    outputs: Path
+    pairs_csv: Path
+    pairs: list[Pair]
+
+
+def _image(seed: int, width: int, height: int) -> Image.Image:
+    rng = np.random.default_rng(seed)
+    coarse = Image.fromarray((rng.random((6, 6, 3)) * 255).astype(np.uint8))
+    smooth = np.asarray(coarse.resize((width, height), Image.BICUBIC), dtype=np.float64)
+    grain = rng.normal(0.0, 12.0 + 4.0 * (seed % 5), (height, width, 3))
+    return Image.fromarray(np.clip(smooth + grain, 0, 255).astype(np.uint8))
+
+
+def make_image_set(root: Path, n_content: int = 3, n_style: int = 3, side: int = 64, seed: int = 0) -> ImageSet:
+    """Contents × styles pairs; each output blends its content with its (resized) style image."""
+    content, style, outputs = root / "content", root / "style", root / "outputs"
+    for folder in (content, style, outputs):
+        folder.mkdir(parents=True, exist_ok=True)
+    for i in range(n_content):
+        _image(seed * 1000 + i, side, side).save(content / f"c{i}.png")
+    for j in range(n_style):
+        # Style images deliberately have another size than the contents.
+        _image(seed * 1000 + 500 + j, side + 16, side + 8).save(style / f"s{j}.png")
+    pairs: list[Pair] = []
+    lines = ["pair_id,content,style"]
+    for i in range(n_content):
+        for j in range(n_style):
+            pair = Pair(f"p{i}-{j}", f"c{i}.png", f"s{j}.png")
+            pairs.append(pair)
+            lines.append(f"{pair.pair_id},{pair.content},{pair.style}")
+            c = np.asarray(Image.open(content / pair.content), dtype=np.float64)
+            s = np.asarray(Image.open(style / pair.style).resize((side, side), Image.BILINEAR), dtype=np.float64)
+            mix = 0.3 + 0.1 * j
+            Image.fromarray(((1 - mix) * c + mix * s).astype(np.uint8)).save(outputs / f"{pair.pair_id}.png")
+    pairs_csv = root / "pairs.csv"
+    pairs_csv.write_text("\n".join(lines) + "\n")
+    return ImageSet(root, content, style, outputs, pairs_csv, pairs)
+
+
+@functools.lru_cache(maxsize=4)
+def seeded_suite(weights_dir: Path | None = None, batch_size: int = 8) -> MetricSuite:
+    """One suite per (weights, batch size) for the whole test process (loading takes seconds)."""
+    return MetricSuite.load(weights_dir, "cpu", batch_size=batch_size)
