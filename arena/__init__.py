@@ -14,8 +14,9 @@ def create_app(settings: "Settings | None" = None) -> "Flask":
     # Imported here so that `import arena` (models, CLI, workers) never pulls in Flask.
     from flask import Flask
 
+    from arena.leaderboard import metric_columns
     from arena.settings import PROJECT_ROOT, Settings
-    from arena.web import auth, db_session, errors, extensions, templating
+    from arena.web import auth, cache, db_session, errors, extensions, templating
     from arena.web.accounts import bp as accounts_bp
     from arena.web.api import bp as api_bp
     from arena.web.me import bp as me_bp
@@ -39,6 +40,9 @@ def create_app(settings: "Settings | None" = None) -> "Flask":
         # Tests without Redis-specific needs keep their counters in memory.
         RATELIMIT_STORAGE_URI="memory://" if settings.testing else settings.redis_url,
         RATELIMIT_KEY_PREFIX="stylearena",
+        # Public pages may be up to this many seconds old (see arena/web/cache.py); tests see
+        # every change at once.
+        PUBLIC_CACHE_SECONDS=0 if settings.testing else 5,
         RATELIMIT_LOGIN="10 per minute",
         RATELIMIT_REGISTER="10 per hour",
         RATELIMIT_UPLOAD="30 per hour",
@@ -48,10 +52,14 @@ def create_app(settings: "Settings | None" = None) -> "Flask":
     extensions.csrf.init_app(app)
     extensions.limiter.init_app(app)
     templating.init_app(app)
+    cache.init_app(app)
     extensions.login_manager.user_loader(auth.load_user)
     errors.register_error_handlers(app)
     for blueprint in (public_bp, accounts_bp, submit_bp, me_bp, api_bp):
         app.register_blueprint(blueprint)
+    # Load the metric catalog now (it imports the metrics package, and with it torch) so no
+    # visitor's request pays for it; under `gunicorn --preload` the workers share it.
+    metric_columns()
     # Token-authenticated JSON API: no cookies, so no CSRF token.
     extensions.csrf.exempt(api_bp)
     return app

@@ -56,6 +56,8 @@ def run_attempt(context: WorkerContext, evaluation_id: int) -> AttemptOutcome:
                 work_dir.mkdir(parents=True)
                 result = evaluate(settings, context.runner, context.scorer, task, claim, work_dir, abort,
                                   context.worker_name, timings)
+                result.timings["total_s"] = round(time.monotonic() - started, 3)
+                recorded = finish_scored(factory, claim, result)
             except Exception as exc:  # noqa: BLE001 - classified below; unknown ones re-raised
                 fault = classify(exc)
                 if isinstance(fault, LeaseLost) or abort.is_set():
@@ -67,8 +69,7 @@ def run_attempt(context: WorkerContext, evaluation_id: int) -> AttemptOutcome:
                                                                 "An internal error stopped the evaluation."), timings)
                     raise
                 return _record_fault(context, claim, fault, timings)
-        result.timings["total_s"] = round(time.monotonic() - started, 3)
-        if not finish_scored(factory, claim, result):
+        if not recorded:
             log.warning("evaluation %s attempt %s: late result discarded (fenced)", evaluation_id, claim.attempt)
             return AttemptOutcome.FENCED
         return AttemptOutcome.SCORED

@@ -40,6 +40,9 @@ class PlatformCode(str, Enum):
     INTERNAL_ERROR = "internal_error"
 
 
+# Scoring errors about the benchmark's own files, not the outputs: the organizer must act.
+DATASET_SCORING_CODES = frozenset({"too_few_images", "bad_pairs", "missing_input"})
+
 # What a participant reads when the platform gave up: it is never their fault.
 PLATFORM_MESSAGE = (
     "The platform could not evaluate this submission ({code}) after {attempts} attempt(s). "
@@ -94,6 +97,8 @@ def classify(exc: BaseException) -> EvaluationFault | LeaseLost | None:
         fault_cls = PlatformFault if exc.platform_fault else ParticipantFault
         return fault_cls(exc.code, exc.message, log=exc.log)
     if isinstance(exc, ScoringError):
+        if exc.code in DATASET_SCORING_CODES:
+            return PlatformFault(PlatformCode.DATASET_UNAVAILABLE.value, exc.message)
         return ParticipantFault(exc.code, exc.message)
     if isinstance(exc, MetricComputationError):
         return PlatformFault(exc.code, exc.message)

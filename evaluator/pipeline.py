@@ -25,6 +25,7 @@ from arena.settings import Settings
 from evaluator import outputs_store
 from evaluator.claim import Claim, ScoredResult, ScoreValue
 from evaluator.errors import EvaluationFault, LeaseLost, PlatformCode, PlatformFault, classify
+from sandbox import container as spec
 from sandbox.errors import SandboxError
 from sandbox.limits import SandboxLimits
 
@@ -147,9 +148,9 @@ def submission_path(settings: Settings, task: EvaluationTask) -> Path:
 def container_labels(task: EvaluationTask, claim: Claim, split: str) -> dict[str, str]:
     """Labels that let the reconciler find (and kill) this attempt's container."""
     return {
-        f"{LABEL_PREFIX}.evaluation": str(task.evaluation_id),
-        f"{LABEL_PREFIX}.attempt": str(claim.attempt),
-        f"{LABEL_PREFIX}.submission": str(task.submission_id),
+        spec.LABEL_EVALUATION: str(task.evaluation_id),
+        spec.LABEL_ATTEMPT: str(claim.attempt),
+        spec.LABEL_SUBMISSION: str(task.submission_id),
         f"{LABEL_PREFIX}.split": split,
     }
 

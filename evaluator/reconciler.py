@@ -27,7 +27,6 @@ from arena.settings import Settings
 from evaluator import dispatch
 from evaluator.claim import expire_lease
 from evaluator.errors import PlatformCode
-from evaluator.pipeline import LABEL_PREFIX
 from sandbox.errors import SandboxUnavailable
 
 log = logging.getLogger(__name__)
@@ -131,7 +130,7 @@ def _kill_attempt_containers(settings: Settings, evaluation_id: int) -> int:
     """Kill every container of an evaluation whose lease expired (its worker is gone)."""
     from sandbox.sweeper import kill_labelled  # noqa: PLC0415 - Docker SDK only when used
 
-    return kill_labelled(settings.docker_host, **{f"{LABEL_PREFIX}.evaluation": str(evaluation_id)})
+    return kill_labelled(settings.docker_host, evaluation_id=str(evaluation_id))
 
 
 def _redeliver_stale(

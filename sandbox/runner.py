@@ -133,6 +133,7 @@ class SandboxRunner:
         deadline_ts = int(time.time()) + limits.timeout_s + DEADLINE_GRACE_S
         run_labels = {**labels, spec.LABEL_SANDBOX: "1", spec.LABEL_DEADLINE: str(deadline_ts)}
         started = time.monotonic()
+        started_wall = int(time.time()) - 1
         container = None
         try:
             try:
@@ -158,8 +159,7 @@ class SandboxRunner:
                 raise SandboxTimeout(
                     None, f"The generator did not finish within {limits.timeout_s}s and was stopped.", log=log.text()
                 )
-            container.reload()
-            oom = bool(container.attrs.get("State", {}).get("OOMKilled"))
+            oom = watch.exit_code in (137, -9) and _was_oom_killed(client, container, started_wall)
             if oom:
                 raise OutOfMemory(
                     None, f"The generator used more than its {limits.memory_mb} MB memory limit and was killed.",
@@ -260,11 +260,32 @@ def _failure(exit_code: int, report: dict[str, Any], log: str) -> SandboxError:
     code = str(error.get("code", ""))
     if exit_code == _EXIT_CONTRACT and code in _CONTRACT_CODES:
         return InvalidOutput(code, f"The generator broke the output contract: {detail}", log=log)
+    if exit_code == _EXIT_CONTRACT and code == "output_write_failed":
+        return InvalidOutput("too_large", f"The outputs did not fit in the output directory: {detail}", log=log)
     if exit_code == _EXIT_LOAD:
         return GeneratorCrashed("load_failed", f"The generator could not be loaded: {detail or 'see the log'}", log=log, exit_code=exit_code)
     if exit_code == _EXIT_RUNTIME:
         return GeneratorCrashed("generator_error", f"The generator raised an error: {detail or 'see the log'}", log=log, exit_code=exit_code)
     return GeneratorCrashed(None, f"The generator exited with code {exit_code}; see the log.", log=log, exit_code=exit_code)
+
+
+def _was_oom_killed(client: docker.DockerClient, container: Any, since: int) -> bool:
+    """Whether the kernel OOM-killed a process of the container (asked only after a SIGKILL).
+
+    ``State.OOMKilled`` only covers PID 1, and here the harness is an exec'd process, so the
+    engine's ``oom`` events are read instead, with the memory cgroup's peak usage (cgroup v1)
+    as a fallback.
+    """
+    events = client.events(since=since, until=int(time.time()) + 1, decode=True,
+                           filters={"container": container.id, "event": "oom"})
+    try:
+        if any(event.get("Action", event.get("status")) == "oom" for event in events):
+            return True
+    finally:
+        events.close()
+    memory = client.api.stats(container.id, stream=False, one_shot=True).get("memory_stats", {})
+    limit, peak = memory.get("limit") or 0, memory.get("max_usage") or 0
+    return bool(limit) and peak >= 0.98 * limit
 
 
 def _check_paths(submission_path: Path, inputs_dir: Path, output_dir: Path) -> None:

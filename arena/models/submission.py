@@ -117,7 +117,7 @@ class Score(Base):
     value: Mapped[float] = mapped_column(sa.Float)
     ci_low: Mapped[Optional[float]] = mapped_column(sa.Float)
     ci_high: Mapped[Optional[float]] = mapped_column(sa.Float)
-    definition_version: Mapped[str] = mapped_column(sa.String(20), default="1")
+    definition_version: Mapped[str] = mapped_column(sa.String(120), default="1")
     calibrated: Mapped[bool] = mapped_column(default=False)
 
     evaluation: Mapped[Evaluation] = relationship(back_populates="scores")

@@ -170,8 +170,11 @@ def run_batches(generator, pairs, args, manifest, device, report) -> None:
             torch.cuda.synchronize()
         seconds = time.perf_counter() - started
         check_output(output, content, resolution is not None)
-        for (pair_id, _c, _s, original), item in zip(batch, output):
-            to_png(item.detach().float(), images_dir / f"{pair_id}.png", original if resolution else None)
+        try:
+            for (pair_id, _c, _s, original), item in zip(batch, output):
+                to_png(item.detach().float(), images_dir / f"{pair_id}.png", original if resolution else None)
+        except OSError as exc:  # the output tmpfs is capped: ENOSPC is the generator's doing
+            raise HarnessFailure(EXIT_CONTRACT, "output_write_failed", f"could not write outputs: {exc}") from exc
         done += len(batch)
         report["batches"].append({"index": index, "pairs": len(batch), "seconds": round(seconds, 4)})
         say(f"batch {index + 1}: {len(batch)} pairs in {seconds:.2f}s ({done}/{len(pairs)} done)")
@@ -194,8 +197,23 @@ def check_output(output, content, resizable: bool) -> None:
         raise HarnessFailure(EXIT_CONTRACT, "non_finite", "the output contains NaN or infinite values")
 
 
+REPORT_RESERVE = 256 * 1024
+
+
+def reserve_report(out: Path) -> None:
+    """Claim space for the report first, so a generator that fills /out cannot silence it."""
+    (out / "report.json").write_bytes(b" " * REPORT_RESERVE)
+
+
 def write_report(out: Path, report: dict) -> None:
-    (out / "report.json").write_text(json.dumps(report, indent=1), encoding="utf-8")
+    data = json.dumps(report, indent=1).encode("utf-8")
+    try:
+        # Overwrite in place: on the capped tmpfs this reuses the reserved pages.
+        with open(out / "report.json", "r+b") as fh:
+            fh.write(data)
+            fh.truncate(len(data))
+    except OSError as exc:  # e.g. the generator filled the output tmpfs
+        say(f"could not write report.json: {exc}")
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -215,6 +233,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
     started = time.perf_counter()
     args.out.mkdir(parents=True, exist_ok=True)
+    reserve_report(args.out)
     report: dict = {"status": "running", "batches": [], "format": args.format}
     try:
         import torch

@@ -68,3 +68,42 @@ def test_json_404s_are_json(client, world, path):
     response = client.get(path)
     assert response.status_code == 404
     assert response.get_json()["error"]["code"] == "competition_not_found"
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_serve_runs_gunicorn_with_the_factory(sqlite_url, tmp_path):
+    """`stylearena serve` starts gunicorn on 127.0.0.1 and serves the competitions page."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+    from pathlib import Path
+
+    port = _free_port()
+    env = dict(os.environ, STYLEARENA_DATABASE_URL=sqlite_url, STYLEARENA_DATA_DIR=str(tmp_path / "data"))
+    stylearena = Path(sys.executable).with_name("stylearena")
+    proc = subprocess.Popen([str(stylearena), "serve", "--port", str(port), "--workers", "1"], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2) as response:
+                    body = response.read().decode()
+                break
+            except OSError:
+                assert proc.poll() is None and time.monotonic() < deadline, proc.stdout.read().decode()[-2000:]
+                time.sleep(0.2)
+        assert "Competitions" in body
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=30)

@@ -5,14 +5,27 @@ its time budget on a 2-core machine; Inception still sees them at 299×299.
 """
 from __future__ import annotations
 
+import atexit
 import functools
+import os
+import shutil
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import torch
 from PIL import Image
 
 from evaluator.metrics import MetricSuite, Pair
+from evaluator.metrics.backbones.inception import seeded_fid_inception
+from evaluator.weights import Backbone, manifest_entry
+
+INCEPTION_FILE = manifest_entry(Backbone.INCEPTION).filename
+INCEPTION_TEST_SEED = 7
+# One thread: on this shared 2-core machine, OpenMP's two threads wait on each other behind
+# other people's processes and run several times slower than one thread.
+TEST_THREADS = 1
 
 
 @dataclass(frozen=True)
@@ -61,7 +74,33 @@ def make_image_set(root: Path, n_content: int = 3, n_style: int = 3, side: int =
     return ImageSet(root, content, style, outputs, pairs_csv, pairs)
 
 
-@functools.lru_cache(maxsize=4)
-def seeded_suite(weights_dir: Path | None = None, batch_size: int = 8) -> MetricSuite:
-    """One suite per (weights, batch size) for the whole test process (loading takes seconds)."""
-    return MetricSuite.load(weights_dir, "cpu", batch_size=batch_size)
+@dataclass(frozen=True)
+class SeededWeights:
+    """A weights folder holding a seeded Inception under its manifest name, and a torch hub
+    home holding the same file where pytorch-fid looks for its download."""
+
+    weights_dir: Path
+    torch_home: Path
+
+
+@functools.lru_cache(maxsize=1)
+def seeded_weights() -> SeededWeights:
+    """Made once per test process (and removed at exit): every suite in the tests loads its
+    Inception from this file, so pytorch-fid can be given exactly the same weights."""
+    torch.set_num_threads(TEST_THREADS)
+    root = Path(tempfile.mkdtemp(prefix="stylearena-test-weights-"))
+    atexit.register(shutil.rmtree, root, True)
+    weights_dir = root / "weights"
+    weights_dir.mkdir()
+    torch.save(seeded_fid_inception(seed=INCEPTION_TEST_SEED).state_dict(), weights_dir / INCEPTION_FILE)
+    checkpoints = root / "torch" / "hub" / "checkpoints"
+    checkpoints.mkdir(parents=True)
+    os.link(weights_dir / INCEPTION_FILE, checkpoints / INCEPTION_FILE)
+    return SeededWeights(weights_dir, root / "torch")
+
+
+@functools.lru_cache(maxsize=2)
+def seeded_suite(batch_size: int = 8) -> MetricSuite:
+    """One suite per batch size for the whole test process (loading takes seconds): Inception
+    from the seeded file (used as given, so uncalibrated), VGG19 and AlexNet seeded."""
+    return MetricSuite.load(seeded_weights().weights_dir, "cpu", batch_size=batch_size, threads=TEST_THREADS)

@@ -1,6 +1,7 @@
 """Helpers for the evaluation-pipeline tests (not a test module): worlds, runners, services."""
 from __future__ import annotations
 
+import csv
 import json
 import os
 import shutil
@@ -45,18 +46,19 @@ def wait_until(predicate: Callable[[], object], timeout: float, interval: float 
 
 # ---------------------------------------------------------------- data
 def write_image_set(root: Path, name: str, split: str, n_pairs: int = 2, size: int = 64, seed: int = 0) -> Path:
-    """A publishable dataset directory: ``n_pairs`` content images, one style, all paired."""
+    """A publishable dataset directory: ``n_pairs`` content images and two styles, alternating."""
     rng = np.random.default_rng(seed)
     content = [f"c{i}.png" for i in range(n_pairs)]
-    for folder, files in (("content", content), ("style", ["s0.png"])):
+    style = [f"s{i}.png" for i in range(min(2, n_pairs))]
+    for folder, files in (("content", content), ("style", style)):
         (root / folder).mkdir(parents=True, exist_ok=True)
         for f in files:
             arr = rng.integers(0, 256, size=(size, size, 3), dtype=np.uint8)
             Image.fromarray(arr, "RGB").save(root / folder / f, format="PNG")
     manifest = {
         "format": 1, "name": name, "split": split, "licence": "CC0 test noise", "content": content,
-        "style": ["s0.png"], "pairs": [{"pair_id": f"p{i}", "content": c, "style": "s0.png"}
-                                       for i, c in enumerate(content)],
+        "style": style, "pairs": [{"pair_id": f"p{i}", "content": c, "style": style[i % len(style)]}
+                                  for i, c in enumerate(content)],
     }
     (root / "manifest.json").write_text(json.dumps(manifest))
     return root
@@ -120,37 +122,37 @@ def upload(settings: Settings, factory: sessionmaker[Session], world: World, gen
 class FakeRunner:
     """Stands in for ``SandboxRunner`` in unit-level tests: writes outputs without Docker.
 
-    ``mode``: ``ok`` (outputs are the content images), ``crash``, ``unavailable``, or
-    ``hang`` (waits until aborted). ``calls`` counts runs, so tests can see that none happened.
+    ``modes`` gives the behaviour of each successive run (the last one repeats): ``ok``
+    (outputs are the content images), ``crash``, ``unavailable``, ``wrong_size``, or ``hang``
+    (waits until aborted). ``calls`` counts runs, so tests can see that none happened.
     """
 
-    def __init__(self, mode: str = "ok", on_run: Callable[[], None] | None = None) -> None:
-        self.mode = mode
+    def __init__(self, *modes: str, on_run: Callable[[], None] | None = None) -> None:
+        self.modes = modes or ("ok",)
         self.calls = 0
         self.on_run = on_run
-        self.started = threading.Event()
 
     def run(self, submission_path: Path, submission_format: SubmissionFormat, inputs_dir: Path, output_dir: Path,
             limits, labels: dict[str, str], abort: threading.Event | None = None) -> RunResult:
+        mode = self.modes[min(self.calls, len(self.modes) - 1)]
         self.calls += 1
-        self.started.set()
         if self.on_run is not None:
             self.on_run()
-        if self.mode == "unavailable":
+        if mode == "unavailable":
             raise SandboxUnavailable("docker_unavailable", "Docker Engine is not reachable.")
-        if self.mode == "crash":
+        if mode == "crash":
             raise GeneratorCrashed("generator_crashed", "Your generator raised RuntimeError.",
-                                   log="Traceback: RuntimeError: boom\n")
-        if self.mode == "hang":
+                                   log=f"Traceback: RuntimeError: boom in {inputs_dir.name}\n")
+        if mode == "hang":
             assert abort is not None and abort.wait(60), "the hanging run was never aborted"
             raise RunAborted(None, "aborted")
         output_dir.mkdir(parents=True, exist_ok=True)
-        import csv
-
         with (inputs_dir / "pairs.csv").open() as fh:
             for row in csv.DictReader(fh):
-                Image.open(inputs_dir / "content" / row["content"]).convert("RGB").save(
-                    output_dir / f"{row['pair_id']}.png", format="PNG")
+                image = Image.open(inputs_dir / "content" / row["content"]).convert("RGB")
+                if mode == "wrong_size":
+                    image = image.resize((image.width - 8, image.height))
+                image.save(output_dir / f"{row['pair_id']}.png", format="PNG")
         return RunResult(0, False, False, f"fake run over {inputs_dir.name}\n", {"fake": True}, 0.01, "sha256:fake")
 
 

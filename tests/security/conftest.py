@@ -71,11 +71,14 @@ def run_attack(runner: SandboxRunner, image_set: Path, limits: SandboxLimits, tm
     """Run a package whose import executes ``code``; returns the RunResult (or raises)."""
 
     def run(code: str, run_limits: SandboxLimits | None = None, labels: dict[str, str] | None = None,
-            files: dict[str, str | bytes] | None = None) -> RunResult:
+            files: dict[str, str | bytes] | None = None, inputs: Path | None = None,
+            world_writable: bool = False) -> RunResult:
         body = _ATTACK_TEMPLATE.replace("{code}", textwrap.dedent(code).strip("\n"))
         name = uuid.uuid4().hex[:8]
         package = write_package(tmp_path / f"attack-{name}.zip", {"generator.py": body, **(files or {})})
-        return runner.run(package, SubmissionFormat.PACKAGE, image_set, tmp_path / f"out-{name}",
+        if world_writable:  # so that only the read-only mount can stop a write
+            package.chmod(0o666)
+        return runner.run(package, SubmissionFormat.PACKAGE, inputs or image_set, tmp_path / f"out-{name}",
                           run_limits or limits, labels or {"stylearena.evaluation": f"sec-{name}"})
 
     return run

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from sandbox.examples import write_image_set
+
 pytestmark = pytest.mark.docker
 
 
@@ -72,7 +74,11 @@ def test_canaries_in_worker_secrets_are_unreachable(run_attack, tmp_path_factory
     assert scanned > 100  # the scan really ran over the container's files
 
 
-def test_inputs_submission_and_root_are_read_only(run_attack):
+def test_inputs_submission_and_root_are_read_only(run_attack, tmp_path: Path):
+    # World-writable on the host, so that EROFS (not EACCES) proves the mounts are read-only.
+    inputs = write_image_set(tmp_path / "writable-set", n_pairs=2, size=(32, 24))
+    for path in [inputs, *inputs.rglob("*")]:
+        path.chmod(0o777 if path.is_dir() else 0o666)
     result = run_attack("""
         import glob
         targets = ["/inputs/pairs.csv", "/inputs/new.txt", "/submission/generator", "/opt/stylearena/harness.py", "/etc/evil", "/usr/bin/evil"]
@@ -88,9 +94,9 @@ def test_inputs_submission_and_root_are_read_only(run_attack):
             print("REMOVED")
         except OSError as exc:
             print(f"remove-failed {errno.errorcode.get(exc.errno)}")
-    """)
+    """, inputs=inputs, world_writable=True)
     assert "WROTE" not in result.log and "REMOVED" not in result.log
-    assert result.log.count("EROFS") >= 4, result.log
+    assert result.log.count("EROFS") == 6, result.log
     assert "write-failed /inputs/pairs.csv EROFS" in result.log
     assert "write-failed /submission/generator EROFS" in result.log
 

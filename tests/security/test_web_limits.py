@@ -56,10 +56,14 @@ def test_secure_cookie_flags(settings, world):
 
 
 def test_request_size_limit(settings, world):
+    from arena.services.tokens import create_token
+
+    _, raw = create_token(world["session"], world["ann"], "t")
+    world["session"].commit()
     app = create_app(settings.with_overrides(max_upload_mb=1))
     response = app.test_client().post(
         "/api/v1/competitions/demo/submissions",
         data={"file": (io.BytesIO(b"x" * (1024 * 1024 + 200_000)), "m.pt")},
-        content_type="multipart/form-data", headers={"Authorization": "Bearer x"},
+        content_type="multipart/form-data", headers={"Authorization": f"Bearer {raw}"},
     )
     assert response.status_code == 413 and response.get_json()["error"]["code"] == "request_entity_too_large"

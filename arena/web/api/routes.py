@@ -8,6 +8,7 @@ from arena.errors import ArenaError
 from arena.web.api import bp
 from arena.web.api.openapi import openapi_document
 from arena.web.auth import token_required
+from arena.web.cache import app_cache, cached_for_visitors
 from arena.web.db_session import get_session, get_settings
 from arena.web.extensions import limiter
 from arena.web.me.status import submission_status
@@ -41,6 +42,7 @@ def me():
 
 
 @bp.get("/competitions")
+@cached_for_visitors
 def competitions():
     """Competitions open to the public."""
     session = get_session()
@@ -57,11 +59,13 @@ def competitions():
 
 
 @bp.get("/competitions/<slug>/leaderboard")
+@cached_for_visitors
 def leaderboard(slug: str):
     """One page of a leaderboard (``?metric=`` and ``?page=``)."""
     session = get_session()
     comp = competition_or_404(session, slug, None)
-    board = board_page(session, comp, request.args.get("metric"), parse_page(request.args.get("page")))
+    board = board_page(session, comp, request.args.get("metric"), parse_page(request.args.get("page")),
+                       cache=app_cache())
     return jsonify(board_to_json(board))
 
 

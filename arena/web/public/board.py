@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from arena.leaderboard import LeaderboardRow, MetricColumn, leaderboard_rows, metric_columns, resolve_metric
 from arena.models import Competition
+from arena.web.cache import TTLCache
 
 PER_PAGE = 50
 EXPORT_LIMIT = 500
@@ -41,10 +42,18 @@ def parse_page(raw: str | None) -> int:
 
 
 def board_page(session: Session, competition: Competition, metric: str | None, page: int,
-               per_page: int = PER_PAGE) -> BoardPage:
-    """Load one page; raises UnknownMetric for an unknown ``metric``."""
+               per_page: int = PER_PAGE, cache: TTLCache | None = None) -> BoardPage:
+    """Load one page (from ``cache`` when fresh); raises UnknownMetric for an unknown ``metric``."""
     column = resolve_metric(competition, metric)
-    rows = leaderboard_rows(session, competition, column.name, limit=per_page, offset=(page - 1) * per_page)
+    # The key names everything the query depends on, so a new hidden set or scorer version
+    # is never served from an older entry.
+    key = ("board", competition.id, competition.hidden_dataset_id, competition.scorer_version,
+           column.name, page, per_page)
+
+    def load() -> list[LeaderboardRow]:
+        return leaderboard_rows(session, competition, column.name, limit=per_page, offset=(page - 1) * per_page)
+
+    rows = cache.get_or_set(key, load) if cache is not None else load()
     total = rows[0].total if rows else 0
     return BoardPage(competition, column, metric_columns(), rows, page, per_page, total)
 

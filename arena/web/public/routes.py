@@ -5,6 +5,7 @@ from flask import Response, abort, jsonify, render_template, request, send_file
 from flask_login import current_user
 
 from arena.enums import CompetitionStatus
+from arena.web.cache import app_cache, cached_for_visitors
 from arena.web.db_session import get_session, get_settings
 from arena.web.gallery import gallery_file, gallery_images
 from arena.web.public import bp
@@ -22,6 +23,7 @@ from arena.web.public.queries import (
 
 
 @bp.get("/")
+@cached_for_visitors
 def index():
     """All competitions a visitor may browse."""
     session = get_session()
@@ -34,39 +36,43 @@ def index():
 
 
 @bp.get("/competitions/<slug>")
+@cached_for_visitors
 def competition(slug: str):
     """A competition's description, rules, metrics, dev-set download and the top of its board."""
     session = get_session()
     comp = competition_or_404(session, slug, viewer())
     quota = quota_status(session, current_user, comp) if current_user.is_authenticated else None
-    top = board_page(session, comp, None, 1, per_page=5)
+    top = board_page(session, comp, None, 1, per_page=5, cache=app_cache())
     return render_template("competition.html", competition=comp, quota=quota, board=top)
 
 
 @bp.get("/competitions/<slug>/leaderboard")
+@cached_for_visitors
 def leaderboard(slug: str):
     """The full leaderboard, sortable by any metric, paginated."""
     session = get_session()
     comp = competition_or_404(session, slug, viewer())
-    board = board_page(session, comp, request.args.get("metric"), parse_page(request.args.get("page")))
+    board = _requested_board(session, comp)
     return render_template("leaderboard.html", competition=comp, board=board)
 
 
 @bp.get("/competitions/<slug>/leaderboard.json")
+@cached_for_visitors
 def leaderboard_json(slug: str):
     """The leaderboard page as JSON (same query parameters as the HTML page)."""
     session = get_session()
     comp = competition_or_404(session, slug, viewer())
-    board = board_page(session, comp, request.args.get("metric"), parse_page(request.args.get("page")))
+    board = _requested_board(session, comp)
     return jsonify(board_to_json(board))
 
 
 @bp.get("/competitions/<slug>/leaderboard.csv")
+@cached_for_visitors
 def leaderboard_csv(slug: str):
     """The leaderboard page as a CSV download."""
     session = get_session()
     comp = competition_or_404(session, slug, viewer())
-    board = board_page(session, comp, request.args.get("metric"), parse_page(request.args.get("page")))
+    board = _requested_board(session, comp)
     return Response(
         board_to_csv(board),
         mimetype="text/csv",
@@ -108,3 +114,8 @@ def gallery_image(submission_id: int, name: str):
         abort(404)
     return send_file(path, mimetype="image/png", max_age=86400)
 
+
+def _requested_board(session, comp):
+    """The leaderboard page named by ``?metric=`` and ``?page=``."""
+    return board_page(session, comp, request.args.get("metric"), parse_page(request.args.get("page")),
+                      cache=app_cache())

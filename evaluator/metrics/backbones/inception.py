@@ -132,7 +132,7 @@ def seeded_fid_inception(seed: int) -> tv_inception.Inception3:
     he_init_(net, seed)
     # Channels-last: training-mode BatchNorm is several times slower in the default layout.
     net = net.to(memory_format=torch.channels_last)
-    images = calibration_images(8, INPUT_SIDE, seed).contiguous(memory_format=torch.channels_last)
+    images = calibration_images(6, INPUT_SIDE, seed).contiguous(memory_format=torch.channels_last)
 
     def forward(x: torch.Tensor) -> torch.Tensor:
         x = 2 * x - 1

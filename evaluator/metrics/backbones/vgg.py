@@ -57,7 +57,7 @@ def seeded_vgg19_features(seed: int) -> nn.Sequential:
     """Random VGG19 features: He init, then per-conv normalisation on the calibration set."""
     features = build_vgg19_features()
     he_init_(features, seed)
-    images = calibration_images(8, 96, seed)
+    images = calibration_images(8, 64, seed)
     mean = torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1)
     std = torch.tensor(IMAGENET_STD).view(1, 3, 1, 1)
     normalize_plain_convs_(features, (images - mean) / std)

@@ -1,0 +1,125 @@
+"""The demo's trained baseline: a small feed-forward network fitted briefly on the public split.
+
+The network starts from the style image (resized to the content) and learns, from the
+content photograph, a per-pixel modulation of the style's brightness and a small colour
+residual — so its outputs keep the style's texture while the photograph's layout shows
+through. It is trained with the platform's own metric features (evaluator.metrics' VGG19
+— seeded when no weights are installed) on the AdaIN/StyTr² content loss (relu4_1,
+relu5_1) and style loss (relu1_1…relu5_1 means and stds), for a bounded wall-clock budget.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from PIL import Image
+from torch import nn
+
+from arena.demo.baselines import export_torchscript
+
+Log = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class TrainingConfig:
+    """How long and how hard to train; the defaults fit the ≤ ~60 s CPU budget."""
+
+    seconds: float = 45.0
+    max_steps: int = 400
+    batch_size: int = 4
+    crop: int = 96
+    content_weight: float = 1.0
+    style_weight: float = 1.0
+    lr: float = 3e-3
+    seed: int = 7
+
+
+class StyleNet(nn.Module):
+    """Style image, modulated by a map the network computes from the content (and the style)."""
+
+    def __init__(self, width: int = 24) -> None:
+        super().__init__()
+        self.body = nn.Sequential(
+            nn.Conv2d(7, width, 3, padding=1), nn.ReLU(),
+            nn.Conv2d(width, width, 3, padding=2, dilation=2), nn.ReLU(),
+            nn.Conv2d(width, width, 3, padding=4, dilation=4), nn.ReLU(),
+            nn.Conv2d(width, width, 3, padding=1), nn.ReLU(),
+        )
+        self.head = nn.Conv2d(width, 4, 1)
+        # Zero head: the untrained network is the style copy, and training only adds content.
+        nn.init.zeros_(self.head.weight)
+        nn.init.zeros_(self.head.bias)
+
+    def forward(self, content: torch.Tensor, style: torch.Tensor) -> torch.Tensor:
+        size = [int(content.shape[2]), int(content.shape[3])]
+        styled = F.interpolate(style, size=size, mode="bilinear", align_corners=False, antialias=True)
+        luma = content.mean(dim=1, keepdim=True)
+        # Normalised luminance makes the input independent of the photo's exposure.
+        luma_n = (luma - luma.mean(dim=(2, 3), keepdim=True)) / (luma.std(dim=(2, 3), keepdim=True) + 1e-3)
+        x = torch.cat([content, styled, luma_n], dim=1)
+        out = self.head(self.body(x))
+        gain = 1.0 + 0.5 * torch.tanh(out[:, :1])
+        residual = 0.25 * torch.tanh(out[:, 1:])
+        return (styled * gain + residual).clamp(0, 1)
+
+
+def _load_dir(folder: Path) -> dict[str, torch.Tensor]:
+    images = {}
+    for path in sorted(folder.iterdir()):
+        with Image.open(path) as img:
+            array = np.asarray(img.convert("RGB"), dtype=np.uint8).copy()
+        images[path.name] = torch.from_numpy(array).permute(2, 0, 1).float().div_(255.0)
+    return images
+
+
+def train_style_net(public_dir: Path, config: TrainingConfig = TrainingConfig(), log: Log = print) -> StyleNet:
+    """Fit a StyleNet on the pairs of a (staged or source) public image-set directory."""
+    from evaluator.metrics import losses
+    from evaluator.metrics.backbones import load_backbones
+    from evaluator.metrics.io import read_pairs_csv
+
+    torch.manual_seed(config.seed)
+    gen = torch.Generator().manual_seed(config.seed)
+    vgg = load_backbones(None, torch.device("cpu")).vgg
+    contents = _load_dir(public_dir / "content")
+    styles = _load_dir(public_dir / "style")
+    pairs = read_pairs_csv(public_dir / "pairs.csv")
+    net = StyleNet()
+    optimiser = torch.optim.Adam(net.parameters(), lr=config.lr)
+    started = time.monotonic()
+    step = 0
+    while step < config.max_steps and time.monotonic() - started < config.seconds:
+        picks = torch.randint(len(pairs), (config.batch_size,), generator=gen).tolist()
+        c_batch, s_batch = [], []
+        for index in picks:
+            content, style = contents[pairs[index].content], styles[pairs[index].style]
+            top = int(torch.randint(content.shape[1] - config.crop + 1, (1,), generator=gen))
+            left = int(torch.randint(content.shape[2] - config.crop + 1, (1,), generator=gen))
+            c_batch.append(content[:, top:top + config.crop, left:left + config.crop])
+            s_batch.append(style)
+        content_b, style_b = torch.stack(c_batch), torch.stack(s_batch)
+        output = net(content_b, style_b)
+        with torch.no_grad():
+            content_t = losses.content_targets(vgg(content_b))
+            style_t = losses.style_targets(vgg(style_b))
+        taps = vgg(output)
+        loss = (config.content_weight * losses.content_loss(taps, content_t).mean()
+                + config.style_weight * losses.style_loss(taps, style_t).mean())
+        optimiser.zero_grad()
+        loss.backward()
+        optimiser.step()
+        step += 1
+        if step % 25 == 0:
+            log(f"  step {step}: loss {loss.item():.4f}")
+    log(f"trained the style network for {step} steps in {time.monotonic() - started:.0f}s")
+    return net.eval()
+
+
+def export_trained(public_dir: Path, dest: Path, config: TrainingConfig = TrainingConfig(), log: Log = print) -> Path:
+    """Train on ``public_dir`` and write the TorchScript archive to ``dest``."""
+    return export_torchscript(train_style_net(public_dir, config, log), dest)

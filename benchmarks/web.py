@@ -1,0 +1,196 @@
+"""Load benchmark of the public leaderboard: 10,000 scored submissions in PostgreSQL, gunicorn, wrk.
+
+Usage::
+
+    python benchmarks/web.py [--submissions 10000] [--duration 10] [--workers 4] [--connections 16]
+
+Seeds a fresh database on the project's PostgreSQL cluster (127.0.0.1:5440), serves the app
+with gunicorn on 127.0.0.1 (the same command line as ``stylearena serve``), runs wrk against
+the leaderboard page and its JSON, and prints requests/s and p50/p99 latency of each.
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import os
+import random
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from arena import migrate
+from arena.cli.serve_cmd import gunicorn_argv
+from arena.db import make_engine
+from arena.enums import DatasetSplit, EvaluationStatus, SubmissionFormat, SubmissionStatus
+from arena.models import Competition, DatasetVersion, Evaluation, Score, Submission, User, utcnow
+from arena.settings import PROJECT_ROOT
+
+ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5440/postgres"
+DB_NAME = "sa_bench_web"
+SLUG = "bench"
+METRIC_NAMES = ("art_fid", "fid", "kid", "lpips", "content_loss", "style_loss")
+
+
+@dataclass(frozen=True)
+class WrkResult:
+    """What wrk measured for one URL."""
+
+    url: str
+    requests_per_s: float
+    p50_ms: float
+    p99_ms: float
+    non_2xx: int
+
+
+def create_database() -> str:
+    """A fresh, migrated benchmark database; returns its URL."""
+    subprocess.run(["bash", str(PROJECT_ROOT / "scripts" / "services.sh"), "start", "postgres"], check=True)
+    admin = make_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)'))
+        conn.execute(sa.text(f'CREATE DATABASE "{DB_NAME}"'))
+    admin.dispose()
+    url = ADMIN_URL.rsplit("/", 1)[0] + f"/{DB_NAME}"
+    migrate.upgrade(url)
+    return url
+
+
+def seed(url: str, n_submissions: int, n_users: int, seed_value: int = 7) -> None:
+    """Bulk-insert users and ``n_submissions`` scored submissions (six scores each)."""
+    rng = random.Random(seed_value)
+    engine = make_engine(url)
+    now = utcnow()
+    with engine.begin() as conn:
+        datasets = []
+        for split in (DatasetSplit.PUBLIC, DatasetSplit.HIDDEN):
+            sha = hashlib.sha256(split.value.encode()).hexdigest()
+            datasets.append(conn.execute(sa.insert(DatasetVersion).returning(DatasetVersion.id), [dict(
+                manifest_sha256=sha, name=f"bench-{split.value}", split=split, n_content=8, n_style=8,
+                n_pairs=64, storage_path=sha, licence="CC0", created_at=now)]).scalar_one())
+        comp_id = conn.execute(sa.insert(Competition).returning(Competition.id), [dict(
+            slug=SLUG, title="Benchmark cup", description="Load **benchmark**.", rules="",
+            ranking_metric="art_fid", daily_quota=5, public_dataset_id=datasets[0],
+            hidden_dataset_id=datasets[1], scorer_version="1", created_at=now)]).scalar_one()
+        conn.execute(sa.insert(User), [dict(
+            id=i + 1, username=f"user{i:05d}", password_hash="x", role="participant", is_active=True,
+            created_at=now) for i in range(n_users)])
+        conn.execute(sa.text("SELECT setval(pg_get_serial_sequence('users', 'id'), :n)"), {"n": n_users})
+        conn.execute(sa.insert(Submission), [dict(
+            id=i + 1, owner_id=rng.randrange(n_users) + 1, competition_id=comp_id, label=f"model v{i}",
+            notes="", original_filename="model.pt", sha256=hashlib.sha256(str(i).encode()).hexdigest(),
+            size_bytes=1000, format=SubmissionFormat.TORCHSCRIPT, status=SubmissionStatus.SCORED,
+            counts_against_quota=True, is_baseline=i < 3, created_at=now - timedelta(minutes=n_submissions - i),
+            updated_at=now) for i in range(n_submissions)])
+        conn.execute(sa.insert(Evaluation), [dict(
+            id=i + 1, submission_id=i + 1, dataset_version_id=datasets[1], scorer_version="1",
+            kind="initial", status=EvaluationStatus.SCORED, attempt=1, platform_faults=0,
+            provenance={}, timings={}, created_at=now) for i in range(n_submissions)])
+        scores = []
+        for i in range(n_submissions):
+            fid, lpips = rng.uniform(5, 80), rng.uniform(0.1, 0.9)
+            values = {"fid": fid, "lpips": lpips, "art_fid": (1 + lpips) * (1 + fid), "kid": rng.uniform(0, 0.1),
+                      "content_loss": rng.uniform(0.5, 3), "style_loss": rng.uniform(0.5, 5)}
+            scores += [dict(evaluation_id=i + 1, metric=m, value=round(values[m], 3), definition_version="1",
+                            calibrated=i % 50 != 0) for m in METRIC_NAMES]
+        conn.execute(sa.insert(Score), scores)
+        for table in ("submissions", "evaluations"):
+            conn.execute(sa.text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), :n)"), {"n": n_submissions})
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(sa.text("ANALYZE"))
+    engine.dispose()
+
+
+def free_port() -> int:
+    """An unused TCP port on 127.0.0.1."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_gunicorn(url: str, port: int, workers: int, threads: int, data_dir: Path) -> subprocess.Popen:
+    """gunicorn serving the app factory on 127.0.0.1:port, once it answers."""
+    env = dict(os.environ, STYLEARENA_DATABASE_URL=url, STYLEARENA_DATA_DIR=str(data_dir))
+    proc = subprocess.Popen(gunicorn_argv("127.0.0.1", port, workers, threads), env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2).read()
+            return proc
+        except OSError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                proc.kill()
+                raise SystemExit("gunicorn did not start:\n" + proc.stderr.read().decode()[-3000:])
+            time.sleep(0.3)
+
+
+def _ms(text: str) -> float:
+    value, unit = re.fullmatch(r"([\d.]+)(us|ms|s)", text).groups()
+    return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+
+def run_wrk(url: str, duration: int, connections: int, threads: int) -> WrkResult:
+    """Run wrk with latency percentiles and parse its report."""
+    out = subprocess.run(["wrk", f"-t{threads}", f"-c{connections}", f"-d{duration}s", "--latency", url],
+                         check=True, capture_output=True, text=True).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    p50 = _ms(re.search(r"^\s+50%\s+(\S+)", out, re.M).group(1))
+    p99 = _ms(re.search(r"^\s+99%\s+(\S+)", out, re.M).group(1))
+    non2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
+    return WrkResult(url, rps, p50, p99, int(non2xx.group(1)) if non2xx else 0)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Seed, serve, measure, print."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--submissions", type=int, default=10_000)
+    parser.add_argument("--users", type=int, default=2_000)
+    parser.add_argument("--duration", type=int, default=10, help="seconds of wrk per URL")
+    parser.add_argument("--workers", type=int, default=3)
+    parser.add_argument("--threads", type=int, default=1, help="gunicorn threads per worker")
+    parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument("--keep", action="store_true", help="keep the benchmark database")
+    parser.add_argument("--reuse", action="store_true", help="reuse a database kept by --keep (no seeding)")
+    args = parser.parse_args(argv)
+
+    t0 = time.monotonic()
+    if args.reuse:
+        url = ADMIN_URL.rsplit("/", 1)[0] + f"/{DB_NAME}"
+    else:
+        url = create_database()
+        seed(url, args.submissions, args.users)
+    print(f"seeded {args.submissions} scored submissions of {args.users} participants in "
+          f"{time.monotonic() - t0:.1f} s", flush=True)
+    port = free_port()
+    data_dir = PROJECT_ROOT / "instance" / "bench-data"
+    proc = start_gunicorn(url, port, args.workers, args.threads, data_dir)
+    try:
+        base = f"http://127.0.0.1:{port}/competitions/{SLUG}"
+        for target in (f"{base}/leaderboard", f"{base}/leaderboard.json"):
+            run_wrk(target, 2, args.connections, 1)  # warm-up: connections, imports, plans
+            result = run_wrk(target, args.duration, args.connections, 2)
+            print(f"{target.rsplit('/', 1)[1]:<18} workers={args.workers} threads={args.threads} "
+                  f"connections={args.connections}: {result.requests_per_s:8.0f} req/s   p50 {result.p50_ms:6.2f} ms"
+                  f"   p99 {result.p99_ms:6.2f} ms   non-2xx {result.non_2xx}", flush=True)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=30)
+        if not args.keep:
+            admin = make_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
+            with admin.connect() as conn:
+                conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)'))
+            admin.dispose()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,52 @@
+"""LPIPS against the ``lpips`` package's own module, loaded with the same trunk and linear weights."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from metrics_support import make_image_set, seeded_suite
+
+
+def _reference_lpips(suite):
+    import lpips
+
+    # pnet_rand=True: the package must not try to download torchvision's AlexNet weights;
+    # the trunk is then loaded with exactly the suite's weights (seeded here).
+    model = lpips.LPIPS(pretrained=True, net="alex", version="0.1", pnet_rand=True, verbose=False)
+    trunk = suite.backbones.lpips.trunk.state_dict()
+    loaded = 0
+    for slice_index in range(1, 6):
+        block = getattr(model.net, f"slice{slice_index}")
+        for name, layer in block.named_children():
+            if isinstance(layer, torch.nn.Conv2d):
+                layer.weight.data.copy_(trunk[f"{name}.weight"])
+                layer.bias.data.copy_(trunk[f"{name}.bias"])
+                loaded += 1
+    assert loaded == 5
+    return model.eval()
+
+
+def _load(path) -> torch.Tensor:
+    array = np.asarray(Image.open(path).convert("RGB"), dtype=np.float32) / 255.0
+    return torch.from_numpy(array).permute(2, 0, 1)[None]
+
+
+def test_lpips_equals_the_lpips_package(tmp_path):
+    image_set = make_image_set(tmp_path, n_content=2, n_style=2, side=96)
+    suite = seeded_suite()
+    result = suite.score(image_set.pairs, image_set.outputs, image_set.content, image_set.style)
+    reference = _reference_lpips(suite)
+    values = []
+    with torch.no_grad():
+        for pair in image_set.pairs:
+            out = _load(image_set.outputs / f"{pair.pair_id}.png")
+            content = _load(image_set.content / pair.content)
+            expected = float(reference(out, content, normalize=True).reshape(()))
+            assert result.per_pair[pair.pair_id]["lpips"] == pytest.approx(expected, abs=1e-6)
+            values.append(expected)
+    assert result.metrics["lpips"] == pytest.approx(float(np.mean(values)), abs=1e-6)
+    assert min(values) > 1e-3  # the outputs differ from their contents, and LPIPS sees it
+    art_fid = (1 + result.metrics["lpips"]) * (1 + result.metrics["fid"])
+    assert result.metrics["art_fid"] == pytest.approx(art_fid, rel=1e-12)
