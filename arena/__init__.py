@@ -42,7 +42,7 @@ def create_app(settings: "Settings | None" = None) -> "Flask":
         RATELIMIT_KEY_PREFIX="stylearena",
         # Public pages may be up to this many seconds old (see arena/web/cache.py); tests see
         # every change at once.
-        PUBLIC_CACHE_SECONDS=0 if settings.testing else 5,
+        PUBLIC_CACHE_SECONDS=0 if settings.testing else 10,
         RATELIMIT_LOGIN="10 per minute",
         RATELIMIT_REGISTER="10 per hour",
         RATELIMIT_UPLOAD="30 per hour",

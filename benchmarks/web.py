@@ -129,7 +129,7 @@ def start_gunicorn(url: str, port: int, workers: int, threads: int, data_dir: Pa
         except OSError:
             if proc.poll() is not None or time.monotonic() > deadline:
                 proc.kill()
-                raise SystemExit("gunicorn did not start:\n" + proc.stderr.read().decode()[-3000:])
+                raise SystemExit("gunicorn did not start:\n" + proc.stderr.read().decode()[-3000:]) from None
             time.sleep(0.3)
 
 

@@ -7,9 +7,12 @@ one point in its loop where the worker is idle and not forked.
 """
 from __future__ import annotations
 
+import ctypes
 import logging
 import os
 import platform
+import signal
+import sys
 
 import redis
 from rq import Worker
@@ -21,10 +24,29 @@ from evaluator.reconciler import reconcile
 
 log = logging.getLogger(__name__)
 
+_PR_SET_PDEATHSIG = 1
+
 
 def reconcile_interval(settings: Settings) -> int:
     """How often an idle worker reconciles: twice per lease period, at least every 2 s."""
     return max(2, settings.lease_seconds // 2)
+
+
+def _die_with_parent() -> None:
+    """Have the kernel SIGKILL this work-horse if its worker dies.
+
+    A horse whose worker was killed is unsupervised (RQ already counts its job as abandoned
+    and nobody enforces its timeout); ending it hands the evaluation to the lease path: the
+    reconciler kills its container and re-queues it.
+    """
+    if not sys.platform.startswith("linux"):
+        return
+    parent = os.getppid()
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) != 0:
+        raise OSError(ctypes.get_errno(), "prctl(PR_SET_PDEATHSIG) failed")
+    if os.getppid() != parent:  # the worker died before the call took effect
+        os._exit(1)
 
 
 class EvaluationWorker(Worker):
@@ -32,6 +54,11 @@ class EvaluationWorker(Worker):
 
     evaluation_context: WorkerContext | None = None
     queued_grace_s: float = 60.0
+
+    def main_work_horse(self, job, queue) -> None:
+        """The forked horse: tie its life to the worker's, then run the job as RQ does."""
+        _die_with_parent()
+        super().main_work_horse(job, queue)
 
     def run_maintenance_tasks(self) -> None:
         """RQ's registry cleanup, then one reconcile pass."""

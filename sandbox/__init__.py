@@ -1,0 +1,1 @@
+"""Running untrusted style-transfer generators in hardened Docker containers (see README.md)."""

@@ -8,8 +8,8 @@ from __future__ import annotations
 import csv
 import warnings
 import zipfile
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Mapping
 
 from sandbox.upload import MANIFEST_NAME
 

@@ -18,11 +18,11 @@ import re
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Callable
 
-from docker.errors import DockerException, ImageNotFound
+from docker.errors import APIError, DockerException, ImageNotFound
 
 from arena.settings import Settings
 from sandbox.container import IDLE_UID, SANDBOX_UID
@@ -145,7 +145,21 @@ def build_image(docker_host: str, recipe: ImageRecipe, cache_dir: Path = DEFAULT
         finally:
             shutil.rmtree(work, ignore_errors=True)
     client.images.get(image_id).tag(REPOSITORY, "latest")
+    _prune_old(client, image_id, say)
     return image_id
+
+
+def _prune_old(client, keep_id: str, say: Callable[[str], None]) -> None:
+    """Remove images of earlier recipes (about 1 GB each); ones still in use are kept."""
+    for image in client.images.list(name=REPOSITORY):
+        if image.id == keep_id:
+            continue
+        for tag in image.tags:
+            try:
+                client.images.remove(tag, noprune=False)
+                say(f"removed old image {tag}")
+            except APIError:
+                pass  # a container still uses it; a later build retries
 
 
 def _existing(client, ref: str) -> str | None:

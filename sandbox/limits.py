@@ -48,7 +48,7 @@ class SandboxLimits:
             raise ValueError("sandbox limit memory_mb must be at least 64 (Python alone needs more)")
 
     @classmethod
-    def from_settings(cls, sandbox: SandboxSettings, smoke: bool = False) -> "SandboxLimits":
+    def from_settings(cls, sandbox: SandboxSettings, smoke: bool = False) -> SandboxLimits:
         """The platform's limits; ``smoke`` uses the shorter smoke-test timeout."""
         return cls(
             memory_mb=sandbox.memory_mb,
@@ -61,7 +61,7 @@ class SandboxLimits:
             use_gpu=sandbox.use_gpu,
         )
 
-    def tightened(self, **changes: object) -> "SandboxLimits":
+    def tightened(self, **changes: object) -> SandboxLimits:
         """A copy with some limits lowered.
 
         Raises:

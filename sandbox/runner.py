@@ -13,11 +13,13 @@ from __future__ import annotations
 import tempfile
 import threading
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any
 
 import docker
+import requests
 from docker.errors import APIError, DockerException, ImageNotFound, NotFound
 
 from arena.enums import SubmissionFormat
@@ -169,6 +171,8 @@ class SandboxRunner:
             return RunResult(watch.exit_code, oom, False, log.text(), report, round(duration, 3), image_id)
         except DockerException as exc:
             raise SandboxUnavailable("docker_error", f"Docker Engine error during the run: {exc}") from exc
+        except requests.RequestException as exc:  # the engine went away mid-run
+            raise SandboxUnavailable("docker_unavailable", f"Lost the Docker Engine during the run: {exc}") from exc
         finally:
             if container is not None:
                 _remove(container)

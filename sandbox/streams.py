@@ -11,6 +11,7 @@ import os
 import re
 import shutil
 import tarfile
+import threading
 from collections import deque
 from pathlib import Path
 from typing import IO, Any
@@ -26,6 +27,8 @@ class LogBuffer:
 
     def __init__(self, cap: int) -> None:
         self.cap = cap
+        # Fed by a reader thread while the runner may already read it (lingering children).
+        self._lock = threading.Lock()
         self._head = bytearray()
         self._tail: deque[bytes] = deque()
         self._tail_len = 0
@@ -33,6 +36,10 @@ class LogBuffer:
 
     def feed(self, chunk: bytes) -> None:
         """Add one chunk of output."""
+        with self._lock:
+            self._feed(chunk)
+
+    def _feed(self, chunk: bytes) -> None:
         self.total += len(chunk)
         room = self.cap // 2 - len(self._head)
         if room > 0:
@@ -57,6 +64,10 @@ class LogBuffer:
 
     def text(self) -> str:
         """The kept log as text, with a marker where output was dropped."""
+        with self._lock:
+            return self._text()
+
+    def _text(self) -> str:
         tail = b"".join(self._tail)
         tail = tail[len(tail) - self._kept_tail_len():]
         middle = f"\n[... {self.dropped} bytes of output dropped ...]\n".encode() if self.dropped else b""

@@ -155,8 +155,12 @@ def work_until_scored(settings: Settings, factory, submission_ids: list[int], lo
 
 
 def prepare_demo(settings: Settings, scale: DemoScale = DemoScale.FULL, log: Log = print,
-                 score: bool = True) -> DemoState:
-    """Datasets, competitions, users, baselines and their scores (no services, no web)."""
+                 score: bool = True, baselines_dir: Path | None = None) -> DemoState:
+    """Datasets, competitions, users, baselines and their scores (no services, no web).
+
+    ``baselines_dir`` defaults to ``data_dir/demo/baselines``; tests share one across runs
+    so the trained baseline is built once.
+    """
     from arena.demo.build import build_baselines
 
     engine = make_engine(settings.database_url)
@@ -166,7 +170,7 @@ def prepare_demo(settings: Settings, scale: DemoScale = DemoScale.FULL, log: Log
         with transaction(factory) as session:
             public = get_competition(session, MAIN_SLUG).public_dataset
             public_dir = dataset_path(settings, public)
-        baselines = build_baselines(settings.data_dir / "demo" / "baselines", public_dir, log=log)
+        baselines = build_baselines(baselines_dir or settings.data_dir / "demo" / "baselines", public_dir, log=log)
         submitted = submit_baselines(settings, factory, slugs, baselines, log)
         if score:
             ids = [i for per in submitted.values() for i in per.values()]

@@ -35,9 +35,12 @@ def render_markdown(text: str | None) -> Markup:
 
 
 def format_metric(value: float | None) -> str:
-    """A metric value with four significant digits, or an em dash when missing."""
+    """A metric value to four significant digits (thousands separated), or an em dash when missing."""
     if value is None or (isinstance(value, float) and not math.isfinite(value)):
         return "—"
+    # Exponent notation ("1.864e+04") reads badly in a table; large values get separators.
+    if abs(value) >= 1000:
+        return f"{value:,.0f}"
     return f"{value:.4g}"
 
 

@@ -139,17 +139,13 @@ def _check_min_side(size: tuple[int, int], path: Path) -> None:
         )
 
 
-def decode_output(path: Path, expected_size: tuple[int, int]) -> torch.Tensor:
-    """Decode one generator output, enforcing the output contract.
-
-    Raises:
-        ScoringError: ``not_png``, ``not_rgb``, ``wrong_size`` or ``unreadable_image``.
-    """
+def _open_output(path: Path, expected_size: tuple[int, int]) -> Image.Image:
     with path.open("rb") as handle:
         magic = handle.read(len(PNG_MAGIC))
     if magic != PNG_MAGIC:
         raise ScoringError("not_png", f"{path.name}: not a PNG file (outputs must be PNG)")
-    with _open(path) as img:
+    img = _open(path)
+    try:
         if img.format != "PNG":
             raise ScoringError("not_png", f"{path.name}: not a PNG file (outputs must be PNG)")
         if img.mode != "RGB":
@@ -162,6 +158,28 @@ def decode_output(path: Path, expected_size: tuple[int, int]) -> torch.Tensor:
                 f"{path.name}: size {img.size[0]}x{img.size[1]} differs from its content image "
                 f"{expected_size[0]}x{expected_size[1]}",
             )
+    except ScoringError:
+        img.close()
+        raise
+    return img
+
+
+def check_output_header(path: Path, expected_size: tuple[int, int]) -> None:
+    """Check an output against the contract from its header alone (cheap; before any compute).
+
+    Raises:
+        ScoringError: ``not_png``, ``not_rgb``, ``wrong_size`` or ``unreadable_image``.
+    """
+    _open_output(path, expected_size).close()
+
+
+def decode_output(path: Path, expected_size: tuple[int, int]) -> torch.Tensor:
+    """Decode one generator output, enforcing the output contract.
+
+    Raises:
+        ScoringError: ``not_png``, ``not_rgb``, ``wrong_size`` or ``unreadable_image``.
+    """
+    with _open_output(path, expected_size) as img:
         return _to_tensor(img, path)
 
 

@@ -19,7 +19,7 @@ import torch.nn.functional as F
 
 from evaluator.metrics import io, losses, refcache
 from evaluator.metrics.backbones import Backbones, load_backbones
-from evaluator.metrics.definitions import MetricName, metric_versions
+from evaluator.metrics.definitions import PER_PAIR_METRICS, MetricName, metric_versions
 from evaluator.metrics.errors import ScoringError
 from evaluator.metrics.fid import frechet_distance, summarize
 from evaluator.metrics.io import Pair
@@ -224,12 +224,17 @@ class MetricSuite:
         if len(pairs) < 2:
             raise ScoringError("too_few_images", f"FID/KID need at least 2 outputs, got {len(pairs)}")
         output_paths = io.check_output_files(pairs, outputs_dir)
+        # Every output is held to the contract from its header before anything is computed,
+        # so a participant's mistake costs no backbone time.
+        content_sizes = {name: io.image_size(content_dir / name) for name in {p.content for p in pairs}}
+        sizes = {pair.pair_id: content_sizes[pair.content] for pair in pairs}
+        for pair in pairs:
+            io.check_output_header(output_paths[pair.pair_id], sizes[pair.pair_id])
         ref, cache_hit = self._reference_stats(pairs, content_dir, style_dir, cache_dir, dataset_key)
         reference_done = time.perf_counter()
 
         nets = self.backbones
         style_index = ref.style_index()
-        sizes = {pair.pair_id: ref.content_sizes[pair.content] for pair in pairs}
         by_id = {pair.pair_id: pair for pair in pairs}
         # Pairs sharing a content image land in the same batch, so its LPIPS features are reused.
         ordered = sorted(pairs, key=lambda p: (sizes[p.pair_id], p.content, p.pair_id))
@@ -264,7 +269,7 @@ class MetricSuite:
         kid = kernel_inception_distance(output_features, np.asarray(ref.style_inception))
         metrics = {
             name: float(np.mean([per_pair[p.pair_id][name] for p in pairs], dtype=np.float64))
-            for name in (MetricName.LPIPS.value, MetricName.CONTENT_LOSS.value, MetricName.STYLE_LOSS.value)
+            for name in PER_PAIR_METRICS
         }
         metrics[MetricName.FID.value] = fid
         metrics[MetricName.KID.value] = kid.mean

@@ -171,7 +171,7 @@ def run_batches(generator, pairs, args, manifest, device, report) -> None:
         seconds = time.perf_counter() - started
         check_output(output, content, resolution is not None)
         try:
-            for (pair_id, _c, _s, original), item in zip(batch, output):
+            for (pair_id, _c, _s, original), item in zip(batch, output, strict=True):
                 to_png(item.detach().float(), images_dir / f"{pair_id}.png", original if resolution else None)
         except OSError as exc:  # the output tmpfs is capped: ENOSPC is the generator's doing
             raise HarnessFailure(EXIT_CONTRACT, "output_write_failed", f"could not write outputs: {exc}") from exc

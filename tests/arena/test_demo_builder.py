@@ -49,8 +49,8 @@ def test_sets_are_valid_two_competitions_and_disjoint(built, tmp_path):
         assert not hashes(pub) & hashes(hid)
     hidden = manifests["demo-main-hidden"]
     assert len(hidden.pairs) == len(hidden.content) * len(hidden.style) >= 24
-    for entry in hidden.content + hidden.style:
-        assert (entry.width, entry.height) == (128, 128)
+    assert {(e.width, e.height) for e in hidden.content} == {(128, 128)}
+    assert {(e.width, e.height) for e in hidden.style} == {(256, 256)}
 
 
 def test_manifest_records_sources_and_licences(built):

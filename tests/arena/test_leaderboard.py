@@ -104,3 +104,13 @@ def test_one_query_per_page(board):
         sa.event.remove(engine, "before_cursor_execute", record)
     assert len(rows) == 10 and rows[-1].rank == 10
     assert len([s for s in statements if s.lstrip().upper().startswith(("SELECT", "WITH"))]) == 1
+
+
+def test_metric_catalog_comes_from_the_metrics_package():
+    from arena.leaderboard import metric_columns
+    from evaluator.metrics import METRICS
+
+    columns = metric_columns()
+    assert {c.name for c in columns} == set(METRICS)
+    assert columns[0].name == "art_fid"  # the default ranking metric leads
+    assert all(c.label == METRICS[c.name].label and not c.higher_is_better for c in columns)

@@ -2,14 +2,10 @@
 from __future__ import annotations
 
 import pytest
-from pipeline_fixtures import FakeRunner, RedisServer, World, make_world, write_generator
+from pipeline_fixtures import TEST_SANDBOX, FakeRunner, RedisServer, World, make_world, write_generator
 
-from arena.settings import SandboxSettings, Settings
+from arena.settings import Settings
 from evaluator.context import WorkerContext, install_context
-
-# Small limits: tiny images and a tiny generator need little, and a hung test fails fast.
-TEST_SANDBOX = SandboxSettings(image="stylearena-sandbox:latest", memory_mb=1024, cpus=1.0, pids_limit=128,
-                               timeout_s=60, smoke_timeout_s=60, tmpfs_mb=64, output_mb=32, log_bytes=100_000)
 
 
 @pytest.fixture(scope="session")

@@ -25,11 +25,14 @@ from arena.db import transaction
 from arena.enums import CompetitionStatus, DatasetSplit, SubmissionFormat, UserRole
 from arena.models import Competition, User
 from arena.services.accounts import create_user
-from arena.settings import Settings
+from arena.settings import SandboxSettings, Settings
 from sandbox.errors import GeneratorCrashed, RunAborted, SandboxUnavailable
 from sandbox.runner import RunResult
 
 STYLEARENA = Path(sys.executable).with_name("stylearena")
+# Small limits: tiny images and a tiny generator need little, and a hung test fails fast.
+TEST_SANDBOX = SandboxSettings(image="stylearena-sandbox:latest", memory_mb=1024, cpus=1.0, pids_limit=128,
+                               timeout_s=60, smoke_timeout_s=60, tmpfs_mb=64, output_mb=32, log_bytes=100_000)
 
 
 def wait_until(predicate: Callable[[], object], timeout: float, interval: float = 0.2, what: str = "condition"):

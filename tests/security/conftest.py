@@ -7,17 +7,17 @@ from __future__ import annotations
 
 import textwrap
 import uuid
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import pytest
 
+from arena.enums import SubmissionFormat
 from arena.settings import Settings
 from sandbox.errors import SandboxError
 from sandbox.examples import write_image_set, write_package
 from sandbox.limits import SandboxLimits
 from sandbox.runner import RunResult, SandboxRunner
-from arena.enums import SubmissionFormat
 
 IMAGE_SIZE = (32, 24)
 

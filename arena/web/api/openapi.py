@@ -82,13 +82,14 @@ SCHEMAS: dict[str, Any] = {
         "filename": {"type": "string"}, "format": {"type": "string", "enum": ["torchscript", "package"]},
         "status": {"type": "string", "enum": ["queued", "running", "scored", "failed", "disqualified"]},
         "final": {"type": "boolean"},
-        "error": {"type": ["object", "null"], "properties": {"code": {"type": "string"}, "message": {"type": "string"}}},
+        "error": {"type": ["object", "null"],
+                  "properties": {"code": {"type": "string"}, "message": {"type": "string"}}},
         "submitted_at": {"type": "string", "format": "date-time"}, "updated_at": {"type": ["string", "null"]},
         "scores": {"type": "object", "additionalProperties": {"type": "number"}},
         "calibrated": {"type": "boolean"}, "dataset_version": {"type": ["string", "null"]},
         "scorer_version": {"type": ["string", "null"]}}},
-    "SubmissionList": {"type": "object", "properties": {"submissions": {"type": "array",
-                                                                        "items": {"$ref": "#/components/schemas/Submission"}}}},
+    "SubmissionList": {"type": "object", "properties": {"submissions": {
+        "type": "array", "items": {"$ref": "#/components/schemas/Submission"}}}},
 }
 
 

@@ -105,6 +105,7 @@ def board_to_csv(board: BoardPage) -> str:
     for r in board.rows:
         writer.writerow([
             r.rank, _csv_cell(r.username), _csv_cell(r.label), r.submission_id, r.created_at.isoformat(),
-            int(r.is_baseline), int(r.calibrated), *[("" if r.metrics[n] is None else repr(r.metrics[n])) for n in names],
+            int(r.is_baseline), int(r.calibrated),
+            *[("" if r.metrics[n] is None else repr(r.metrics[n])) for n in names],
         ])
     return out.getvalue()

@@ -7,10 +7,10 @@ result says ``calibrated: false``.
 """
 from __future__ import annotations
 
+import pickle
 from dataclasses import dataclass
 from pathlib import Path
-
-import pickle
+from typing import Callable
 
 import torch
 from torch import nn
@@ -88,8 +88,13 @@ def _load_into(module: nn.Module, state: dict[str, torch.Tensor], path: Path, pr
 
 
 def _from_file_or_seed(
-    backbone: Backbone, weights_dir: Path | None, build, seeded, prefix: str = ""
+    backbone: Backbone,
+    weights_dir: Path | None,
+    build: Callable[[], nn.Module],
+    seeded: Callable[[int], nn.Module],
+    prefix: str = "",
 ) -> tuple[nn.Module, BackboneInfo]:
+    """The backbone from its manifest file when present (used as given), else seeded."""
     entry = manifest_entry(backbone)
     path = Path(weights_dir) / entry.filename if weights_dir is not None else None
     if path is not None and path.is_file():

@@ -17,6 +17,7 @@ cache miss rather than someone else's statistics.
 from __future__ import annotations
 
 import hashlib
+from typing import Callable
 
 import torch
 import torch.nn.functional as F
@@ -66,7 +67,9 @@ def he_init_(module: nn.Module, seed: int) -> None:
                 layer.reset_running_stats()
 
 
-def calibrate_batchnorm_(model: nn.Module, forward: "callable", images: torch.Tensor) -> None:
+def calibrate_batchnorm_(
+    model: nn.Module, forward: Callable[[torch.Tensor], torch.Tensor], images: torch.Tensor
+) -> None:
     """Set every BN layer's running stats to its batch statistics on ``images`` (one pass)."""
     bns = [m for m in model.modules() if isinstance(m, nn.BatchNorm2d)]
     for bn in bns:

@@ -1,0 +1,125 @@
+"""Sandbox overhead: the same generator over the same pairs, in the sandbox vs the harness on the host.
+
+Usage::
+
+    python benchmarks/sandbox.py [--pairs 8] [--size 256] [--repeats 3] [--format torchscript|package]
+
+"host" runs sandbox/harness/harness.py as a subprocess of the host venv's Python; "sandbox"
+is ``SandboxRunner.run`` (create, start, exec the harness, copy the outputs out, remove).
+Both wall times include starting Python and importing torch, so the difference is the
+per-submission overhead of the sandbox. So that both sides import the same torch, the host
+side runs with the image's CPU torch wheel installed (once, offline, from the image build's
+wheelhouse) into /var/cache/stylearena/bench-cpu-torch and put on PYTHONPATH; pass
+``--host-torch venv`` to use the venv's own (CUDA) torch instead. The harness's own report
+(``total_s``) splits the figures into "inside the harness" and "around it". Figures are
+noisy on a shared machine.
+"""
+from __future__ import annotations
+
+import argparse
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+if __name__ == "__main__":
+    # Run as a file, this script's folder comes first on sys.path and its own name would
+    # shadow the ``sandbox`` package; drop that entry (``python -m benchmarks.sandbox`` needs none).
+    sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
+
+from arena.enums import SubmissionFormat
+from arena.settings import PROJECT_ROOT, Settings
+from sandbox.examples import write_blend_package, write_image_set, write_torchscript_generator
+from sandbox.image import DEFAULT_CACHE_DIR, ImageRecipe, ensure_image
+from sandbox.limits import SandboxLimits
+from sandbox.runner import SandboxRunner
+from sandbox.validation import validate_outputs
+
+HARNESS = PROJECT_ROOT / "sandbox" / "harness" / "harness.py"
+CPU_TORCH_DIR = DEFAULT_CACHE_DIR / "bench-cpu-torch"
+
+
+def cpu_torch_path() -> Path:
+    """The image's torch wheel installed into a host directory (offline, from the wheelhouse)."""
+    if not (CPU_TORCH_DIR / "torch" / "__init__.py").exists():
+        wheel = ImageRecipe().torch_wheel
+        requirement = wheel.name.split("-")[0] + "==" + wheel.name.split("-")[1]
+        subprocess.run(
+            [sys.executable, "-m", "pip", "install", "--quiet", "--no-index", "--no-deps", "--find-links",
+             str(DEFAULT_CACHE_DIR / "wheels"), "--find-links", str(wheel.parent), "--target", str(CPU_TORCH_DIR), requirement],
+            check=True,
+        )
+    return CPU_TORCH_DIR
+
+
+def run_host(model: Path, fmt: SubmissionFormat, inputs: Path, out: Path, threads: int,
+             torch_path: Path | None) -> tuple[float, float]:
+    """Wall time of the harness as a host subprocess, and its own reported total."""
+    import json
+    import os
+
+    env = dict(os.environ)
+    if torch_path is not None:
+        env["PYTHONPATH"] = str(torch_path)
+
+    started = time.perf_counter()
+    subprocess.run(
+        [sys.executable, "-u", str(HARNESS), "--submission", str(model), "--format", fmt.value, "--inputs", str(inputs),
+         "--out", str(out), "--workdir", str(out.parent / f"{out.name}-work"), "--threads", str(threads), "--device", "cpu"],
+        check=True, capture_output=True, env=env,
+    )
+    wall = time.perf_counter() - started
+    report = json.loads((out / "report.json").read_text())
+    return wall, float(report["total_s"])
+
+
+def run_sandbox(runner: SandboxRunner, model: Path, fmt: SubmissionFormat, inputs: Path, out: Path,
+                limits: SandboxLimits) -> tuple[float, float]:
+    """Wall time of a full sandbox run, and the harness's reported total inside it."""
+    started = time.perf_counter()
+    result = runner.run(model, fmt, inputs, out, limits, {"stylearena.evaluation": "benchmark"})
+    wall = time.perf_counter() - started
+    validate_outputs(out, inputs)
+    return wall, float(result.report["total_s"])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--pairs", type=int, default=8)
+    parser.add_argument("--size", type=int, default=256)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--format", choices=["torchscript", "package"], default="torchscript")
+    parser.add_argument("--cpus", type=float, default=2.0)
+    parser.add_argument("--host-torch", choices=["cpu-wheel", "venv"], default="cpu-wheel")
+    args = parser.parse_args()
+    torch_path = cpu_torch_path() if args.host_torch == "cpu-wheel" else None
+
+    settings = Settings.from_env()
+    image_id = ensure_image(settings)
+    runner = SandboxRunner(settings.docker_host, image_id)
+    limits = SandboxLimits.from_settings(settings.sandbox).tightened(cpus=args.cpus)
+    fmt = SubmissionFormat(args.format)
+    with tempfile.TemporaryDirectory(prefix="bench-sandbox-") as scratch:
+        root = Path(scratch)
+        inputs = write_image_set(root / "set", n_pairs=args.pairs, size=(args.size, args.size))
+        model = (write_torchscript_generator(root / "model.pt") if fmt is SubmissionFormat.TORCHSCRIPT
+                 else write_blend_package(root / "model.zip"))
+        host, sandbox = [], []
+        for i in range(args.repeats):
+            host.append(run_host(model, fmt, inputs, root / f"host-{i}", max(1, int(args.cpus)), torch_path))
+            sandbox.append(run_sandbox(runner, model, fmt, inputs, root / f"sandbox-{i}", limits))
+    med = statistics.median
+    host_wall, host_inner = med(w for w, _ in host), med(t for _, t in host)
+    box_wall, box_inner = med(w for w, _ in sandbox), med(t for _, t in sandbox)
+    print(f"host torch: {args.host_torch}; {args.format}, {args.pairs} pairs of {args.size}x{args.size}, {args.repeats} repeats (medians), cpus={args.cpus}")
+    print(f"  host harness subprocess : {host_wall:6.2f} s wall  (harness inside: {host_inner:5.2f} s)")
+    print(f"  sandbox run             : {box_wall:6.2f} s wall  (harness inside: {box_inner:5.2f} s)")
+    print(f"  overhead per submission : {box_wall - host_wall:+6.2f} s  (target <= 1.5 s)")
+    print(f"  around the harness      : host {host_wall - host_inner:5.2f} s (python + torch import), "
+          f"sandbox {box_wall - box_inner:5.2f} s (container lifecycle + python + torch import + copy-out)")
+
+
+if __name__ == "__main__":
+    main()
