@@ -16,7 +16,7 @@ def create_app(settings: "Settings | None" = None) -> "Flask":
 
     from arena.leaderboard import metric_columns
     from arena.settings import PROJECT_ROOT, Settings
-    from arena.web import auth, cache, db_session, errors, extensions, templating
+    from arena.web import auth, cache, db_session, errors, extensions, headers, templating
     from arena.web.accounts import bp as accounts_bp
     from arena.web.api import bp as api_bp
     from arena.web.me import bp as me_bp
@@ -40,6 +40,8 @@ def create_app(settings: "Settings | None" = None) -> "Flask":
         # Tests without Redis-specific needs keep their counters in memory.
         RATELIMIT_STORAGE_URI="memory://" if settings.testing else settings.redis_url,
         RATELIMIT_KEY_PREFIX="stylearena",
+        # Redis down must not take logins down: limits then hold per process, in memory.
+        RATELIMIT_IN_MEMORY_FALLBACK_ENABLED=True,
         # Public pages may be up to this many seconds old (see arena/web/cache.py); tests see
         # every change at once.
         PUBLIC_CACHE_SECONDS=0 if settings.testing else 10,
@@ -53,6 +55,7 @@ def create_app(settings: "Settings | None" = None) -> "Flask":
     extensions.limiter.init_app(app)
     templating.init_app(app)
     cache.init_app(app)
+    headers.init_app(app)
     extensions.login_manager.user_loader(auth.load_user)
     errors.register_error_handlers(app)
     for blueprint in (public_bp, accounts_bp, submit_bp, me_bp, api_bp):

@@ -2,7 +2,7 @@
 
 Usage::
 
-    python benchmarks/web.py [--submissions 10000] [--duration 10] [--workers 4] [--connections 16]
+    python benchmarks/web.py [--submissions 10000] [--duration 10] [--workers 2] [--threads 4] [--connections 8]
 
 Seeds a fresh database on the project's PostgreSQL cluster (127.0.0.1:5440), serves the app
 with gunicorn on 127.0.0.1 (the same command line as ``stylearena serve``), runs wrk against
@@ -155,8 +155,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--submissions", type=int, default=10_000)
     parser.add_argument("--users", type=int, default=2_000)
     parser.add_argument("--duration", type=int, default=10, help="seconds of wrk per URL")
-    parser.add_argument("--workers", type=int, default=3)
-    parser.add_argument("--threads", type=int, default=1, help="gunicorn threads per worker")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=4, help="gunicorn threads per worker (gthread, keep-alive)")
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--keep", action="store_true", help="keep the benchmark database")
     parser.add_argument("--reuse", action="store_true", help="reuse a database kept by --keep (no seeding)")

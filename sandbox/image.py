@@ -130,7 +130,7 @@ def build_image(docker_host: str, recipe: ImageRecipe, cache_dir: Path = DEFAULT
         if found:
             return found
         work = cache_dir / "build" / digest
-        shutil.rmtree(work, ignore_errors=True)
+        _remove_tree(work)
         rootfs = work / "rootfs"
         rootfs.mkdir(parents=True)
         try:
@@ -143,7 +143,7 @@ def build_image(docker_host: str, recipe: ImageRecipe, cache_dir: Path = DEFAULT
             say(f"docker import as {ref}")
             image_id = _import(client, rootfs, digest)
         finally:
-            shutil.rmtree(work, ignore_errors=True)
+            _remove_tree(work)
     client.images.get(image_id).tag(REPOSITORY, "latest")
     _prune_old(client, image_id, say)
     return image_id
@@ -160,6 +160,24 @@ def _prune_old(client, keep_id: str, say: Callable[[str], None]) -> None:
                 say(f"removed old image {tag}")
             except APIError:
                 pass  # a container still uses it; a later build retries
+
+
+def _remove_tree(path: Path) -> None:
+    """Delete a build directory, first unmounting anything debootstrap left mounted in it.
+
+    An interrupted debootstrap can leave /proc, /sys or bind-mounted device nodes inside the
+    rootfs; removing through those would delete on the host.
+    """
+    prefix = str(path.resolve()) + "/"
+    mounts = []
+    with open("/proc/self/mountinfo", encoding="utf-8") as fh:
+        for line in fh:
+            point = line.split()[4].replace("\\040", " ")
+            if point.startswith(prefix):
+                mounts.append(point)
+    for point in sorted(mounts, key=len, reverse=True):
+        subprocess.run(["umount", "-l", point], check=False, capture_output=True)
+    shutil.rmtree(path, ignore_errors=True)
 
 
 def _existing(client, ref: str) -> str | None:

@@ -167,7 +167,7 @@ class SandboxRunner:
                     None, f"The generator used more than its {limits.memory_mb} MB memory limit and was killed.",
                     log=log.text(),
                 )
-            report = self._collect(container, output_dir, limits, log, watch.exit_code)
+            report = self._collect(container, output_dir, limits, log, watch.exit_code, abort)
             return RunResult(watch.exit_code, oom, False, log.text(), report, round(duration, 3), image_id)
         except DockerException as exc:
             raise SandboxUnavailable("docker_error", f"Docker Engine error during the run: {exc}") from exc
@@ -215,23 +215,24 @@ class SandboxRunner:
         watch.exit_code = int(inspected["ExitCode"]) if inspected["ExitCode"] is not None else -1
         return watch
 
-    def _collect(self, container: Any, output_dir: Path, limits: SandboxLimits, log: LogBuffer, exit_code: int) -> dict[str, Any]:
+    def _collect(self, container: Any, output_dir: Path, limits: SandboxLimits, log: LogBuffer, exit_code: int,
+                 abort: threading.Event | None) -> dict[str, Any]:
         """Copy the outputs out (on success) or just the report (on failure, then raise)."""
         if exit_code == 0:
             output_dir.mkdir(parents=True, exist_ok=True)
             try:
-                return self._copy_out(container, output_dir, limits)
+                return self._copy_out(container, output_dir, limits, abort)
             except InvalidOutput as exc:
                 exc.log = log.text()
                 raise
         with tempfile.TemporaryDirectory(prefix="sandbox-failed-") as scratch:
             try:
-                report = self._copy_out(container, Path(scratch), limits)
+                report = self._copy_out(container, Path(scratch), limits, abort)
             except InvalidOutput:
                 report = {}  # the exit code is the error that matters
         raise _failure(exit_code, report, log.text())
 
-    def _copy_out(self, container: Any, dest: Path, limits: SandboxLimits) -> dict[str, Any]:
+    def _copy_out(self, container: Any, dest: Path, limits: SandboxLimits, abort: threading.Event | None) -> dict[str, Any]:
         """Stream a tar of the container's /out (capped) and unpack its PNGs into ``dest``."""
         api = self.client().api
         user = f"{spec.SANDBOX_UID}:{spec.SANDBOX_UID}"
@@ -247,7 +248,12 @@ class SandboxRunner:
                     buf.write(chunk)
 
             reader = _drain_in_thread(api.exec_start(exec_id, stream=True), sink)
-            reader.join(COPY_OUT_TIMEOUT_S)
+            give_up = time.monotonic() + COPY_OUT_TIMEOUT_S
+            while reader.is_alive() and time.monotonic() < give_up:
+                if abort is not None and abort.is_set():
+                    _kill(container)
+                    raise RunAborted(None, "The run was stopped by the platform while its outputs were collected.")
+                reader.join(0.05)
             if reader.is_alive():
                 _kill(container)
                 raise InvalidOutput("unreadable_output", "The outputs could not be collected in time.")

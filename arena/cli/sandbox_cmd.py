@@ -80,8 +80,9 @@ def try_cmd(submission: Path, pairs_dir: Path, out_dir: Path | None, timeout: in
         if as_json:
             echo_json({"report": result.report, "duration_s": result.duration_s, "image_id": result.image_id})
         else:
+            kept = f"outputs in {out}" if out_dir else "pass --out DIR to keep the outputs"
             click.echo(f"ok: {result.report.get('pairs_written', '?')} outputs valid in {result.duration_s:.2f}s "
-                       f"(peak RSS {result.report.get('peak_rss_mb', '?')} MB); outputs in {out}")
+                       f"(peak RSS {result.report.get('peak_rss_mb', '?')} MB); {kept}")
 
 
 @sandbox.command("sweep")

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from arena.cli.common import echo_json
+from arena.cli.common import echo_json, get_settings
 
 _DIR = click.Path(exists=True, file_okay=False, path_type=Path)
 
@@ -30,7 +30,8 @@ def _suite(weights_dir: Path | None, device: str | None):
 )
 @click.option(
     "--weights-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
-    help="Backbone files under their manifest names (default: seeded, uncalibrated backbones).",
+    help="Backbone files under their manifest names (default: the installed weights folder if "
+    "there is one, else seeded, uncalibrated backbones).",
 )
 @click.option("--cache-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Reuse reference statistics across runs.")
@@ -43,6 +44,10 @@ def score_cmd(
     """Score a folder of outputs on a set of content/style pairs."""
     from evaluator.metrics import METRICS, MetricsError, read_pairs_csv
 
+    if weights_dir is None:
+        # Same weights as the platform when this machine has them installed; else seeded.
+        installed = get_settings().resolved_weights_dir
+        weights_dir = installed if installed.is_dir() else None
     try:
         pair_list = read_pairs_csv(pairs)
         result = _suite(weights_dir, device).score(pair_list, outputs, content, style, cache_dir=cache_dir)

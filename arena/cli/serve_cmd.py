@@ -39,7 +39,7 @@ def gunicorn_argv(host: str, port: int, workers: int, threads: int = 1, access_l
 @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to bind.")
 @click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535), help="TCP port.")
 @click.option("--workers", type=click.IntRange(1, 64), default=None, help="Worker processes [default: 2×cores+1, ≤8].")
-@click.option("--threads", type=click.IntRange(1, 64), default=1, show_default=True,
+@click.option("--threads", type=click.IntRange(1, 64), default=4, show_default=True,
               help="Threads per worker (>1 uses gunicorn's gthread worker, which keeps connections alive).")
 @click.option("--access-log/--no-access-log", default=False, show_default=True)
 @click.option("--dry-run", is_flag=True, help="Print the gunicorn command instead of running it.")

@@ -9,7 +9,14 @@ from pathlib import Path
 import click
 
 from arena.cli.common import echo_json, get_settings
-from evaluator.weights import FetchFailed, WeightStatus, fetch_weights, install_weights, weights_status
+from evaluator.weights import (
+    FetchFailed,
+    WeightsMissing,
+    WeightStatus,
+    fetch_weights,
+    install_weights,
+    weights_status,
+)
 
 
 def _status_rows(statuses: list[WeightStatus]) -> list[dict[str, object]]:
@@ -63,13 +70,19 @@ def status_cmd(as_json: bool) -> None:
 def install_cmd(source: Path) -> None:
     """Copy weight files from a folder into the weights folder, verifying each sha256."""
     folder = get_settings().resolved_weights_dir
-    installed, refused = install_weights(source, folder)
+    installed, problems = install_weights(source, folder)
     for s in installed:
         click.echo(f"installed {s.entry.filename} (sha256 verified) into {folder}")
-    for error in refused:
-        click.echo(f"refused [{error.code}]: {error.message}", err=True)
-    if refused:
-        raise click.ClickException(f"{len(refused)} file(s) not installed; see the messages above")
+    # A file absent from the source is skipped (files may be installed one at a time); a file
+    # present with the wrong checksum is refused and fails the command.
+    refused = [p for p in problems if not isinstance(p, WeightsMissing)]
+    for problem in problems:
+        label = "skipped" if isinstance(problem, WeightsMissing) else "refused"
+        click.echo(f"{label} [{problem.code}]: {problem.message}", err=True)
+    if refused or not installed:
+        raise click.ClickException(
+            f"{len(refused)} file(s) refused, {len(installed)} installed; see the messages above"
+        )
 
 
 @weights_group.command("fetch")

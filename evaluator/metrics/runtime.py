@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 import torch
 
+from evaluator.metrics.errors import MetricComputationError
+
 
 @dataclass(frozen=True)
 class Runtime:
@@ -33,6 +35,8 @@ def available_cpus() -> int:
 def configure_runtime(device: str | None = None, threads: int | None = None) -> Runtime:
     """Pick the device (CUDA when available unless told otherwise) and set determinism flags."""
     chosen = torch.device(device if device else ("cuda" if torch.cuda.is_available() else "cpu"))
+    if chosen.type == "cuda" and not torch.cuda.is_available():
+        raise MetricComputationError("no_device", f"device {device!r} requested but CUDA is not available")
     if chosen.type == "cuda":  # pragma: no cover - no GPU on the CI machines
         # cuBLAS needs a fixed workspace for deterministic GEMMs; it must be set before its init.
         os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")

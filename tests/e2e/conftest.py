@@ -65,3 +65,15 @@ def page(browser):
     yield page
     context.close()
 
+
+
+@pytest.fixture(scope="session")
+def sandbox_image(docker_host: str) -> str:
+    """The sandbox image id (built on first use on a fresh machine: a few minutes)."""
+    from sandbox.errors import SandboxError
+    from sandbox.image import ensure_image
+
+    try:
+        return ensure_image(Settings(docker_host=docker_host))
+    except SandboxError as exc:
+        pytest.fail(f"sandbox image unavailable: [{exc.code}] {exc.message}")

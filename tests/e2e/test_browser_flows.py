@@ -63,7 +63,7 @@ def test_status_updates_without_reload(page, live_server, db_session, competitio
     assert page.locator("#status-badge .badge").inner_text().lower() == "queued"
     db_session.execute(sa.update(Submission).where(Submission.id == sub.id).values(status=SubmissionStatus.RUNNING))
     db_session.commit()
-    page.wait_for_function("document.querySelector('#status-badge .badge').dataset.status === 'running'")
+    page.wait_for_selector("#status-badge .badge[data-status='running']")
     db_session.execute(sa.update(Submission).where(Submission.id == sub.id).values(
         status=SubmissionStatus.FAILED, error_code="generator_crashed", error_message="Your generator raised an error."))
     db_session.commit()

@@ -59,7 +59,7 @@ def competition(settings, db_session, tmp_path):
 
 
 @pytest.fixture
-def worker(settings, tmp_path):
+def worker(settings, sandbox_image, tmp_path):
     """A real `stylearena worker` process on this test's database, Redis and queue."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("STYLEARENA_")}
     env.update({

@@ -3,10 +3,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import torch
 from PIL import Image
 
-from evaluator.metrics import MetricSuite
+from evaluator.metrics import MetricComputationError, MetricSuite
 from evaluator.metrics.refcache import cache_key
+from evaluator.metrics.runtime import configure_runtime
 from metrics_support import make_image_set, seeded_suite
 
 
@@ -78,3 +80,21 @@ def test_scores_are_deterministic_and_batch_size_does_not_change_them(image_set)
         for name, value in values.items():
             assert one_by_one.per_pair[pair_id][name] == pytest.approx(value, rel=1e-5, abs=1e-7)
     assert one_by_one.metrics["fid"] == pytest.approx(once.metrics["fid"], rel=1e-5)
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has CUDA")
+def test_asking_for_cuda_without_a_gpu_is_a_clear_error():
+    with pytest.raises(MetricComputationError) as excinfo:
+        configure_runtime("cuda")
+    assert excinfo.value.code == "no_device"
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU (none on the CI machines)")
+def test_gpu_scoring_is_deterministic_and_says_so(image_set):  # pragma: no cover - GPU only
+    suite = MetricSuite.load(None, "cuda")
+    args = (image_set.pairs, image_set.outputs, image_set.content, image_set.style)
+    once, twice = suite.score(*args), suite.score(*args)
+    assert _numbers(once) == _numbers(twice)
+    assert once.device.startswith("cuda") and once.deterministic
+    assert not torch.backends.cudnn.benchmark and not torch.backends.cuda.matmul.allow_tf32
+    assert not torch.backends.cudnn.allow_tf32 and torch.are_deterministic_algorithms_enabled()

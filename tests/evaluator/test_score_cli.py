@@ -44,6 +44,8 @@ def test_score_json_reports_every_metric_and_calibration(image_set):
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
     assert set(data["metrics"]) == set(METRICS) == {"fid", "kid", "lpips", "content_loss", "style_loss", "art_fid"}
+    assert not any(info.higher_is_better for info in METRICS.values())
+    assert data["metric_versions"] == {name: info.version for name, info in METRICS.items()}
     assert data["calibrated"] is False and data["n"] == 4
     assert set(data["per_pair"]) == {p.pair_id for p in image_set.pairs}
     assert data["metrics"]["art_fid"] == pytest.approx((1 + data["metrics"]["lpips"]) * (1 + data["metrics"]["fid"]))

@@ -122,3 +122,18 @@ def test_a_file_that_does_not_fit_the_network_is_a_clear_error(tmp_path):
     with pytest.raises(BackboneWeightsError) as excinfo:
         load_backbones(tmp_path, torch.device("cpu"))
     assert "features.0.weight" in excinfo.value.message
+
+
+def test_weights_fetch_command_fails_cleanly_without_internet(tmp_path):
+    try:
+        socket.getaddrinfo("github.com", 443)
+    except OSError:
+        pass
+    else:  # pragma: no cover - depends on the machine
+        pytest.skip("this machine resolves github.com; the offline path is covered with a closed port")
+    settings = Settings(data_dir=tmp_path / "data", testing=True)
+    result = CliRunner().invoke(cli, ["weights", "fetch", "--timeout", "5"], obj={"settings": settings})
+    assert result.exit_code == 1
+    assert "cannot download pt_inception-2015-12-05-6726825d.pth" in result.output
+    assert "stylearena weights install --from DIR" in result.output and "Traceback" not in result.output
+    assert not any((tmp_path / "data" / "weights").glob("*.pth"))

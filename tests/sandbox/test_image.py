@@ -1,6 +1,8 @@
 """The sandbox image: cached by recipe hash, never rebuilt when the recipe is unchanged."""
 from __future__ import annotations
 
+import os
+import subprocess
 import time
 from pathlib import Path
 
@@ -48,3 +50,53 @@ def test_foreign_image_is_looked_up_never_built(docker_host):
     with pytest.raises(SandboxUnavailable) as info:
         ensure_image(settings)
     assert info.value.code == "image_missing"
+
+
+@pytest.mark.docker
+def test_build_fails_clearly_without_the_wheel(docker_host, tmp_path):
+    from sandbox.errors import ImageBuildError
+    from sandbox.image import build_image
+
+    recipe = ImageRecipe(torch_wheel=tmp_path / "torch-0.0-cp311-none-any.whl", mirror="http://127.0.0.1:9/debian")
+    with pytest.raises(ImageBuildError) as info:
+        build_image(docker_host, recipe, cache_dir=tmp_path / "cache", force=True)
+    assert info.value.code == "missing_wheel" and "--wheel" in info.value.message and info.value.platform_fault
+
+
+@pytest.mark.docker
+def test_build_fails_clearly_when_not_root(docker_host, tmp_path, monkeypatch):
+    from sandbox.errors import ImageBuildError
+    from sandbox.image import build_image
+
+    monkeypatch.setattr("os.geteuid", lambda: 1000)
+    with pytest.raises(ImageBuildError) as info:
+        build_image(docker_host, ImageRecipe(), cache_dir=tmp_path / "cache", force=True)
+    assert info.value.code == "needs_root" and "sudo" in info.value.message
+
+
+@pytest.mark.docker
+def test_unreachable_mirror_names_the_step_and_the_log(docker_host, tmp_path):
+    from sandbox.errors import ImageBuildError
+    from sandbox.image import build_image
+
+    recipe = ImageRecipe(mirror="http://127.0.0.1:9/debian")
+    with pytest.raises(ImageBuildError) as info:
+        build_image(docker_host, recipe, cache_dir=tmp_path / "cache", force=True)
+    assert info.value.code == "debootstrap_failed"
+    assert "http://127.0.0.1:9/debian" in info.value.message and "debootstrap.log" in info.value.message
+    assert not (tmp_path / "cache" / "build" / recipe.digest()).exists()  # the half-built rootfs is gone
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="bind mounts need root")
+def test_removing_a_build_tree_never_deletes_through_a_leftover_mount(tmp_path):
+    from sandbox.image import _remove_tree
+
+    host_dir = tmp_path / "host-dev"
+    host_dir.mkdir()
+    (host_dir / "precious").write_text("keep me")
+    target = tmp_path / "build" / "rootfs" / "dev"
+    target.mkdir(parents=True)
+    subprocess.run(["mount", "--bind", str(host_dir), str(target)], check=True)
+    _remove_tree(tmp_path / "build")
+    assert (host_dir / "precious").read_text() == "keep me"
+    assert not (tmp_path / "build").exists()

@@ -31,12 +31,13 @@ def test_tcp_and_dns_egress_fail(run_attack):
     assert "interfaces ['lo']" in result.log
 
 
-def test_canaries_in_worker_secrets_are_unreachable(run_attack, tmp_path_factory, monkeypatch):
+def test_canaries_in_worker_secrets_are_unreachable(run_attack, image_set, tmp_path, monkeypatch):
     canary = "CANARY-" + os.urandom(8).hex()
-    # Planted where a worker keeps them: reference statistics, another submission, its environment.
-    stats = tmp_path_factory.mktemp("cache") / "refstats.npz"
+    # Planted right beside what is mounted: reference statistics next to the image set, another
+    # submission next to this one (only the one file is mounted), and the worker's environment.
+    stats = image_set.parent / "refstats.npz"
     stats.write_text(canary)
-    other = tmp_path_factory.mktemp("uploads") / "other-submission.pt"
+    other = tmp_path / "other-submission.pt"
     other.write_text(canary)
     monkeypatch.setenv("STYLEARENA_SECRET_KEY", canary)
     result = run_attack(f"""

@@ -67,3 +67,17 @@ def test_request_size_limit(settings, world):
         content_type="multipart/form-data", headers={"Authorization": f"Bearer {raw}"},
     )
     assert response.status_code == 413 and response.get_json()["error"]["code"] == "request_entity_too_large"
+
+
+def test_redis_down_keeps_login_working_with_local_limits(settings, world):
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        dead_port = s.getsockname()[1]
+    app = create_app(settings.with_overrides(testing=False, redis_url=f"redis://127.0.0.1:{dead_port}/0"))
+    app.config["RATELIMIT_LOGIN"] = "2 per minute"
+    client = app.test_client()
+    token = csrf_token(client.get("/login").get_data(as_text=True))
+    data = {"username": "ann", "password": "wrong-password", "csrf_token": token}
+    assert [client.post("/login", data=data).status_code for _ in range(3)] == [400, 400, 429]

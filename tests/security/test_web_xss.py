@@ -87,3 +87,20 @@ def test_json_and_csv_carry_labels_as_data(client, world):
     data = client.get("/competitions/demo/leaderboard.json")
     assert data.mimetype == "application/json" and data.get_json()["rows"][0]["label"] == HOSTILE_LABEL
     assert client.get("/competitions/demo/leaderboard.csv").mimetype == "text/csv"
+
+
+def test_security_headers_forbid_inline_script_and_framing(client, world):
+    response = client.get("/competitions/demo")
+    csp = response.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in csp and "frame-ancestors 'none'" in csp and "unsafe-inline" not in csp
+    assert response.headers["X-Frame-Options"] == "DENY" and response.headers["X-Content-Type-Options"] == "nosniff"
+    assert 'style="' not in response.get_data(as_text=True)  # nothing the CSP would block
+
+
+def test_the_injection_checker_itself_catches_injections():
+    import pytest
+
+    for html in ('<img src=x onerror="alert(1)">', "<script>alert(1)</script>", '<a href="javascript:x()">a</a>',
+                 "<iframe src=//x></iframe>"):
+        with pytest.raises(AssertionError):
+            _no_injection(html)
