@@ -15,7 +15,8 @@ from typing import Callable
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from arena.datasets import dataset_path, publish
+from arena.datasets import dataset_path
+from arena.datasets.publish import metrics_reference_stats, publish
 from arena.db import make_engine, make_session_factory, transaction
 from arena.demo.baselines import BaselineName
 from arena.demo.builder import MAIN_SLUG, PORTRAIT_SLUG, DemoScale, build_demo_datasets
@@ -73,7 +74,7 @@ def _ensure_competition(session: Session, slug: str) -> Competition:
 
 
 def publish_demo_data(settings: Settings, factory, scale: DemoScale = DemoScale.FULL, log: Log = print,
-                      reference_stats=publish.metrics_reference_stats) -> tuple[str, ...]:
+                      reference_stats=metrics_reference_stats) -> tuple[str, ...]:
     """Build the demo datasets and publish them into their competitions (idempotent)."""
     sources = settings.data_dir / "demo" / f"datasets-{scale.value}"
     sets = build_demo_datasets(sources, scale)
@@ -85,7 +86,7 @@ def publish_demo_data(settings: Settings, factory, scale: DemoScale = DemoScale.
         _ensure_user(session, PARTICIPANT)
     for demo_set in sets:
         with transaction(factory) as session:
-            result = publish.publish(session, settings, demo_set.path, competition_slug=demo_set.competition,
+            result = publish(session, settings, demo_set.path, competition_slug=demo_set.competition,
                                      reference_stats=reference_stats)
             state = "published" if result.created else "already published"
             log(f"dataset {demo_set.name}: {state} ({result.version.manifest_sha256[:12]})")

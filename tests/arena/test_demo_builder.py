@@ -50,7 +50,7 @@ def test_sets_are_valid_two_competitions_and_disjoint(built, tmp_path):
     hidden = manifests["demo-main-hidden"]
     assert len(hidden.pairs) == len(hidden.content) * len(hidden.style) >= 24
     assert {(e.width, e.height) for e in hidden.content} == {(128, 128)}
-    assert {(e.width, e.height) for e in hidden.style} == {(256, 256)}
+    assert {(e.width, e.height) for e in hidden.style} == {(144, 144)}
 
 
 def test_manifest_records_sources_and_licences(built):
