@@ -17,7 +17,6 @@ from enum import Enum
 import redis.exceptions
 import sqlalchemy.exc
 
-from evaluator.metrics.errors import MetricComputationError, ScoringError
 from sandbox.errors import RunAborted, SandboxError
 
 
@@ -89,6 +88,9 @@ def classify(exc: BaseException) -> EvaluationFault | LeaseLost | None:
     Unknown exceptions are bugs: the caller records them as ``internal_error`` platform faults
     and re-raises them, so that RQ keeps the traceback.
     """
+    # Imported here: the metrics package loads torch, which the reconciler and the CLI need not.
+    from evaluator.metrics.errors import MetricComputationError, ScoringError  # noqa: PLC0415
+
     if isinstance(exc, (EvaluationFault, LeaseLost)):
         return exc
     if isinstance(exc, RunAborted):

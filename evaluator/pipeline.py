@@ -28,6 +28,7 @@ from evaluator.errors import EvaluationFault, LeaseLost, PlatformCode, PlatformF
 from sandbox import container as spec
 from sandbox.errors import SandboxError
 from sandbox.limits import SandboxLimits
+from sandbox.validation import validate_outputs
 
 # How much of the smoke run's log its owner may read: the head (loading) and the tail (the
 # traceback) matter most, so the middle of a long log is dropped.
@@ -170,8 +171,6 @@ def run_generator(
     Raises sandbox errors (participant or platform faults, ``RunAborted``) unchanged; the
     caller classifies them.
     """
-    from sandbox.validation import validate_outputs  # noqa: PLC0415 - lands with the sandbox
-
     output_dir.mkdir(parents=True, exist_ok=True)
     limits = SandboxLimits.from_settings(settings.sandbox, smoke=smoke)
     started = time.monotonic()
