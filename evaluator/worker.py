@@ -15,6 +15,7 @@ import signal
 import sys
 
 import redis
+import sqlalchemy.exc
 from rq import Worker
 
 from arena.settings import Settings
@@ -66,7 +67,13 @@ class EvaluationWorker(Worker):
         context = self.evaluation_context
         if context is None:
             return
-        report = reconcile(context.settings, context.session_factory(), queued_grace_s=self.queued_grace_s)
+        try:
+            report = reconcile(context.settings, context.session_factory(), queued_grace_s=self.queued_grace_s)
+        except sqlalchemy.exc.DBAPIError as exc:
+            # RQ ends the worker on any error in this hook; a database blip must not. The
+            # next maintenance tick reconciles again.
+            log.warning("reconcile skipped, database unavailable: %s", exc)
+            return
         if report.changed:
             log.info("reconcile: %s", report.to_dict())
 

@@ -8,6 +8,9 @@ Serving the site is the CLI's last step (it replaces the process with gunicorn).
 """
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -25,7 +28,7 @@ from arena.errors import NotFound
 from arena.models import Competition, Submission, User
 from arena.services.accounts import create_user
 from arena.services.competitions import create_competition, get_competition
-from arena.settings import Settings
+from arena.settings import ENV_PREFIX, Settings
 
 Log = Callable[[str], None]
 
@@ -140,18 +143,50 @@ def requeue_unfinished(settings: Settings, factory, submission_ids: list[int]) -
         enqueue_evaluation(settings, evaluation_id, attempt)
 
 
+def settings_environment(settings: Settings) -> dict[str, str]:
+    """The ``STYLEARENA_*`` variables that rebuild ``settings`` in a child process."""
+    sandbox = settings.sandbox
+    env = {
+        "DATABASE_URL": settings.database_url, "REDIS_URL": settings.redis_url,
+        "DATA_DIR": str(settings.data_dir), "SECRET_KEY": settings.secret_key,
+        "DOCKER_HOST": settings.docker_host, "MAX_UPLOAD_MB": str(settings.max_upload_mb),
+        "MAX_ATTEMPTS": str(settings.max_attempts), "LEASE_SECONDS": str(settings.lease_seconds),
+        "QUEUE": settings.queue_name, "SANDBOX_IMAGE": sandbox.image,
+        "SANDBOX_MEMORY_MB": str(sandbox.memory_mb), "SANDBOX_CPUS": str(sandbox.cpus),
+        "SANDBOX_PIDS_LIMIT": str(sandbox.pids_limit), "SANDBOX_TIMEOUT_S": str(sandbox.timeout_s),
+        "SANDBOX_SMOKE_TIMEOUT_S": str(sandbox.smoke_timeout_s), "SANDBOX_TMPFS_MB": str(sandbox.tmpfs_mb),
+        "SANDBOX_OUTPUT_MB": str(sandbox.output_mb), "SANDBOX_LOG_BYTES": str(sandbox.log_bytes),
+        "SANDBOX_GPU": "1" if sandbox.use_gpu else "0",
+    }
+    if settings.weights_dir is not None:
+        env["WEIGHTS_DIR"] = str(settings.weights_dir)
+    return {ENV_PREFIX + key: value for key, value in env.items()}
+
+
+def run_burst_worker(settings: Settings) -> int:
+    """Run `stylearena worker --burst` in a child process; returns its exit status.
+
+    A child, not an in-process worker: this process has already run torch (training,
+    reference statistics), and RQ forks a work-horse per job — a fork after OpenMP's
+    threads have started deadlocks the child.
+    """
+    env = {**os.environ, **settings_environment(settings)}
+    argv = [sys.executable, "-c", "from arena.cli import main; main()", "worker", "--burst"]
+    return subprocess.run(argv, env=env, check=False).returncode
+
+
 def work_until_scored(settings: Settings, factory, submission_ids: list[int], log: Log = print,
                       max_rounds: int = 5) -> int:
     """Run burst workers until every submission is final; returns how many are still pending."""
-    from evaluator.worker import start_worker
-
     for _ in range(max_rounds):
         pending = pending_count(factory, submission_ids)
         if pending == 0:
             return 0
         log(f"scoring {pending} submission(s) (a worker runs the sandbox, then the metrics)...")
         requeue_unfinished(settings, factory, submission_ids)
-        start_worker(settings, burst=True)
+        status = run_burst_worker(settings)
+        if status != 0:
+            log(f"warning: the worker exited with status {status}")
     return pending_count(factory, submission_ids)
 
 

@@ -52,9 +52,10 @@ class StyleNet(nn.Module):
         )
         self.head = nn.Conv2d(width, 4, 1)
         # How much of the style's fine detail, lost when it is shrunk to the content's size,
-        # to restore (an unsharp mask); learnt, starting at none.
-        self.detail = nn.Parameter(torch.zeros(1))
-        # Zero head: the untrained network is the style copy, and training only adds content.
+        # to restore (an unsharp mask of strength 4·tanh(detail)); learnt, starting at 1.
+        self.detail = nn.Parameter(torch.full((1,), 0.2554))
+        # Zero head: untrained, the network is the prior below (the style, shaded by the
+        # photograph's normalised luminance, detail restored); training corrects the prior.
         nn.init.zeros_(self.head.weight)
         nn.init.zeros_(self.head.bias)
 
@@ -66,7 +67,7 @@ class StyleNet(nn.Module):
         luma_n = (luma - luma.mean(dim=(2, 3), keepdim=True)) / (luma.std(dim=(2, 3), keepdim=True) + 1e-3)
         x = torch.cat([content, styled, luma_n], dim=1)
         out = self.head(self.body(x))
-        gain = 1.0 + 0.5 * torch.tanh(out[:, :1])
+        gain = 1.0 + 0.5 * torch.tanh(2.0 * luma_n + out[:, :1])
         residual = 0.25 * torch.tanh(out[:, 1:])
         modulated = styled * gain
         blurred = F.avg_pool2d(F.pad(modulated, (1, 1, 1, 1), mode="replicate"), 3, stride=1)

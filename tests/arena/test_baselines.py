@@ -39,10 +39,18 @@ def test_simple_baselines_are_torchscript_with_the_contract(archives):
     assert torch.allclose(mean, s_mean, atol=0.01) and torch.allclose(std, s_std, atol=0.01)
 
 
-def test_untrained_style_net_is_the_style_copy():
+def test_untrained_style_net_shades_the_style_with_the_content():
     net = StyleNet().eval()
-    content, style = torch.rand(1, 3, 64, 64), torch.rand(1, 3, 64, 64)
-    assert torch.allclose(net(content, style), style.clamp(0, 1), atol=1e-6)
+    gen = torch.Generator().manual_seed(1)
+    style = torch.rand(1, 3, 64, 64, generator=gen) * 0.4 + 0.3
+    content = torch.zeros(1, 3, 64, 64)
+    content[:, :, :, 32:] = 1.0  # dark left half, bright right half
+    with torch.no_grad():
+        out = net(content, style)
+    assert out.shape == content.shape
+    # The photograph's layout shows through: its bright half is brighter in the output.
+    assert float(out[..., 32:].mean()) > float(out[..., :32].mean()) + 0.1
+    assert abs(float(style[..., 32:].mean()) - float(style[..., :32].mean())) < 0.05
 
 
 def test_build_baselines_trains_once_and_reuses(tmp_path):

@@ -5,6 +5,8 @@ metrics on seeded backbones) on the few-pair demo set.
 """
 from __future__ import annotations
 
+import uuid
+
 import pytest
 from sqlalchemy import select
 
@@ -26,12 +28,13 @@ def demo_baselines_dir(tmp_path_factory):
 
 
 @pytest.fixture
-def demo_settings(sqlite_url, services, docker_host, redis_conn, tmp_path) -> Settings:
+def demo_settings(sqlite_url, services, docker_host, tmp_path) -> Settings:
     from sandbox.image import ensure_image
 
+    # Its own queue: other suites share this Redis and run workers of their own.
     settings = Settings(database_url=sqlite_url, redis_url=services.redis_url, data_dir=tmp_path / "data",
                         docker_host=docker_host, sandbox=SandboxSettings(timeout_s=300, smoke_timeout_s=120),
-                        testing=True)
+                        queue_name=f"demo-e2e-{uuid.uuid4().hex[:8]}", testing=True)
     ensure_image(settings)
     return settings
 
@@ -61,18 +64,19 @@ def test_baselines_order_as_expected_through_the_real_pipeline(demo_settings, de
     identity, copy, adain, net = (board[n.value] for n in (BaselineName.IDENTITY, BaselineName.STYLE_COPY,
                                                               BaselineName.PIXEL_ADAIN, BaselineName.TRAINED))
     summary = {name: {k: round(v, 4) for k, v in m.items()} for name, m in board.items()}
-    # Identity: perfect content, poor FID. Style copy: the reverse.
+    # Identity: perfect content, poor FID. Style copy: no content at all.
     assert identity["lpips"] == min(m["lpips"] for m in board.values()) == pytest.approx(0.0, abs=1e-6), summary
     assert identity["content_loss"] == min(m["content_loss"] for m in board.values()), summary
     assert copy["lpips"] == max(m["lpips"] for m in board.values()), summary
     assert copy["content_loss"] == max(m["content_loss"] for m in board.values()), summary
-    assert copy["fid"] < identity["fid"], summary
-    # The trained network sits between them on content and wins the ranking metric.
+    assert max(copy["style_loss"], net["style_loss"]) < min(identity["style_loss"], adain["style_loss"]), summary
+    # The trained network sits between them on content, beats both on FID and wins the ranking.
+    # (Shrinking the larger style images costs the style copy its fine texture, so on the
+    # seeded backbones its FID is not reliably better than the identity's; see the README.)
     assert identity["lpips"] < net["lpips"] < copy["lpips"], summary
     assert identity["content_loss"] < net["content_loss"] < copy["content_loss"], summary
-    assert net["fid"] < identity["fid"], summary
+    assert net["fid"] < min(identity["fid"], copy["fid"], adain["fid"]), summary
     assert net["art_fid"] == min(m["art_fid"] for m in board.values()), summary
-    assert adain["art_fid"] > net["art_fid"], summary
 
     # A second run reuses everything: no new versions, users or submissions.
     again = prepare_demo(demo_settings, DemoScale.SMALL, log=lambda m: None, baselines_dir=demo_baselines_dir)

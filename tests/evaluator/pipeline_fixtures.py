@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from arena.datasets import publish
 from arena.db import transaction
-from arena.enums import CompetitionStatus, DatasetSplit, SubmissionFormat, UserRole
+from arena.enums import CompetitionStatus, SubmissionFormat, UserRole
 from arena.models import Competition, User
 from arena.services.accounts import create_user
 from arena.settings import SandboxSettings, Settings

@@ -98,3 +98,17 @@ def test_docker_down_does_not_stop_the_requeue(eval_settings, session_factory, e
     _age(session_factory, evaluation_id, lease_expires_at=utcnow() - timedelta(seconds=1))
     report = reconcile(settings, session_factory)
     assert report.requeued == (evaluation_id,) and report.docker_available is False
+
+
+def test_reconcile_command_reports_what_it_did(eval_settings, session_factory, evaluation_id):
+    import json
+
+    from click.testing import CliRunner
+
+    from arena.cli import cli
+
+    claim_evaluation(session_factory, evaluation_id, "dead-worker", 30, 3)
+    _age(session_factory, evaluation_id, lease_expires_at=utcnow() - timedelta(seconds=1))
+    result = CliRunner().invoke(cli, ["reconcile", "--no-sweep", "--json"], obj={"settings": eval_settings})
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["requeued"] == [evaluation_id]
