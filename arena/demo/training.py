@@ -67,7 +67,7 @@ class StyleNet(nn.Module):
         luma_n = (luma - luma.mean(dim=(2, 3), keepdim=True)) / (luma.std(dim=(2, 3), keepdim=True) + 1e-3)
         x = torch.cat([content, styled, luma_n], dim=1)
         out = self.head(self.body(x))
-        gain = 1.0 + 0.5 * torch.tanh(2.0 * luma_n + out[:, :1])
+        gain = 1.0 + 0.5 * torch.tanh(0.3 * luma_n + out[:, :1])
         residual = 0.25 * torch.tanh(out[:, 1:])
         modulated = styled * gain
         blurred = F.avg_pool2d(F.pad(modulated, (1, 1, 1, 1), mode="replicate"), 3, stride=1)
@@ -124,7 +124,27 @@ def train_style_net(public_dir: Path, config: TrainingConfig = TrainingConfig(),
         if step % 25 == 0:
             log(f"  step {step}: loss {loss.item():.4f}")
     log(f"trained the style network for {step} steps in {time.monotonic() - started:.0f}s")
-    return net.eval()
+    return select_on_public(net.eval(), public_dir, log)
+
+
+def select_on_public(trained: StyleNet, public_dir: Path, log: Log = print) -> StyleNet:
+    """Keep the trained weights only if they beat the untrained prior's ArtFID on the public split.
+
+    A short CPU budget can leave the network worse than where it started; validating on the
+    public split (never the hidden one) guards the demo board against that.
+    """
+    import tempfile
+
+    from arena.demo.local_eval import score_module
+    from evaluator.metrics import MetricSuite
+
+    suite = MetricSuite.load(None)
+    with tempfile.TemporaryDirectory() as tmp:
+        scores = {name: score_module(model, public_dir, Path(tmp) / name, suite)["art_fid"]
+                  for name, model in (("trained", trained), ("prior", StyleNet().eval()))}
+    best = "trained" if scores["trained"] <= scores["prior"] else "prior"
+    log(f"public-split ArtFID: trained {scores['trained']:.4g}, prior {scores['prior']:.4g}; keeping the {best}")
+    return trained if best == "trained" else StyleNet().eval()
 
 
 def export_trained(public_dir: Path, dest: Path, config: TrainingConfig = TrainingConfig(), log: Log = print) -> Path:
