@@ -54,16 +54,21 @@ def test_untrained_style_net_shades_the_style_with_the_content():
 
 
 def test_build_baselines_trains_once_and_reuses(tmp_path):
-    from arena.demo.builder import DemoScale, build_demo_datasets
-    from arena.datasets.manifest import load_manifest
+    from dataclasses import replace
 
-    public = build_demo_datasets(tmp_path / "src", DemoScale.SMALL)[0].path
+    from arena.datasets.manifest import load_manifest
+    from arena.demo.builder import MAIN_PUBLIC, build_set
+
+    # Two photographs × two styles keep the training and the public-split check quick.
+    spec = replace(MAIN_PUBLIC, content=MAIN_PUBLIC.content[:2], styles=MAIN_PUBLIC.styles[:2])
+    public = build_set(spec, tmp_path / "src").path
     (public / "pairs.csv").write_text(load_manifest(public).pairs_csv())
     config = TrainingConfig(seconds=4, max_steps=6, batch_size=2, crop=64)
     logs: list[str] = []
     paths = build_baselines(tmp_path / "out", public, config, log=logs.append)
     assert set(paths) == set(BaselineName)
     assert any("trained the style network" in line for line in logs)
+    assert any(line.startswith("public-split ArtFID") for line in logs)
     net = _load(paths[BaselineName.TRAINED])
     content, style = torch.rand(1, 3, 72, 72), torch.rand(1, 3, 128, 128)
     out = net(content, style)

@@ -64,6 +64,15 @@ def _assert_scored_once(cluster: Cluster, evaluation_ids: list[int], timeout: fl
     assert cluster.score_counts(evaluation_ids) == {e: N_METRICS for e in evaluation_ids}
 
 
+def _assert_no_containers(cluster: Cluster, evaluation_id: int) -> None:
+    """No container of the evaluation is left (Docker may take a moment to finish a removal)."""
+    try:
+        wait_until(lambda: cluster.containers(evaluation_id) == [], 30, 0.5, "the containers to be removed")
+    except AssertionError:
+        left = [(c.short_id, c.status, c.labels) for c in cluster.containers(evaluation_id)]
+        raise AssertionError(f"containers left: {left}\n{cluster.logs()}") from None
+
+
 @pytest.mark.slow
 @pytest.mark.docker
 @pytest.mark.postgres
@@ -81,7 +90,7 @@ def test_sigkilled_worker_is_recovered_and_its_container_removed(cluster, genera
     assert evaluation.attempt == 2 and evaluation.platform_faults == 1
     assert evaluation.lease_owner != owner or evaluation.lease_owner is None
     assert evaluation.submission.status is SubmissionStatus.SCORED
-    assert cluster.containers(evaluation_id) == []
+    _assert_no_containers(cluster, evaluation_id)
 
 
 @pytest.mark.slow
@@ -100,7 +109,7 @@ def test_sigkilled_worker_and_horse_finish_on_another_worker_with_attempt_2(clus
     evaluation = cluster.evaluation(evaluation_id)
     assert evaluation.attempt == 2
     assert evaluation.provenance["worker"] != owner and evaluation.provenance["attempt"] == 2
-    assert cluster.containers(evaluation_id) == []
+    _assert_no_containers(cluster, evaluation_id)
 
 
 @pytest.mark.slow
