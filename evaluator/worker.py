@@ -13,6 +13,7 @@ import os
 import platform
 import signal
 import sys
+import time
 
 import redis
 import sqlalchemy.exc
@@ -55,6 +56,18 @@ class EvaluationWorker(Worker):
 
     evaluation_context: WorkerContext | None = None
     queued_grace_s: float = 60.0
+    # RQ leaves no trace of an idle worker's SIGTERM (it raises StopRequested and breaks),
+    # so the restart loop in ``start_worker`` needs its own record of a stop request.
+    stop_signalled: bool = False
+    registered: bool = False
+
+    def register_birth(self) -> None:
+        super().register_birth()
+        self.registered = True
+
+    def request_stop(self, signum, frame) -> None:
+        self.stop_signalled = True
+        super().request_stop(signum, frame)
 
     def main_work_horse(self, job, queue) -> None:
         """The forked horse: tie its life to the worker's, then run the job as RQ does."""
@@ -63,16 +76,19 @@ class EvaluationWorker(Worker):
 
     def run_maintenance_tasks(self) -> None:
         """RQ's registry cleanup, then one reconcile pass."""
-        super().run_maintenance_tasks()
+        # RQ ends the worker on any error in this hook; a Redis or database blip must not.
+        # The next maintenance tick cleans and reconciles again.
+        try:
+            super().run_maintenance_tasks()
+        except redis.exceptions.RedisError as exc:
+            log.warning("registry cleanup skipped, Redis unavailable: %s", exc)
         context = self.evaluation_context
         if context is None:
             return
         try:
             report = reconcile(context.settings, context.session_factory(), queued_grace_s=self.queued_grace_s)
-        except sqlalchemy.exc.DBAPIError as exc:
-            # RQ ends the worker on any error in this hook; a database blip must not. The
-            # next maintenance tick reconciles again.
-            log.warning("reconcile skipped, database unavailable: %s", exc)
+        except (sqlalchemy.exc.DBAPIError, redis.exceptions.RedisError) as exc:
+            log.warning("reconcile skipped, a service is unavailable: %s", exc)
             return
         if report.changed:
             log.info("reconcile: %s", report.to_dict())
@@ -100,14 +116,77 @@ def make_worker(settings: Settings, context: WorkerContext, name: str | None = N
 
 def start_worker(settings: Settings, burst: bool = False, name: str | None = None,
                  queued_grace_s: float | None = None) -> bool:
-    """Load the context once, then work the queue; returns whether any job ran."""
+    """Load the context once, then work the queue; returns whether any job ran.
+
+    RQ's loop retries a failed dequeue but quits on a Redis error anywhere else (a heartbeat,
+    the end-of-job bookkeeping, registering its death). A worker that quit that way is
+    restarted here, in the same process with the same preloaded context, once its running
+    horse has finished and Redis answers again: a Redis restart must not cost the platform
+    its workers. Only a stop request (or the end of a burst) ends this loop.
+    """
     context = build_context(settings, worker_name=name)
     install_context(context)
-    worker = make_worker(settings, context, name=name, queued_grace_s=queued_grace_s)
-    context.worker_name = worker.name
-    log.info("worker %s on queue %s (job timeout %ss, lease %ss)", worker.name, settings.queue_name,
-             dispatch.job_timeout(settings), settings.lease_seconds)
+    worked = restarted = False
     try:
-        return worker.work(burst=burst, logging_level="INFO")
+        while True:
+            worker = make_worker(settings, context, name=name, queued_grace_s=queued_grace_s)
+            context.worker_name = worker.name
+            log.info("worker %s on queue %s (job timeout %ss, lease %ss)", worker.name, settings.queue_name,
+                     dispatch.job_timeout(settings), settings.lease_seconds)
+            try:
+                worked = worker.work(burst=burst, logging_level="INFO") or worked
+            except redis.exceptions.RedisError as exc:
+                if not (worker.registered or restarted):  # unreachable at start: the CLI says what to do
+                    raise
+                log.warning("worker %s lost Redis again: %s", worker.name, exc)
+            if burst or worker.stop_signalled:
+                return worked
+            log.warning("worker %s left its loop unexpectedly; restarting it once Redis answers", worker.name)
+            if not _recover(worker):
+                return worked
+            restarted = True
     finally:
         context.close()
+
+
+def _recover(worker: EvaluationWorker, max_wait_s: float = 30.0) -> bool:
+    """Wait out the old worker's horse and a Redis outage; False if a stop was requested.
+
+    The horse keeps its evaluation: it writes its result to SQL whatever happened to Redis.
+    The old worker's registration is retired (``register_death``) so that the new one may
+    take the same name.
+    """
+    stop = {"requested": False}
+
+    def request_stop(signum, frame) -> None:
+        stop["requested"] = True
+
+    previous = {sig: signal.signal(sig, request_stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        if worker.horse_pid:
+            _wait_for_horse(worker.horse_pid)
+        delay = 0.5
+        while not stop["requested"]:
+            try:
+                worker.register_death()
+                return True
+            except redis.exceptions.RedisError as exc:
+                log.warning("Redis still unavailable (%s); retrying in %.1fs", exc, delay)
+                time.sleep(delay)
+                delay = min(max_wait_s, delay * 2)
+        return False
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _wait_for_horse(pid: int) -> None:
+    """Reap a horse left running when RQ's loop quit under it."""
+    while True:
+        try:
+            os.waitpid(pid, 0)
+            return
+        except ChildProcessError:
+            return
+        except InterruptedError:
+            continue

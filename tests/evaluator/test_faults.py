@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
 import time
 from pathlib import Path
 
@@ -14,7 +15,7 @@ import pytest
 import redis
 import sqlalchemy as sa
 from cluster import Cluster, create_cluster
-from pipeline_fixtures import FakeRunner, upload, wait_until
+from pipeline_fixtures import STYLEARENA, FakeRunner, free_port, upload, wait_until, worker_env
 from rq import SimpleWorker
 
 from arena.db import make_engine
@@ -127,6 +128,51 @@ def test_redis_restarted_empty_loses_nothing(cluster, generator):
     _assert_scored_once(cluster, ids, 240)
     assert time.monotonic() - started < 240
     assert all(w.alive() for w in cluster.workers.values()), "a worker died with Redis"
+
+
+@pytest.mark.slow
+@pytest.mark.docker
+@pytest.mark.postgres
+def test_redis_down_for_several_heartbeats_costs_no_worker_and_no_submission(cluster, generator):
+    # Down longer than the heartbeat, maintenance and lease periods (lease 6 s): RQ's own loop
+    # quits on such an outage outside its dequeue; the worker must come back by itself.
+    workers = cluster.ensure_workers("a", "b")
+    ids = [_evaluation_id(cluster, upload(cluster.settings, cluster.factory, cluster.world, generator))
+           for _ in range(3)]
+    wait_until(lambda: EvaluationStatus.RUNNING in cluster.statuses(ids).values(), 120, 0.2, "a running evaluation")
+    cluster.redis.stop()
+    time.sleep(10)
+    assert all(w.alive() for w in workers), "a worker died while Redis was down:\n" + cluster.logs()
+    cluster.redis.start()
+    _assert_scored_once(cluster, ids, 240)
+    assert all(w.alive() for w in workers), "a worker died after Redis came back:\n" + cluster.logs()
+
+
+@pytest.mark.slow
+@pytest.mark.docker
+@pytest.mark.postgres
+def test_sigterm_stops_an_idle_worker_despite_the_restart_loop(cluster):
+    worker = cluster.spawn("term")
+    worker.proc.send_signal(signal.SIGTERM)
+    try:
+        worker.proc.wait(30)
+    except Exception:
+        raise AssertionError("SIGTERM did not stop an idle worker:\n" + worker.log_text()[-3000:]) from None
+    assert worker.proc.returncode == 0, worker.log_text()[-3000:]
+    assert "restarting it" not in worker.log_text()
+
+
+@pytest.mark.postgres
+@POSTGRES_ONLY
+def test_worker_started_without_redis_says_how_to_start_it(eval_settings):
+    # The restart loop waits out outages of a running worker; a worker that never reached
+    # Redis must not wait forever in silence.
+    env = worker_env(eval_settings) | {"STYLEARENA_REDIS_URL": f"redis://127.0.0.1:{free_port()}/0"}
+    done = subprocess.run([str(STYLEARENA), "worker", "--name", "no-redis"], env=env, capture_output=True,
+                          text=True, timeout=300)
+    assert done.returncode == 1, done.stderr[-3000:]
+    assert "Cannot reach Redis" in done.stderr and "stylearena services start redis" in done.stderr
+    assert "Traceback" not in done.stderr
 
 
 # ---------------------------------------------------------------- in-process platform faults
