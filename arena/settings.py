@@ -45,9 +45,15 @@ class Settings:
     max_upload_mb: int = 200
     max_attempts: int = 3
     lease_seconds: int = 60
+    # First pause before a platform fault is retried; doubled after each attempt (capped at 60 s).
+    retry_backoff_s: float = 2.0
     queue_name: str = "evaluations"
     sandbox: SandboxSettings = field(default_factory=SandboxSettings)
     secure_cookies: bool = False
+    # Reverse proxies in front of the web app that set X-Forwarded-For/-Proto/-Host. Zero
+    # (the default) ignores those headers, so a client cannot spoof its address to dodge
+    # the rate limits; set it to the number of proxies you run (nginx alone: 1).
+    proxy_hops: int = 0
     testing: bool = False
 
     def __post_init__(self) -> None:
@@ -124,7 +130,9 @@ class Settings:
             max_upload_mb=int(get("MAX_UPLOAD_MB", defaults.max_upload_mb)),
             max_attempts=int(get("MAX_ATTEMPTS", defaults.max_attempts)),
             lease_seconds=int(get("LEASE_SECONDS", defaults.lease_seconds)),
+            retry_backoff_s=float(get("RETRY_BACKOFF_S", defaults.retry_backoff_s)),
             queue_name=get("QUEUE", defaults.queue_name),
             sandbox=sandbox,
             secure_cookies=get("SECURE_COOKIES", "0") in ("1", "true", "yes"),
+            proxy_hops=int(get("PROXY_HOPS", defaults.proxy_hops)),
         )

@@ -77,6 +77,11 @@ def run_attempt(context: WorkerContext, evaluation_id: int) -> AttemptOutcome:
         shutil.rmtree(work_dir, ignore_errors=True)
 
 
+def retry_delay(base_s: float, attempt: int, cap_s: float = 60.0) -> float:
+    """Seconds to wait before re-delivering after the ``attempt``-th attempt hit a platform fault."""
+    return min(cap_s, base_s * 2 ** max(0, attempt - 1))
+
+
 def _record_fault(context: WorkerContext, claim, fault: EvaluationFault, timings: dict[str, float]) -> AttemptOutcome:
     """Record a classified fault (fenced) and re-deliver the evaluation if it was re-queued."""
     settings = context.settings
@@ -87,6 +92,10 @@ def _record_fault(context: WorkerContext, claim, fault: EvaluationFault, timings
     if status is None:
         return AttemptOutcome.FENCED
     if status is EvaluationStatus.QUEUED:
+        # A platform fault (Docker restarting, a database failover) usually lasts seconds:
+        # wait a little, longer after each attempt, rather than spend every retry at once.
+        # This worker could not evaluate anything else meanwhile anyway.
+        time.sleep(retry_delay(settings.retry_backoff_s, claim.attempt))
         # If Redis is down too, the reconciler delivers it later: the row is queued.
         dispatch.enqueue_evaluation(settings, claim.evaluation_id, claim.attempt)
         return AttemptOutcome.REQUEUED

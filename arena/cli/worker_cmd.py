@@ -91,6 +91,13 @@ def rescore_cmd(slug: str, dataset_ref: str | None, scorer_version: str | None, 
         with click.progressbar(length=len(plan.items), label="enqueue", file=sys.stderr) as bar:
             ids = apply_rescore(session, settings, plan, progress=bar.update)
         click.echo(f"enqueued {len(ids)} evaluation(s)")
+        if (plan.dataset_version_id, plan.scorer_version) != (competition.hidden_dataset_id,
+                                                              competition.scorer_version):
+            # The board keeps showing the current versions until the organizer switches, so
+            # that visitors never see a half-rescored leaderboard.
+            click.echo(f"the leaderboard still shows the current versions; once these are scored, switch with: "
+                       f"stylearena competition configure {slug} --hidden-dataset {plan.dataset_version_id} "
+                       f"--scorer-version {plan.scorer_version}")
 
 
 def register(cli: click.Group) -> None:

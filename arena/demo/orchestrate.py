@@ -151,6 +151,8 @@ def settings_environment(settings: Settings) -> dict[str, str]:
         "DATA_DIR": str(settings.data_dir), "SECRET_KEY": settings.secret_key,
         "DOCKER_HOST": settings.docker_host, "MAX_UPLOAD_MB": str(settings.max_upload_mb),
         "MAX_ATTEMPTS": str(settings.max_attempts), "LEASE_SECONDS": str(settings.lease_seconds),
+        "RETRY_BACKOFF_S": str(settings.retry_backoff_s), "PROXY_HOPS": str(settings.proxy_hops),
+        "SECURE_COOKIES": "1" if settings.secure_cookies else "0",
         "QUEUE": settings.queue_name, "SANDBOX_IMAGE": sandbox.image,
         "SANDBOX_MEMORY_MB": str(sandbox.memory_mb), "SANDBOX_CPUS": str(sandbox.cpus),
         "SANDBOX_PIDS_LIMIT": str(sandbox.pids_limit), "SANDBOX_TIMEOUT_S": str(sandbox.timeout_s),

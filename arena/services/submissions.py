@@ -138,6 +138,13 @@ def create_submission(
         if spooled is not None and spooled.exists():
             spooled.unlink()
 
+    if not is_baseline:
+        # Validation took a while and two uploads of one participant may race: take the
+        # participant's row lock (PostgreSQL; SQLite ignores it and serialises writers
+        # itself) and count again, so a quota of N admits exactly N.
+        session.execute(sa.select(User.id).where(User.id == user.id).with_for_update())
+        check_quota(session, user, competition, now)
+
     submission = Submission(
         owner_id=user.id,
         competition_id=competition.id,

@@ -32,6 +32,7 @@ def test_publish_demo_data_is_idempotent(settings, session_factory):
 def test_worker_environment_rebuilds_the_same_settings(tmp_path):
     settings = Settings(database_url="sqlite:////tmp/x.sqlite3", redis_url="redis://127.0.0.1:1/2",
                         data_dir=tmp_path, weights_dir=tmp_path / "w", queue_name="q-demo",
+                        retry_backoff_s=0.25, proxy_hops=2, secure_cookies=True,
                         sandbox=SandboxSettings(image="img:1", timeout_s=33, memory_mb=1000, use_gpu=True))
     env = {k[len("STYLEARENA_"):]: v for k, v in settings_environment(settings).items()}
     rebuilt = Settings.from_env({f"STYLEARENA_{k}": v for k, v in env.items()})

@@ -222,6 +222,7 @@ def worker_env(settings: Settings) -> dict[str, str]:
         "STYLEARENA_DATA_DIR": str(settings.data_dir),
         "STYLEARENA_DOCKER_HOST": settings.docker_host,
         "STYLEARENA_LEASE_SECONDS": str(settings.lease_seconds),
+        "STYLEARENA_RETRY_BACKOFF_S": str(settings.retry_backoff_s),
         "STYLEARENA_MAX_ATTEMPTS": str(settings.max_attempts),
         "STYLEARENA_QUEUE": settings.queue_name,
         "STYLEARENA_SANDBOX_IMAGE": sb.image,

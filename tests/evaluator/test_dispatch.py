@@ -1,6 +1,7 @@
 """Uploads and delivery: commit before enqueue, Redis down is not an error, quotas."""
 from __future__ import annotations
 
+import threading
 from datetime import datetime, timezone
 
 import pytest
@@ -100,6 +101,44 @@ def test_quota_counts_uploads_but_not_platform_failures(eval_settings, session_f
     upload(eval_settings, session_factory, world, generator)
     with session_factory() as session:
         assert session.scalar(sa.select(sa.func.count(Submission.id))) == 3
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("db_url", ["postgres"], indirect=True)
+def test_simultaneous_uploads_cannot_overrun_the_quota(eval_settings, session_factory, world, generator,
+                                                       monkeypatch):
+    # Four uploads of one participant pass the early quota check together, then meet inside
+    # validation (the slow part); the row lock and second count must admit exactly one.
+    from arena.services import submissions
+
+    with transaction(session_factory) as session:
+        session.get(Competition, world.competition_id).daily_quota = 1
+    racers = 4
+    meet = threading.Barrier(racers, timeout=60)
+    real_validate = submissions.validate_upload
+
+    def validate_together(*args, **kwargs):
+        meet.wait()
+        return real_validate(*args, **kwargs)
+
+    monkeypatch.setattr(submissions, "validate_upload", validate_together)
+    outcomes: list[str] = []
+
+    def race() -> None:
+        try:
+            upload(eval_settings, session_factory, world, generator)
+            outcomes.append("accepted")
+        except QuotaExceeded:
+            outcomes.append("quota")
+
+    threads = [threading.Thread(target=race) for _ in range(racers)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    assert sorted(outcomes) == ["accepted"] + ["quota"] * (racers - 1)
+    with session_factory() as session:
+        assert session.scalar(sa.select(sa.func.count(Submission.id))) == 1
 
 
 def test_quota_message_names_the_reset_time(eval_settings, session_factory, world, generator):

@@ -17,10 +17,12 @@ import sqlalchemy as sa
 from cluster import Cluster, create_cluster
 from pipeline_fixtures import STYLEARENA, FakeRunner, free_port, upload, wait_until, worker_env
 from rq import SimpleWorker
+from rq.job import Job
 
 from arena.db import make_engine
 from arena.enums import EvaluationStatus, SubmissionStatus
 from arena.models import Evaluation, Submission
+from evaluator import dispatch
 from evaluator.attempt import AttemptOutcome, run_attempt
 from evaluator.context import WorkerContext, install_context
 from evaluator.reconciler import reconcile
@@ -180,16 +182,23 @@ def test_worker_started_without_redis_says_how_to_start_it(eval_settings):
 @POSTGRES_ONLY
 def test_docker_unavailable_is_retried_and_not_charged(eval_settings, session_factory, world, generator,
                                                        metric_suite, tmp_path):
-    runner = SandboxRunner(f"unix://{tmp_path}/no-docker.sock", eval_settings.sandbox.image)
-    install_context(WorkerContext(settings=eval_settings, runner=runner, scorer=metric_suite, worker_name="w"))
+    settings = eval_settings.with_overrides(retry_backoff_s=0.6)
+    runner = SandboxRunner(f"unix://{tmp_path}/no-docker.sock", settings.sandbox.image)
+    install_context(WorkerContext(settings=settings, runner=runner, scorer=metric_suite, worker_name="w"))
+    connection = redis.Redis.from_url(settings.redis_url)
     try:
-        submission_id = upload(eval_settings, session_factory, world, generator)
-        connection = redis.Redis.from_url(eval_settings.redis_url)
-        # Each platform fault re-queues and re-delivers at once; the burst worker drains them all.
-        SimpleWorker([eval_settings.queue_name], connection=connection).work(burst=True)
-        connection.close()
+        submission_id = upload(settings, session_factory, world, generator)
+        # Each platform fault re-queues and re-delivers after a pause; the burst worker drains them all.
+        SimpleWorker([settings.queue_name], connection=connection).work(burst=True)
+        with session_factory() as session:
+            evaluation_id = session.get(Submission, submission_id).evaluations[0].id
+        jobs = Job.fetch_many([dispatch.job_id(evaluation_id, a) for a in range(3)], connection=connection)
     finally:
         install_context(None)
+        connection.close()
+    # The pause doubles: 0.6 s after the first attempt, 1.2 s after the second.
+    pauses = [(later.enqueued_at - earlier.started_at).total_seconds() for earlier, later in zip(jobs, jobs[1:])]
+    assert pauses[0] >= 0.6 and pauses[1] >= 1.2, pauses
     with session_factory() as session:
         submission = session.get(Submission, submission_id)
         evaluation = submission.evaluations[0]

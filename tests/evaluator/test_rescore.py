@@ -90,5 +90,13 @@ def test_cli_dry_run_changes_nothing_and_yes_enqueues(eval_settings, session_fac
     assert "enqueued 1 evaluation(s)" in result.output
     with session_factory() as session:
         assert session.scalar(sa.select(sa.func.count(Evaluation.id))) == 2
+    # The board is switched by the organizer, with the command the rescore printed.
+    switch = result.output.split("switch with: ")[1].split()
+    assert switch[:4] == ["stylearena", "competition", "configure", world.slug] and switch[-1] == "3"
+    result = runner.invoke(cli, switch[1:], obj={"settings": eval_settings})
+    assert result.exit_code == 0, result.output
+    with session_factory() as session:
+        competition = session.get(Competition, world.competition_id)
+        assert (competition.scorer_version, competition.hidden_dataset_id) == ("3", world.hidden_id)
     result = runner.invoke(cli, ["rescore", "no-such-slug", "--yes"], obj={"settings": eval_settings})
     assert result.exit_code != 0 and "No competition" in result.output

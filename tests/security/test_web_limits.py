@@ -33,6 +33,36 @@ def test_login_rate_limit_uses_redis(settings, world):
         conn.close()
 
 
+def _addresses(n: int) -> list[str]:
+    """Client addresses no other test (or earlier run against the same Redis) has used."""
+    return [f"10.{uuid.uuid4().int % 250}.{uuid.uuid4().int % 250}.{i + 1}" for i in range(n)]
+
+
+def _login_statuses(app, forwarded_for: list[str]) -> list[int]:
+    """One failed login per X-Forwarded-For value, all from the same (fresh) proxy address."""
+    client = app.test_client()
+    client.environ_base["REMOTE_ADDR"] = _addresses(1)[0]
+    token = csrf_token(client.get("/login").get_data(as_text=True))
+    return [client.post("/login", data={"username": "ann", "password": "wrong-password", "csrf_token": token},
+                        headers={"X-Forwarded-For": address}).status_code for address in forwarded_for]
+
+
+def test_forwarded_for_is_ignored_unless_proxies_are_configured(settings, world):
+    # Without proxy hops a client cannot reset its rate limit by inventing X-Forwarded-For.
+    app = create_app(settings)
+    app.config["RATELIMIT_LOGIN"] = "2 per minute"
+    a, b, c = _addresses(3)
+    assert _login_statuses(app, [a, b, c]) == [400, 400, 429]
+
+
+def test_proxy_hops_limit_each_forwarded_client_separately(settings, world):
+    # Behind one proxy of ours, the limit applies to the client the proxy saw.
+    app = create_app(settings.with_overrides(proxy_hops=1))
+    app.config["RATELIMIT_LOGIN"] = "2 per minute"
+    a, b, c = _addresses(3)
+    assert _login_statuses(app, [a, b, c, a, a]) == [400] * 4 + [429]
+
+
 def test_registration_and_upload_are_limited(settings, world):
     app = create_app(settings)
     app.config.update(RATELIMIT_REGISTER="1 per minute", RATELIMIT_UPLOAD="1 per minute")
