@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Iterator
 
 import sqlalchemy as sa
@@ -11,6 +12,10 @@ from sqlalchemy.orm import Session, sessionmaker
 def make_engine(database_url: str, **kwargs) -> sa.Engine:
     """An engine for SQLite (WAL, foreign keys, busy timeout) or PostgreSQL (psycopg 3)."""
     if database_url.startswith("sqlite"):
+        # SQLite creates the file but not its folder: on a fresh clone `instance/` is absent.
+        database = sa.engine.make_url(database_url).database
+        if database and database != ":memory:" and not database.startswith("file:"):
+            Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
         # Several processes (web, workers, CLI) share the embedded database file.
         engine = sa.create_engine(database_url, connect_args={"timeout": 30}, **kwargs)
 

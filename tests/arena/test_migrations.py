@@ -65,3 +65,17 @@ def test_db_cli_reports_current_revision(sqlite_url):
     result = runner.invoke(cli, ["db", "upgrade"], obj=obj)
     assert result.exit_code == 0, result.output
     assert EXPECTED_TABLES <= table_names(sqlite_url)
+
+
+def test_db_upgrade_creates_the_sqlite_folder_of_a_fresh_checkout(tmp_path):
+    # A fresh clone has no instance/ folder; SQLite itself creates only the file.
+    from click.testing import CliRunner
+
+    from arena.cli import cli
+    from arena.settings import Settings
+
+    url = f"sqlite:///{tmp_path}/instance/nested/stylearena.sqlite3"
+    result = CliRunner().invoke(cli, ["db", "upgrade"], obj={"settings": Settings(database_url=url)})
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "instance" / "nested" / "stylearena.sqlite3").is_file()
+    assert EXPECTED_TABLES <= table_names(url)
