@@ -1,8 +1,6 @@
 """`stylearena demo`: a living demo competition on a fresh machine, then the web site."""
 from __future__ import annotations
 
-import os
-
 import click
 
 from arena.cli.common import get_settings
@@ -47,11 +45,12 @@ def demo_cmd(host: str, port: int, no_serve: bool, small: bool) -> None:
     if no_serve:
         return
     from arena.cli.serve_cmd import gunicorn_argv
+    from arena.demo.serve import serve_with_worker
 
-    argv = gunicorn_argv(host, port, workers=2)
-    click.echo("(Ctrl-C stops the site; run `stylearena worker` to score new uploads)")
-    # The site's workers read the same STYLEARENA_* environment this command was started with.
-    os.execv(argv[0], argv)
+    status = serve_with_worker(settings, gunicorn_argv(host, port, workers=2),
+                               settings.data_dir / "demo" / "worker.log", log=click.echo)
+    if status:
+        raise click.ClickException(f"the site exited with status {status}; is port {port} already in use?")
 
 
 def _ensure_sandbox_image(settings) -> None:

@@ -5,9 +5,18 @@ metrics on seeded backbones) on the few-pair demo set.
 """
 from __future__ import annotations
 
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
 import uuid
 
 import pytest
+import redis
+from rq import Worker
 from sqlalchemy import select
 
 from arena.db import make_engine, make_session_factory
@@ -81,3 +90,84 @@ def test_baselines_order_as_expected_through_the_real_pipeline(demo_settings, de
     # A second run reuses everything: no new versions, users or submissions.
     again = prepare_demo(demo_settings, DemoScale.SMALL, log=lambda m: None, baselines_dir=demo_baselines_dir)
     assert again.submissions == state.submissions
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_until(predicate, timeout: float, interval: float, what: str):
+    """Poll ``predicate`` until truthy; fail after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while not (value := predicate()):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+        time.sleep(interval)
+    return value
+
+
+def test_demo_command_serves_the_site_with_a_worker_that_scores_new_uploads(demo_settings, demo_baselines_dir,
+                                                                             tmp_path):
+    # The README's first command, on the few-pair set: set up, score the baselines, then serve
+    # with a worker beside the site, so a participant's upload is scored while the site runs.
+    import requests
+
+    from arena.demo.orchestrate import PARTICIPANT, settings_environment
+    from arena.models import User
+    from arena.services.tokens import create_token
+
+    baselines = demo_settings.data_dir / "demo" / "baselines"
+    if demo_baselines_dir.exists():  # reuse the network trained by the test above when it ran
+        shutil.copytree(demo_baselines_dir, baselines, dirs_exist_ok=True)
+    port = _free_port()
+    env = {**os.environ, **settings_environment(demo_settings)}
+    log_path = tmp_path / "demo.log"
+    with log_path.open("wb") as sink:
+        demo = subprocess.Popen([sys.executable, "-c", "from arena.cli import main; main()", "demo", "--small",
+                                 "--port", str(port)], env=env, stdout=sink, stderr=subprocess.STDOUT)
+    site = f"http://127.0.0.1:{port}"
+
+    def page_up() -> bool:
+        assert demo.poll() is None, log_path.read_text()[-4000:]
+        try:
+            return requests.get(f"{site}/competitions/{MAIN_SLUG}", timeout=5).status_code == 200
+        except requests.ConnectionError:
+            return False
+
+    try:
+        wait_until(page_up, 600, 1.0, "the demo site to serve the competition page")
+        assert f"StyleArena demo: {site}/" in log_path.read_text()
+        engine = make_engine(demo_settings.database_url)
+        with make_session_factory(engine)() as session:
+            user = session.scalar(select(User).where(User.username == PARTICIPANT.username))
+            _, token = create_token(session, user, "demo-e2e")
+            session.commit()
+        engine.dispose()
+        headers = {"Authorization": f"Bearer {token}"}
+        with (baselines / f"{BaselineName.PIXEL_ADAIN.value}.pt").open("rb") as fh:
+            created = requests.post(f"{site}/api/v1/competitions/{MAIN_SLUG}/submissions", headers=headers,
+                                    files={"file": ("mine.pt", fh)}, data={"label": "mine"}, timeout=60)
+        assert created.status_code == 201, created.text
+        status_url = f"{site}/api/v1/submissions/{created.json()['id']}"
+
+        def final_status() -> str | None:
+            status = requests.get(status_url, headers=headers, timeout=5).json()["status"]
+            return status if status in ("scored", "failed") else None
+
+        assert wait_until(final_status, 300, 1.0, "the background worker to score the upload") == "scored", \
+            (demo_settings.data_dir / "demo" / "worker.log").read_text()[-4000:]
+    finally:
+        demo.send_signal(signal.SIGTERM)
+        demo.wait(90)
+    # Both children stopped with the command: the port is free and the worker left Redis.
+    with pytest.raises(requests.ConnectionError):
+        requests.get(site, timeout=5)
+    connection = redis.Redis.from_url(demo_settings.redis_url)
+    try:
+        wait_until(lambda: not [w for w in Worker.all(connection=connection)
+                                if demo_settings.queue_name in w.queue_names()], 30, 0.5,
+                   "the demo's worker to unregister")
+    finally:
+        connection.close()
