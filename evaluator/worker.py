@@ -27,6 +27,7 @@ from evaluator.reconciler import reconcile
 log = logging.getLogger(__name__)
 
 _PR_SET_PDEATHSIG = 1
+MAX_RESTART_PAUSE_S = 30.0
 
 
 def reconcile_interval(settings: Settings) -> int:
@@ -127,8 +128,10 @@ def start_worker(settings: Settings, burst: bool = False, name: str | None = Non
     context = build_context(settings, worker_name=name)
     install_context(context)
     worked = restarted = False
+    pause_s = 0.0
     try:
         while True:
+            started = time.monotonic()
             worker = make_worker(settings, context, name=name, queued_grace_s=queued_grace_s)
             context.worker_name = worker.name
             log.info("worker %s on queue %s (job timeout %ss, lease %ss)", worker.name, settings.queue_name,
@@ -142,15 +145,18 @@ def start_worker(settings: Settings, burst: bool = False, name: str | None = Non
             if burst or worker.stop_signalled:
                 return worked
             log.warning("worker %s left its loop unexpectedly; restarting it once Redis answers", worker.name)
-            if not _recover(worker):
+            # A loop that keeps quitting at once (not a Redis outage but some persistent
+            # error) is restarted ever more slowly instead of spinning.
+            pause_s = min(MAX_RESTART_PAUSE_S, max(1.0, 2 * pause_s)) if time.monotonic() - started < 10 else 0.0
+            if not _recover(worker, pause_s):
                 return worked
             restarted = True
     finally:
         context.close()
 
 
-def _recover(worker: EvaluationWorker, max_wait_s: float = 30.0) -> bool:
-    """Wait out the old worker's horse and a Redis outage; False if a stop was requested.
+def _recover(worker: EvaluationWorker, pause_s: float = 0.0, max_wait_s: float = 30.0) -> bool:
+    """Wait out the old worker's horse, ``pause_s`` and a Redis outage; False if a stop was requested.
 
     The horse keeps its evaluation: it writes its result to SQL whatever happened to Redis.
     The old worker's registration is retired (``register_death``) so that the new one may
@@ -165,6 +171,9 @@ def _recover(worker: EvaluationWorker, max_wait_s: float = 30.0) -> bool:
     try:
         if worker.horse_pid:
             _wait_for_horse(worker.horse_pid)
+        resume_at = time.monotonic() + pause_s
+        while not stop["requested"] and time.monotonic() < resume_at:
+            time.sleep(min(0.2, pause_s))
         delay = 0.5
         while not stop["requested"]:
             try:
