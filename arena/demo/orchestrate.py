@@ -165,6 +165,11 @@ def settings_environment(settings: Settings) -> dict[str, str]:
     return {ENV_PREFIX + key: value for key, value in env.items()}
 
 
+def worker_argv(*options: str) -> list[str]:
+    """`stylearena worker` in this interpreter (the venv's console script may not be on PATH)."""
+    return [sys.executable, "-c", "from arena.cli import main; main()", "worker", *options]
+
+
 def run_burst_worker(settings: Settings) -> int:
     """Run `stylearena worker --burst` in a child process; returns its exit status.
 
@@ -173,8 +178,7 @@ def run_burst_worker(settings: Settings) -> int:
     threads have started deadlocks the child.
     """
     env = {**os.environ, **settings_environment(settings)}
-    argv = [sys.executable, "-c", "from arena.cli import main; main()", "worker", "--burst"]
-    return subprocess.run(argv, env=env, check=False).returncode
+    return subprocess.run(worker_argv("--burst"), env=env, check=False).returncode
 
 
 def work_until_scored(settings: Settings, factory, submission_ids: list[int], log: Log = print,

@@ -9,20 +9,14 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 from pathlib import Path
 from typing import Callable
 
-from arena.demo.orchestrate import settings_environment
+from arena.demo.orchestrate import settings_environment, worker_argv
 from arena.settings import Settings
 
 Log = Callable[[str], None]
 STOP_GRACE_S = 30
-
-
-def worker_argv() -> list[str]:
-    """`stylearena worker` in this interpreter (the venv's console script may not be on PATH)."""
-    return [sys.executable, "-c", "from arena.cli import main; main()", "worker"]
 
 
 def _stop(proc: subprocess.Popen, name: str, log: Log) -> None:

@@ -15,6 +15,7 @@ from werkzeug.serving import make_server
 from arena import create_app
 from arena.settings import SandboxSettings, Settings
 from e2e_helpers import DESKTOP
+from sandboxfixtures import sandbox_image  # noqa: F401  (fixture)
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -64,16 +65,3 @@ def page(browser):
     page.set_default_timeout(15_000)
     yield page
     context.close()
-
-
-
-@pytest.fixture(scope="session")
-def sandbox_image(docker_host: str) -> str:
-    """The sandbox image id (built on first use on a fresh machine: a few minutes)."""
-    from sandbox.errors import SandboxError
-    from sandbox.image import ensure_image
-
-    try:
-        return ensure_image(Settings(docker_host=docker_host))
-    except SandboxError as exc:
-        pytest.fail(f"sandbox image unavailable: [{exc.code}] {exc.message}")
