@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from flask import Flask
 
-    from arena.settings import Settings
+    from arena.core.settings import Settings
 
 
 def create_app(settings: "Settings | None" = None) -> "Flask":
@@ -14,8 +14,7 @@ def create_app(settings: "Settings | None" = None) -> "Flask":
     # Imported here so that `import arena` (models, CLI, workers) never pulls in Flask.
     from flask import Flask
 
-    from arena.leaderboard import metric_columns
-    from arena.settings import PROJECT_ROOT, Settings
+    from arena.core.settings import PROJECT_ROOT, Settings
     from arena.web import auth, cache, db_session, errors, extensions, headers, templating
     from arena.web.accounts import bp as accounts_bp
     from arena.web.api import bp as api_bp
@@ -60,9 +59,6 @@ def create_app(settings: "Settings | None" = None) -> "Flask":
     errors.register_error_handlers(app)
     for blueprint in (public_bp, accounts_bp, submit_bp, me_bp, api_bp):
         app.register_blueprint(blueprint)
-    # Load the metric catalog now (it imports the metrics package, and with it torch) so no
-    # visitor's request pays for it; under `gunicorn --preload` the workers share it.
-    metric_columns()
     # Token-authenticated JSON API: no cookies, so no CSRF token.
     extensions.csrf.exempt(api_bp)
     if settings.proxy_hops > 0:

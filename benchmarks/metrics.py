@@ -32,7 +32,7 @@ from torch.utils.flop_counter import FlopCounterMode
 
 def make_set(root: Path, n_content: int, n_style: int, side: int) -> list:
     """Write a synthetic image set and return its pairs."""
-    from evaluator.metrics import Pair
+    from evaluator.metrics.io import Pair
 
     rng = np.random.default_rng(0)
     for name in ("content", "style", "outputs"):
@@ -182,7 +182,7 @@ def main() -> None:
     if args.full:
         args.contents, args.styles = 20, 10
 
-    from evaluator.metrics import MetricSuite
+    from evaluator.metrics.suite import MetricSuite
     from evaluator.metrics.backbones.inception import seeded_fid_inception
     from evaluator.weights import Backbone, manifest_entry
 

@@ -29,11 +29,11 @@ if __name__ == "__main__":
     # shadow the ``sandbox`` package; drop that entry (``python -m benchmarks.sandbox`` needs none).
     sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 
-from arena.enums import SubmissionFormat
-from arena.settings import PROJECT_ROOT, Settings
+from arena.core.enums import SubmissionFormat
+from arena.core.settings import PROJECT_ROOT, Settings
 from sandbox.examples import write_blend_package, write_image_set, write_torchscript_generator
 from sandbox.image import DEFAULT_CACHE_DIR, ImageRecipe, ensure_image
-from sandbox.limits import SandboxLimits
+from arena.core.limits import SandboxLimits
 from sandbox.runner import SandboxRunner
 from sandbox.validation import validate_outputs
 
@@ -99,7 +99,7 @@ def main() -> None:
     settings = Settings.from_env()
     image_id = ensure_image(settings)
     runner = SandboxRunner(settings.docker_host, image_id)
-    limits = SandboxLimits.from_settings(settings.sandbox).tightened(cpus=args.cpus)
+    limits = settings.sandbox.run_limits().tightened(cpus=args.cpus)
     fmt = SubmissionFormat(args.format)
     with tempfile.TemporaryDirectory(prefix="bench-sandbox-") as scratch:
         root = Path(scratch)

@@ -27,12 +27,12 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from arena import migrate
+from arena.core import migrate
 from arena.cli.serve_cmd import gunicorn_argv
-from arena.db import make_engine
-from arena.enums import DatasetSplit, EvaluationStatus, SubmissionFormat, SubmissionStatus
-from arena.models import Competition, DatasetVersion, Evaluation, Score, Submission, User, utcnow
-from arena.settings import PROJECT_ROOT
+from arena.core.db import make_engine
+from arena.core.enums import DatasetSplit, EvaluationStatus, SubmissionFormat, SubmissionStatus
+from arena.core.models import Competition, DatasetVersion, Evaluation, Score, Submission, User, utcnow
+from arena.core.settings import PROJECT_ROOT
 
 ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5440/postgres"
 DB_NAME = "sa_bench_web"

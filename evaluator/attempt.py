@@ -14,7 +14,7 @@ import time
 import uuid
 from enum import Enum
 
-from arena.enums import EvaluationStatus
+from arena.core.enums import EvaluationStatus
 from evaluator import dispatch
 from evaluator.claim import claim_evaluation, finish_failed, finish_scored
 from evaluator.context import WorkerContext

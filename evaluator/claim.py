@@ -15,9 +15,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, sessionmaker
 
-from arena.db import transaction
-from arena.enums import EvaluationStatus, SubmissionStatus
-from arena.models import Competition, Evaluation, Score, Submission, utcnow
+from arena.core.db import transaction
+from arena.core.enums import EvaluationStatus, SubmissionStatus
+from arena.core.models import Competition, Evaluation, Score, Submission, utcnow
 from evaluator.errors import PLATFORM_MESSAGE, FaultKind
 
 _NO_SYNC = {"synchronize_session": False}

@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, sessionmaker
 
-from arena.db import make_engine, make_session_factory
-from arena.settings import Settings
+from arena.core.db import make_engine, make_session_factory
+from arena.core.settings import Settings
 from evaluator.pipeline import Runner, Scorer
 
 
@@ -82,7 +82,7 @@ def build_context(settings: Settings, worker_name: str | None = None, fork_safe:
     With ``fork_safe`` the backbones load on one thread so that forked work-horses can use
     all cores (see the module docstring).
     """
-    from evaluator.metrics import MetricSuite  # noqa: PLC0415
+    from evaluator.metrics.suite import MetricSuite  # noqa: PLC0415
     from sandbox.runner import SandboxRunner  # noqa: PLC0415
 
     from evaluator.metrics.runtime import available_cpus  # noqa: PLC0415

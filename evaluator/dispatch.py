@@ -13,11 +13,8 @@ import redis
 import redis.exceptions
 from rq import Queue
 from rq.job import Job, JobStatus
-from sqlalchemy.orm import Session
 
-from arena.enums import EvaluationKind, EvaluationStatus
-from arena.models import DatasetVersion, Evaluation, Submission, utcnow
-from arena.settings import Settings
+from arena.core.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -43,30 +40,6 @@ def job_timeout(settings: Settings) -> int:
 def redis_connection(settings: Settings) -> redis.Redis:
     """A Redis client with short timeouts, so a dead Redis fails fast instead of hanging."""
     return redis.Redis.from_url(settings.redis_url, socket_connect_timeout=2, socket_timeout=5)
-
-
-def create_evaluation(
-    session: Session,
-    submission: Submission,
-    dataset_version: DatasetVersion,
-    scorer_version: str,
-    kind: EvaluationKind = EvaluationKind.INITIAL,
-) -> Evaluation:
-    """Add a queued evaluation of ``submission`` on ``dataset_version``/``scorer_version`` (flushed, not committed)."""
-    evaluation = Evaluation(
-        submission=submission,
-        dataset_version_id=dataset_version.id,
-        scorer_version=scorer_version,
-        kind=kind,
-        status=EvaluationStatus.QUEUED,
-        attempt=0,
-        enqueued_at=utcnow(),
-        provenance={},
-        timings={},
-    )
-    session.add(evaluation)
-    session.flush()
-    return evaluation
 
 
 def enqueue_evaluation(

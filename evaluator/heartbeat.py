@@ -14,7 +14,7 @@ from datetime import datetime
 import sqlalchemy.exc
 from sqlalchemy.orm import Session, sessionmaker
 
-from arena.models import utcnow
+from arena.core.models import utcnow
 from evaluator.claim import Claim, extend_lease
 
 log = logging.getLogger(__name__)

@@ -1,7 +1,7 @@
 """RQ job entry points: thin, importable, top-level wrappers that take ids only."""
 from __future__ import annotations
 
-from arena.settings import Settings
+from arena.core.settings import Settings
 from evaluator.attempt import AttemptOutcome, run_attempt
 from evaluator.context import build_context, current_context, install_context
 

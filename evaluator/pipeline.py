@@ -17,17 +17,19 @@ from typing import Any, Protocol
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, sessionmaker
 
-from arena.datasets import DatasetError, stage_dataset
-from arena.db import transaction
-from arena.enums import EvaluationKind, EvaluationStatus, SubmissionFormat
-from arena.models import Competition, DatasetVersion, Evaluation, Submission
-from arena.settings import Settings
-from evaluator import outputs_store
+from arena.core.imageset import CONTENT_DIR, PAIRS_NAME, STYLE_DIR
+from arena.core.datasets.errors import DatasetError
+from arena.core.datasets.staging import stage_dataset
+from arena.core.db import transaction
+from arena.core.enums import EvaluationKind, EvaluationStatus, SubmissionFormat
+from arena.core.models import Competition, DatasetVersion, Evaluation, Submission
+from arena.core.settings import Settings
+from arena.core.store import outputs as outputs_store
 from evaluator.claim import Claim, ScoredResult, ScoreValue
 from evaluator.errors import EvaluationFault, LeaseLost, PlatformCode, PlatformFault, classify
 from sandbox import container as spec
 from sandbox.errors import SandboxError
-from sandbox.limits import SandboxLimits
+from arena.core.limits import SandboxLimits
 from sandbox.validation import validate_outputs
 
 # How much of the smoke run's log its owner may read: the head (loading) and the tail (the
@@ -172,7 +174,7 @@ def run_generator(
     caller classifies them.
     """
     output_dir.mkdir(parents=True, exist_ok=True)
-    limits = SandboxLimits.from_settings(settings.sandbox, smoke=smoke)
+    limits = settings.sandbox.run_limits(smoke=smoke)
     started = time.monotonic()
     result = runner.run(
         submission_path(settings, task), task.submission_format, inputs_dir, output_dir, limits,
@@ -218,10 +220,10 @@ def _run_classified(
 
 def compute_scores(settings: Settings, scorer: Scorer, task: EvaluationTask, inputs_dir: Path, outputs_dir: Path):
     """Score validated outputs against the staged inputs (reference statistics cached)."""
-    from evaluator.metrics import read_pairs_csv  # noqa: PLC0415 - torch only in workers
+    from evaluator.metrics.io import read_pairs_csv  # noqa: PLC0415 - torch only in workers
 
-    pairs = read_pairs_csv(inputs_dir / "pairs.csv")
-    return scorer.score(pairs, outputs_dir, inputs_dir / "content", inputs_dir / "style",
+    pairs = read_pairs_csv(inputs_dir / PAIRS_NAME)
+    return scorer.score(pairs, outputs_dir, inputs_dir / CONTENT_DIR, inputs_dir / STYLE_DIR,
                         cache_dir=settings.cache_dir, dataset_key=task.dataset.manifest_sha256)
 
 

@@ -20,10 +20,10 @@ import redis.exceptions
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, sessionmaker
 
-from arena.db import transaction
-from arena.enums import EvaluationStatus
-from arena.models import Evaluation, utcnow
-from arena.settings import Settings
+from arena.core.db import transaction
+from arena.core.enums import EvaluationStatus
+from arena.core.models import Evaluation, utcnow
+from arena.core.settings import Settings
 from evaluator import dispatch
 from evaluator.claim import expire_lease
 from evaluator.errors import PlatformCode

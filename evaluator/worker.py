@@ -19,7 +19,7 @@ import redis
 import sqlalchemy.exc
 from rq import Worker
 
-from arena.settings import Settings
+from arena.core.settings import Settings
 from evaluator import dispatch
 from evaluator.context import WorkerContext, build_context, install_context
 from evaluator.reconciler import reconcile

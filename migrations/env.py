@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from alembic import context
 
-from arena.db import make_engine
-from arena.models import Base
+from arena.core.db import make_engine
+from arena.core.models import Base
 
 config = context.config
 target_metadata = Base.metadata

@@ -10,8 +10,8 @@ from typing import Any
 
 from docker.types import DeviceRequest, LogConfig, Mount, Ulimit
 
-from arena.enums import SubmissionFormat
-from sandbox.limits import SandboxLimits
+from arena.core.enums import SubmissionFormat
+from arena.core.limits import SandboxLimits
 
 # The generator runs as SANDBOX_UID; the container's idle PID 1 runs as another unprivileged
 # user so that the generator cannot kill it (which would stop the container and lose /out).

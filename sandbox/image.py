@@ -24,7 +24,7 @@ from pathlib import Path
 
 from docker.errors import APIError, DockerException, ImageNotFound
 
-from arena.settings import Settings
+from arena.core.settings import Settings
 from sandbox.container import IDLE_UID, SANDBOX_UID
 from sandbox.engine import connect
 from sandbox.errors import ImageBuildError, SandboxUnavailable

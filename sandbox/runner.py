@@ -22,7 +22,7 @@ import docker
 import requests
 from docker.errors import APIError, DockerException, ImageNotFound, NotFound
 
-from arena.enums import SubmissionFormat
+from arena.core.enums import SubmissionFormat
 from sandbox import container as spec
 from sandbox.engine import connect
 from sandbox.errors import (
@@ -34,7 +34,7 @@ from sandbox.errors import (
     SandboxTimeout,
     SandboxUnavailable,
 )
-from sandbox.limits import SandboxLimits
+from arena.core.limits import SandboxLimits
 from sandbox.streams import LogBuffer, extract_outputs
 
 __all__ = ["SandboxRunner", "SandboxLimits", "RunResult"]

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from arena.enums import SubmissionFormat
+from arena.core.enums import SubmissionFormat
 from sandbox.errors import UploadRejected
 
 MANIFEST_NAME = "stylearena.toml"

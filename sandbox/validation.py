@@ -8,7 +8,6 @@ full decode.
 """
 from __future__ import annotations
 
-import csv
 import os
 import stat
 import warnings
@@ -16,6 +15,7 @@ from pathlib import Path
 
 from PIL import Image, UnidentifiedImageError
 
+from arena.core.imageset import CONTENT_DIR, read_pairs
 from sandbox.errors import InvalidOutput
 
 # A PNG can be a little larger than its raw pixels (filter bytes, chunk headers).
@@ -24,9 +24,8 @@ _SLACK_BYTES = 1 << 20
 
 
 def expected_outputs(inputs_dir: Path) -> dict[str, str]:
-    """``<pair_id>.png`` -> content file name, from the image set's ``pairs.csv``."""
-    with (Path(inputs_dir) / "pairs.csv").open(newline="", encoding="utf-8") as fh:
-        return {f"{row['pair_id']}.png": row["content"] for row in csv.DictReader(fh)}
+    """``<pair_id>.png`` -> content file name, from the image set's ``pairs.csv`` (platform data)."""
+    return {pair.output_name: pair.content for pair in read_pairs(Path(inputs_dir))}
 
 
 def validate_outputs(output_dir: Path, inputs_dir: Path) -> None:
@@ -53,7 +52,7 @@ def validate_outputs(output_dir: Path, inputs_dir: Path) -> None:
     sizes: dict[str, tuple[int, int]] = {}
     for name, content_name in sorted(expected.items()):
         if content_name not in sizes:
-            with Image.open(inputs_dir / "content" / content_name) as content:  # platform data
+            with Image.open(inputs_dir / CONTENT_DIR / content_name) as content:  # platform data
                 sizes[content_name] = content.size
         check_png(output_dir / name, sizes[content_name])
 

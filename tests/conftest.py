@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from arena import migrate
-from arena.db import make_engine, make_session_factory
-from arena.settings import PROJECT_ROOT, SandboxSettings, Settings
+from arena.core import migrate
+from arena.core.db import make_engine, make_session_factory
+from arena.core.settings import PROJECT_ROOT, SandboxSettings, Settings
 
 SERVICES = PROJECT_ROOT / "scripts" / "services.sh"
 REDIS_PORT = int(os.environ.get("STYLEARENA_REDIS_PORT", "6390"))

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from arena.settings import Settings
+from arena.core.settings import Settings
 from sandbox.errors import SandboxError
 from sandbox.examples import write_image_set
-from sandbox.limits import SandboxLimits
+from arena.core.limits import SandboxLimits
 from sandbox.runner import SandboxRunner
 
 IMAGE_SIZE = (32, 24)

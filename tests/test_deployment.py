@@ -7,7 +7,7 @@ import subprocess
 
 import pytest
 
-from arena.settings import PROJECT_ROOT
+from arena.core.settings import PROJECT_ROOT
 
 
 @pytest.mark.skipif(shutil.which("docker-compose") is None, reason="docker-compose (Debian) not installed")

@@ -13,7 +13,7 @@ import tempfile
 
 import pytest
 
-from arena.settings import PROJECT_ROOT
+from arena.core.settings import PROJECT_ROOT
 
 SCRIPT = PROJECT_ROOT / "scripts" / "services.sh"
 
@@ -70,7 +70,7 @@ def test_status_and_bad_arguments(private_run_dir):
 def test_real_redis_and_postgres_through_fixtures(services, redis_conn, postgres_url):
     import sqlalchemy as sa
 
-    from arena.db import make_engine
+    from arena.core.db import make_engine
 
     redis_conn.set("probe", "1")
     assert redis_conn.get("probe") == b"1"

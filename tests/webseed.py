@@ -13,14 +13,14 @@ from itertools import count
 from sqlalchemy.orm import Session
 from werkzeug.security import generate_password_hash
 
-from arena.enums import (
+from arena.core.enums import (
     DatasetSplit,
     EvaluationStatus,
     SubmissionFormat,
     SubmissionStatus,
     UserRole,
 )
-from arena.models import Competition, DatasetVersion, Evaluation, Score, Submission, User
+from arena.core.models import Competition, DatasetVersion, Evaluation, Score, Submission, User
 
 T0 = datetime(2026, 1, 1, tzinfo=timezone.utc)
 PASSWORD = "correct-horse-battery"

@@ -24,7 +24,7 @@ from arena.cli import (
     weights_cmd,
     worker_cmd,
 )
-from arena.settings import Settings
+from arena.core.settings import Settings
 
 SUBCOMMAND_MODULES = (
     db_cmd,

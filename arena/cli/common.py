@@ -8,8 +8,8 @@ from typing import Any, Iterator
 import click
 from sqlalchemy.orm import Session
 
-from arena.db import make_engine, make_session_factory
-from arena.settings import Settings
+from arena.core.db import make_engine, make_session_factory
+from arena.core.settings import Settings
 
 
 def get_settings(ctx: click.Context | None = None) -> Settings:

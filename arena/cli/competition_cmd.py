@@ -8,9 +8,10 @@ import click
 
 from arena.cli.common import cli_session, echo_json, get_settings
 from arena.cli.errors import arena_errors
-from arena.datasets import assign_to_competition, find_version
-from arena.datasets.errors import DatasetError
-from arena.enums import CompetitionStatus
+from arena.services.publishing import assign_to_competition, find_version
+from arena.core.datasets.errors import DatasetError
+from arena.core.enums import CompetitionStatus
+from evaluator.metrics.catalog import DEFAULT_RANKING_METRIC
 from arena.services.competitions import (
     RANKING_METRICS,
     CompetitionChanges,
@@ -74,7 +75,7 @@ def create_cmd(slug: str, title: str, description_file: Path | None, ranking_met
     with arena_errors(), cli_session(settings) as session:
         competition = create_competition(
             session, slug, title, description=_read_description(description_file) or "",
-            ranking_metric=ranking_metric or "art_fid", daily_quota=5 if daily_quota is None else daily_quota,
+            ranking_metric=ranking_metric or DEFAULT_RANKING_METRIC, daily_quota=5 if daily_quota is None else daily_quota,
             starts_at=starts, ends_at=ends, status=CompetitionStatus(status or "open"))
         if not as_json:
             click.echo(f"created competition '{slug}'")

@@ -9,9 +9,10 @@ from sqlalchemy import or_, select
 
 from arena.cli.common import cli_session, echo_json, get_settings
 from arena.cli.errors import arena_errors
-from arena.datasets import find_version, list_versions, publish, stored_manifest
-from arena.datasets.publish import metrics_reference_stats
-from arena.models import Competition, DatasetVersion
+from arena.core.datasets.staging import stored_manifest
+from arena.services.publishing import find_version, list_versions, publish
+from arena.services.publishing import metrics_reference_stats
+from arena.core.models import Competition, DatasetVersion
 
 
 def version_summary(v: DatasetVersion) -> dict[str, object]:

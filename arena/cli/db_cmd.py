@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import click
 
-from arena import migrate
+from arena.core import migrate
 from arena.cli.common import get_settings
 
 

@@ -17,7 +17,7 @@ def demo_cmd(host: str, port: int, no_serve: bool, small: bool) -> None:
 
     Safe to run again: it reuses the services, data, accounts and scores that exist.
     """
-    from arena import migrate
+    from arena.core import migrate
     from arena.cli.services_cmd import run_services_script
     from arena.demo.builder import DemoScale
     from arena.demo.orchestrate import ORGANIZER, PARTICIPANT, prepare_demo

@@ -6,7 +6,7 @@ from typing import Iterator
 
 import click
 
-from arena.errors import ArenaError
+from arena.core.errors import ArenaError
 
 
 @contextmanager

@@ -15,7 +15,7 @@ _DIR = click.Path(exists=True, file_okay=False, path_type=Path)
 def _suite(weights_dir: Path | None, device: str | None):
     # Imported here so that `stylearena --help` does not pay for importing torch; cached so
     # that a process scoring several folders loads the backbones once.
-    from evaluator.metrics import MetricSuite
+    from evaluator.metrics.suite import MetricSuite
 
     return MetricSuite.load(weights_dir, device)
 
@@ -42,7 +42,9 @@ def score_cmd(
     cache_dir: Path | None, device: str | None, as_json: bool,
 ) -> None:  # fmt: skip
     """Score a folder of outputs on a set of content/style pairs."""
-    from evaluator.metrics import METRICS, MetricsError, read_pairs_csv
+    from evaluator.metrics.catalog import METRICS
+    from evaluator.metrics.errors import MetricsError
+    from evaluator.metrics.io import read_pairs_csv
 
     if weights_dir is None:
         # Same weights as the platform when this machine has them installed; else seeded.

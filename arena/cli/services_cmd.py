@@ -5,7 +5,7 @@ import subprocess
 
 import click
 
-from arena.settings import PROJECT_ROOT
+from arena.core.settings import PROJECT_ROOT
 
 SERVICES_SCRIPT = PROJECT_ROOT / "scripts" / "services.sh"
 

@@ -6,8 +6,8 @@ from sqlalchemy import select
 
 from arena.cli.common import cli_session, echo_json, get_settings
 from arena.cli.errors import arena_errors
-from arena.enums import UserRole
-from arena.models import User
+from arena.core.enums import UserRole
+from arena.core.models import User
 from arena.services.accounts import create_user
 
 

@@ -36,7 +36,7 @@ def worker_cmd(burst: bool, name: str | None, queued_grace: float) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 def reconcile_cmd(queued_grace: float, no_sweep: bool, as_json: bool) -> None:
     """Re-queue evaluations of dead workers, re-deliver ones lost by Redis, sweep containers."""
-    from arena.db import make_engine, make_session_factory  # noqa: PLC0415
+    from arena.core.db import make_engine, make_session_factory  # noqa: PLC0415
     from evaluator.reconciler import reconcile  # noqa: PLC0415
 
     settings = get_settings()
@@ -68,7 +68,7 @@ def reconcile_cmd(queued_grace: float, no_sweep: bool, as_json: bool) -> None:
 def rescore_cmd(slug: str, dataset_ref: str | None, scorer_version: str | None, dry_run: bool, yes: bool,
                 as_json: bool) -> None:
     """Evaluate every submission of SLUG on another dataset and/or scorer version (adds rows only)."""
-    from arena.datasets import find_version  # noqa: PLC0415
+    from arena.services.publishing import find_version  # noqa: PLC0415
     from arena.services.competitions import get_competition  # noqa: PLC0415
     from arena.services.rescore import apply_rescore, plan_rescore  # noqa: PLC0415
 

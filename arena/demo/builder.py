@@ -17,10 +17,11 @@ from typing import Callable
 import numpy as np
 from PIL import Image
 
-from arena.datasets.manifest import CONTENT_DIR, FORMAT_VERSION, MANIFEST_NAME, STYLE_DIR
+from arena.core.imageset import CONTENT_DIR, STYLE_DIR
+from arena.core.datasets.manifest import FORMAT_VERSION, MANIFEST_NAME
 from arena.demo import textures
 from arena.demo.sources import SAMPLES, load_lfw_faces, load_rgb
-from arena.enums import DatasetSplit
+from arena.core.enums import DatasetSplit
 
 IMAGE_SIDE = 128
 # Style references are larger than the photographs, as real ones usually are: a generator has

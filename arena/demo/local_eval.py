@@ -13,6 +13,8 @@ import torch
 from PIL import Image
 from torch import nn
 
+from arena.core.imageset import CONTENT_DIR, PAIRS_NAME, STYLE_DIR
+
 
 def _load(path: Path) -> torch.Tensor:
     with Image.open(path) as img:
@@ -22,13 +24,13 @@ def _load(path: Path) -> torch.Tensor:
 
 def run_generator(module: nn.Module, inputs_dir: Path, outputs_dir: Path) -> None:
     """Stylise every pair of an image-set directory into ``outputs_dir/<pair_id>.png``."""
-    from evaluator.metrics import read_pairs_csv
+    from evaluator.metrics.io import read_pairs_csv
 
     outputs_dir.mkdir(parents=True, exist_ok=True)
     module.eval()
-    for pair in read_pairs_csv(inputs_dir / "pairs.csv"):
-        content = _load(inputs_dir / "content" / pair.content)[None]
-        style = _load(inputs_dir / "style" / pair.style)[None]
+    for pair in read_pairs_csv(inputs_dir / PAIRS_NAME):
+        content = _load(inputs_dir / CONTENT_DIR / pair.content)[None]
+        style = _load(inputs_dir / STYLE_DIR / pair.style)[None]
         with torch.inference_mode():
             out = module(content, style)[0]
         array = out.clamp(0, 1).mul(255).round().to(torch.uint8).permute(1, 2, 0).contiguous().numpy()
@@ -38,10 +40,11 @@ def run_generator(module: nn.Module, inputs_dir: Path, outputs_dir: Path) -> Non
 def score_module(module: nn.Module, inputs_dir: Path, outputs_dir: Path, suite=None,
                  cache_dir: Path | None = None, dataset_key: str | None = None) -> dict[str, float]:
     """Run ``module`` on the set and return its metrics (evaluator.metrics, same as the worker)."""
-    from evaluator.metrics import MetricSuite, read_pairs_csv
+    from evaluator.metrics.suite import MetricSuite
+    from evaluator.metrics.io import read_pairs_csv
 
     suite = suite or MetricSuite.load(None)
     run_generator(module, inputs_dir, outputs_dir)
-    result = suite.score(read_pairs_csv(inputs_dir / "pairs.csv"), outputs_dir, inputs_dir / "content",
-                         inputs_dir / "style", cache_dir=cache_dir, dataset_key=dataset_key)
+    result = suite.score(read_pairs_csv(inputs_dir / PAIRS_NAME), outputs_dir, inputs_dir / CONTENT_DIR,
+                         inputs_dir / STYLE_DIR, cache_dir=cache_dir, dataset_key=dataset_key)
     return dict(result.metrics)

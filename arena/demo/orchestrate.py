@@ -18,17 +18,17 @@ from typing import Callable
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from arena.datasets import dataset_path
-from arena.datasets.publish import metrics_reference_stats, publish
-from arena.db import make_engine, make_session_factory, transaction
+from arena.core.store.datasets import dataset_path
+from arena.services.publishing import metrics_reference_stats, publish
+from arena.core.db import make_engine, make_session_factory, transaction
 from arena.demo.baselines import BaselineName
 from arena.demo.builder import MAIN_SLUG, PORTRAIT_SLUG, DemoScale, build_demo_datasets
-from arena.enums import EvaluationStatus, SubmissionStatus, UserRole
-from arena.errors import NotFound
-from arena.models import Competition, Submission, User
+from arena.core.enums import EvaluationStatus, SubmissionStatus, UserRole
+from arena.core.errors import NotFound
+from arena.core.models import Competition, Submission, User
 from arena.services.accounts import create_user
 from arena.services.competitions import create_competition, get_competition
-from arena.settings import ENV_PREFIX, Settings
+from arena.core.settings import Settings
 
 Log = Callable[[str], None]
 
@@ -134,7 +134,7 @@ def pending_count(factory, submission_ids: list[int]) -> int:
 def requeue_unfinished(settings: Settings, factory, submission_ids: list[int]) -> None:
     """Enqueue again the queued evaluations of these submissions (a previous run may have stopped)."""
     from evaluator.dispatch import enqueue_evaluation
-    from arena.models import Evaluation
+    from arena.core.models import Evaluation
 
     with transaction(factory) as session:
         rows = session.execute(select(Evaluation.id, Evaluation.attempt).where(
@@ -143,26 +143,6 @@ def requeue_unfinished(settings: Settings, factory, submission_ids: list[int]) -
         enqueue_evaluation(settings, evaluation_id, attempt)
 
 
-def settings_environment(settings: Settings) -> dict[str, str]:
-    """The ``STYLEARENA_*`` variables that rebuild ``settings`` in a child process."""
-    sandbox = settings.sandbox
-    env = {
-        "DATABASE_URL": settings.database_url, "REDIS_URL": settings.redis_url,
-        "DATA_DIR": str(settings.data_dir), "SECRET_KEY": settings.secret_key,
-        "DOCKER_HOST": settings.docker_host, "MAX_UPLOAD_MB": str(settings.max_upload_mb),
-        "MAX_ATTEMPTS": str(settings.max_attempts), "LEASE_SECONDS": str(settings.lease_seconds),
-        "RETRY_BACKOFF_S": str(settings.retry_backoff_s), "PROXY_HOPS": str(settings.proxy_hops),
-        "SECURE_COOKIES": "1" if settings.secure_cookies else "0",
-        "QUEUE": settings.queue_name, "SANDBOX_IMAGE": sandbox.image,
-        "SANDBOX_MEMORY_MB": str(sandbox.memory_mb), "SANDBOX_CPUS": str(sandbox.cpus),
-        "SANDBOX_PIDS_LIMIT": str(sandbox.pids_limit), "SANDBOX_TIMEOUT_S": str(sandbox.timeout_s),
-        "SANDBOX_SMOKE_TIMEOUT_S": str(sandbox.smoke_timeout_s), "SANDBOX_TMPFS_MB": str(sandbox.tmpfs_mb),
-        "SANDBOX_OUTPUT_MB": str(sandbox.output_mb), "SANDBOX_LOG_BYTES": str(sandbox.log_bytes),
-        "SANDBOX_GPU": "1" if sandbox.use_gpu else "0",
-    }
-    if settings.weights_dir is not None:
-        env["WEIGHTS_DIR"] = str(settings.weights_dir)
-    return {ENV_PREFIX + key: value for key, value in env.items()}
 
 
 def worker_argv(*options: str) -> list[str]:
@@ -177,7 +157,7 @@ def run_burst_worker(settings: Settings) -> int:
     reference statistics), and RQ forks a work-horse per job — a fork after OpenMP's
     threads have started deadlocks the child.
     """
-    env = {**os.environ, **settings_environment(settings)}
+    env = {**os.environ, **settings.to_env()}
     return subprocess.run(worker_argv("--burst"), env=env, check=False).returncode
 
 

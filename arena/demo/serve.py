@@ -12,8 +12,8 @@ import subprocess
 from pathlib import Path
 from typing import Callable
 
-from arena.demo.orchestrate import settings_environment, worker_argv
-from arena.settings import Settings
+from arena.demo.orchestrate import worker_argv
+from arena.core.settings import Settings
 
 Log = Callable[[str], None]
 STOP_GRACE_S = 30
@@ -34,7 +34,7 @@ def _stop(proc: subprocess.Popen, name: str, log: Log) -> None:
 
 def serve_with_worker(settings: Settings, site_argv: list[str], worker_log: Path, log: Log = print) -> int:
     """Run the site until it exits or this process is asked to stop; returns the site's status."""
-    env = {**os.environ, **settings_environment(settings)}
+    env = {**os.environ, **settings.to_env()}
     worker_log.parent.mkdir(parents=True, exist_ok=True)
     with worker_log.open("ab") as sink:
         # Own sessions: a terminal's Ctrl-C reaches only this process, which stops the two

@@ -20,6 +20,7 @@ import torch.nn.functional as F
 from PIL import Image
 from torch import nn
 
+from arena.core.imageset import PAIRS_NAME
 from arena.demo.baselines import export_torchscript
 
 Log = Callable[[str], None]
@@ -95,7 +96,7 @@ def train_style_net(public_dir: Path, config: TrainingConfig = TrainingConfig(),
     vgg = load_backbones(None, torch.device("cpu")).vgg
     contents = _load_dir(public_dir / "content")
     styles = _load_dir(public_dir / "style")
-    pairs = read_pairs_csv(public_dir / "pairs.csv")
+    pairs = read_pairs_csv(public_dir / PAIRS_NAME)
     net = StyleNet()
     optimiser = torch.optim.Adam(net.parameters(), lr=config.lr)
     started = time.monotonic()
@@ -136,7 +137,7 @@ def select_on_public(trained: StyleNet, public_dir: Path, log: Log = print) -> S
     import tempfile
 
     from arena.demo.local_eval import score_module
-    from evaluator.metrics import MetricSuite
+    from evaluator.metrics.suite import MetricSuite
 
     suite = MetricSuite.load(None)
     with tempfile.TemporaryDirectory() as tmp:

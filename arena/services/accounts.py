@@ -7,9 +7,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from arena.enums import UserRole
-from arena.errors import ArenaError
-from arena.models import User
+from arena.core.enums import UserRole
+from arena.core.errors import ArenaError
+from arena.core.models import User
 
 USERNAME_RE = re.compile(r"^[A-Za-z0-9_.-]{3,40}$")
 MIN_PASSWORD_LENGTH = 8

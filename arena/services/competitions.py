@@ -8,14 +8,14 @@ from datetime import datetime, timezone
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from arena.enums import CompetitionStatus
-from arena.errors import ArenaError, NotFound
-from arena.models import Competition
+from arena.core.enums import CompetitionStatus
+from arena.core.errors import ArenaError, NotFound
+from arena.core.models import Competition
+from evaluator.metrics.catalog import DEFAULT_RANKING_METRIC, METRICS
 
 SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,58}[a-z0-9])?$")
-# The metrics a board may rank by (evaluator.metrics.METRICS); kept here as names so that
-# the web and CLI processes need not import torch to validate a configuration.
-RANKING_METRICS = ("art_fid", "fid", "kid", "lpips", "content_loss", "style_loss")
+# The metrics a board may rank by: every metric of the (torch-free) catalog.
+RANKING_METRICS = tuple(METRICS)
 
 
 class CompetitionError(ArenaError):
@@ -65,7 +65,7 @@ def create_competition(
     slug: str,
     title: str,
     description: str = "",
-    ranking_metric: str = "art_fid",
+    ranking_metric: str = DEFAULT_RANKING_METRIC,
     daily_quota: int = 5,
     starts_at: datetime | None = None,
     ends_at: datetime | None = None,

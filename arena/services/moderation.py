@@ -4,9 +4,9 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from arena.enums import EvaluationStatus, SubmissionStatus
-from arena.errors import ArenaError, NotFound
-from arena.models import Evaluation, Submission
+from arena.core.enums import EvaluationStatus, SubmissionStatus
+from arena.core.errors import ArenaError, NotFound
+from arena.core.models import Evaluation, Submission
 
 _FROM_EVALUATION = {
     EvaluationStatus.QUEUED: SubmissionStatus.QUEUED,

@@ -13,12 +13,13 @@ from typing import Callable
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from arena.enums import EvaluationKind, EvaluationStatus, SubmissionStatus
-from arena.errors import ArenaError
-from arena.models import Competition, DatasetVersion, Evaluation, Submission
-from arena.settings import Settings
-from evaluator import outputs_store
-from evaluator.dispatch import create_evaluation, enqueue_evaluation
+from arena.core.enums import EvaluationKind, EvaluationStatus, SubmissionStatus
+from arena.core.errors import ArenaError
+from arena.core.models import Competition, DatasetVersion, Evaluation, Submission
+from arena.core.settings import Settings
+from arena.core.store import outputs as outputs_store
+from arena.services.evaluations import create_evaluation
+from evaluator.dispatch import enqueue_evaluation
 
 
 class RescoreError(ArenaError):

@@ -9,9 +9,9 @@ from dataclasses import asdict, dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from arena.enums import EvaluationStatus
-from arena.leaderboard import leaderboard_rows, metric_columns
-from arena.models import Competition, Evaluation, Submission
+from arena.core.enums import EvaluationStatus
+from arena.services.leaderboard import leaderboard_rows, metric_columns
+from arena.core.models import Competition, Evaluation, Submission
 
 FIXED_COLUMNS = ("submission_id", "username", "label", "status", "is_baseline", "created_at", "rank",
                  "calibrated", "error_code", "disqualified_reason")

@@ -15,11 +15,13 @@ from typing import BinaryIO
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from arena.enums import CompetitionStatus, EvaluationKind, SubmissionStatus
-from arena.errors import ArenaError
-from arena.models import Competition, Submission, User, utcnow
-from arena.settings import Settings
-from evaluator.dispatch import create_evaluation, enqueue_evaluation
+from arena.core.enums import CompetitionStatus, EvaluationKind, SubmissionStatus
+from arena.core.errors import ArenaError
+from arena.core.models import Competition, Submission, User, utcnow
+from arena.core.settings import Settings
+from arena.core.store.uploads import store_upload
+from arena.services.evaluations import create_evaluation
+from evaluator.dispatch import enqueue_evaluation
 from sandbox.upload import validate_upload
 
 _COPY_CHUNK = 1 << 20
@@ -78,24 +80,6 @@ def _spool(stream: BinaryIO, directory: Path) -> Path:
     return Path(name)
 
 
-def store_upload(settings: Settings, path: Path, sha256: str) -> Path:
-    """Place a validated upload at ``uploads_dir/<sha256>`` (idempotent); returns that path."""
-    dest = settings.uploads_dir / sha256
-    if dest.is_file():
-        return dest
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    # Copy to a temporary name beside the destination, then rename: workers on other hosts
-    # reading the shared volume never see a partial file.
-    fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=f".{sha256[:12]}-")
-    os.close(fd)
-    try:
-        shutil.copyfile(path, tmp)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, dest)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-    return dest
 
 
 def create_submission(

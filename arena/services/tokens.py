@@ -7,8 +7,8 @@ import secrets
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from arena.errors import ArenaError, NotFound
-from arena.models import ApiToken, User, utcnow
+from arena.core.errors import ArenaError, NotFound
+from arena.core.models import ApiToken, User, utcnow
 
 TOKEN_PREFIX = "sa_"
 MAX_ACTIVE_TOKENS = 20

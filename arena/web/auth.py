@@ -6,8 +6,8 @@ from typing import Callable, TypeVar
 
 from flask import g, request
 
-from arena.errors import ArenaError
-from arena.models import User
+from arena.core.errors import ArenaError
+from arena.core.models import User
 from arena.services.tokens import user_for_token
 from arena.web.db_session import get_session
 

@@ -10,8 +10,8 @@ import sqlalchemy as sa
 from flask import Flask, current_app, g
 from sqlalchemy.orm import Session, sessionmaker
 
-from arena.db import make_engine, make_session_factory
-from arena.settings import Settings
+from arena.core.db import make_engine, make_session_factory
+from arena.core.settings import Settings
 
 EXTENSION_KEY = "stylearena"
 

@@ -8,7 +8,7 @@ from flask import Flask, Response, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from arena.errors import ArenaError
+from arena.core.errors import ArenaError
 
 API_PREFIX = "/api/"
 

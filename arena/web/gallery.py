@@ -8,9 +8,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from arena.models import Submission
-from arena.settings import Settings
-from evaluator.outputs_store import outputs_path
+from arena.core.models import Submission
+from arena.core.settings import Settings
+from arena.core.store.outputs import outputs_path
 
 IMAGE_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,120}\.png$")
 SHA_RE = re.compile(r"^[0-9a-f]{64}$")

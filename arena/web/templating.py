@@ -9,7 +9,7 @@ import nh3
 from flask import Flask
 from markupsafe import Markup
 
-from arena.leaderboard import metric_columns
+from arena.services.leaderboard import metric_columns
 
 # Markdown may produce these; everything else (script, style, iframes, on* attributes) is
 # stripped by nh3, so an organizer's description cannot run code in a visitor's browser.

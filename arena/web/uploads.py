@@ -11,10 +11,10 @@ from pathlib import Path
 from sqlalchemy.orm import Session
 from werkzeug.datastructures import FileStorage
 
-from arena.errors import ArenaError
-from arena.models import Competition, Submission, User
+from arena.core.errors import ArenaError
+from arena.core.models import Competition, Submission, User
 from arena.services.submissions import create_submission
-from arena.settings import Settings
+from arena.core.settings import Settings
 from sandbox.errors import UploadRejected
 
 

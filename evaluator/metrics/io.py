@@ -6,19 +6,16 @@ and are only converted to RGB here. Every failure is a ``ScoringError`` naming t
 """
 from __future__ import annotations
 
-import csv
-import re
 import warnings
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
 from PIL import Image
 
+from arena.core.imageset import Pair, PairsError, parse_pairs
 from evaluator.metrics.errors import ScoringError
 
-PAIRS_HEADER = ("pair_id", "content", "style")
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 # Files the sandbox harness may leave beside the outputs; they are not outputs.
 IGNORED_OUTPUT_FILES = frozenset({"report.json"})
@@ -26,65 +23,23 @@ IGNORED_OUTPUT_FILES = frozenset({"report.json"})
 MIN_SIDE = 32
 # Largest image accepted (pixels); guards decoding against decompression bombs.
 MAX_PIXELS = 4096 * 4096
-_PAIR_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
-
-
-@dataclass(frozen=True)
-class Pair:
-    """One benchmark pair: the output ``<pair_id>.png`` is scored against these two files."""
-
-    pair_id: str
-    content: str
-    style: str
-
-
-def _check_relative(name: str, column: str, line: int, path: Path) -> None:
-    parts = Path(name).parts
-    if not name or Path(name).is_absolute() or ".." in parts or "\\" in name:
-        raise ScoringError(
-            "bad_pairs",
-            f"{path}: line {line}: {column} {name!r} must be a file name inside the {column} folder",
-        )
 
 
 def read_pairs_csv(path: Path | str) -> list[Pair]:
-    """Parse a pairs file (header ``pair_id,content,style``) into pairs, in file order.
+    """Parse a pairs file (the image-set layout's ``pairs.csv``) into pairs, in file order.
 
     Raises:
         ScoringError: ``bad_pairs`` for a missing file, wrong header, bad or duplicate id.
     """
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ScoringError("bad_pairs", f"cannot read pairs file {path}: {exc}") from exc
-    rows = list(csv.reader(text.splitlines()))
-    if not rows or tuple(cell.strip() for cell in rows[0]) != PAIRS_HEADER:
-        raise ScoringError(
-            "bad_pairs", f"{path}: the first line must be the header {','.join(PAIRS_HEADER)}"
-        )
-    pairs: list[Pair] = []
-    seen: set[str] = set()
-    for line, row in enumerate(rows[1:], start=2):
-        if not row or all(not cell.strip() for cell in row):
-            continue
-        if len(row) != 3:
-            raise ScoringError("bad_pairs", f"{path}: line {line}: expected 3 columns, got {len(row)}")
-        pair_id, content, style = (cell.strip() for cell in row)
-        if not _PAIR_ID.match(pair_id):
-            raise ScoringError(
-                "bad_pairs",
-                f"{path}: line {line}: pair_id {pair_id!r} must be letters, digits, '.', '_' or '-'",
-            )
-        if pair_id in seen:
-            raise ScoringError("bad_pairs", f"{path}: line {line}: duplicate pair_id {pair_id!r}")
-        _check_relative(content, "content", line, path)
-        _check_relative(style, "style", line, path)
-        seen.add(pair_id)
-        pairs.append(Pair(pair_id, content, style))
-    if not pairs:
-        raise ScoringError("bad_pairs", f"{path}: no pairs listed")
-    return pairs
+    try:
+        return parse_pairs(text, str(path))
+    except PairsError as exc:
+        raise ScoringError("bad_pairs", str(exc)) from exc
 
 
 def image_size(path: Path) -> tuple[int, int]:

@@ -17,9 +17,11 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from evaluator.metrics import io, losses, refcache
+from evaluator.metrics import io
+from evaluator.metrics import losses
+from evaluator.metrics import refcache
 from evaluator.metrics.backbones import Backbones, load_backbones
-from evaluator.metrics.definitions import PER_PAIR_METRICS, MetricName, metric_versions
+from evaluator.metrics.catalog import PER_PAIR_METRICS, MetricName, metric_versions
 from evaluator.metrics.errors import ScoringError
 from evaluator.metrics.fid import frechet_distance, summarize
 from evaluator.metrics.io import Pair

@@ -6,7 +6,7 @@ Create Date: 2026-11-22 02:49:29.758252
 """
 from alembic import op
 import sqlalchemy as sa
-import arena.models.base
+import arena.core.models.base
 
 
 revision = '0001_baseline'
@@ -28,7 +28,7 @@ def upgrade() -> None:
     sa.Column('storage_path', sa.String(length=500), nullable=False),
     sa.Column('reference_stats_path', sa.String(length=500), nullable=True),
     sa.Column('licence', sa.Text(), nullable=False),
-    sa.Column('created_at', arena.models.base.UTCDateTime(), nullable=False),
+    sa.Column('created_at', arena.core.models.base.UTCDateTime(), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_dataset_versions')),
     sa.UniqueConstraint('manifest_sha256', name=op.f('uq_dataset_versions_manifest_sha256'))
     )
@@ -39,7 +39,7 @@ def upgrade() -> None:
     sa.Column('password_hash', sa.String(length=255), nullable=False),
     sa.Column('role', sa.Enum('participant', 'organizer', 'admin', name='user_role', native_enum=False, create_constraint=True, length=20), nullable=False),
     sa.Column('is_active', sa.Boolean(), nullable=False),
-    sa.Column('created_at', arena.models.base.UTCDateTime(), nullable=False),
+    sa.Column('created_at', arena.core.models.base.UTCDateTime(), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_users')),
     sa.UniqueConstraint('email', name=op.f('uq_users_email')),
     sa.UniqueConstraint('username', name=op.f('uq_users_username'))
@@ -50,9 +50,9 @@ def upgrade() -> None:
     sa.Column('name', sa.String(length=80), nullable=False),
     sa.Column('token_hash', sa.String(length=64), nullable=False),
     sa.Column('prefix', sa.String(length=12), nullable=False),
-    sa.Column('created_at', arena.models.base.UTCDateTime(), nullable=False),
-    sa.Column('last_used_at', arena.models.base.UTCDateTime(), nullable=True),
-    sa.Column('revoked_at', arena.models.base.UTCDateTime(), nullable=True),
+    sa.Column('created_at', arena.core.models.base.UTCDateTime(), nullable=False),
+    sa.Column('last_used_at', arena.core.models.base.UTCDateTime(), nullable=True),
+    sa.Column('revoked_at', arena.core.models.base.UTCDateTime(), nullable=True),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_api_tokens_user_id_users'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_api_tokens')),
     sa.UniqueConstraint('token_hash', name=op.f('uq_api_tokens_token_hash'))
@@ -69,12 +69,12 @@ def upgrade() -> None:
     sa.Column('status', sa.Enum('draft', 'open', 'closed', name='competition_status', native_enum=False, create_constraint=True, length=20), nullable=False),
     sa.Column('ranking_metric', sa.String(length=40), nullable=False),
     sa.Column('daily_quota', sa.Integer(), nullable=False),
-    sa.Column('starts_at', arena.models.base.UTCDateTime(), nullable=True),
-    sa.Column('ends_at', arena.models.base.UTCDateTime(), nullable=True),
+    sa.Column('starts_at', arena.core.models.base.UTCDateTime(), nullable=True),
+    sa.Column('ends_at', arena.core.models.base.UTCDateTime(), nullable=True),
     sa.Column('public_dataset_id', sa.Integer(), nullable=True),
     sa.Column('hidden_dataset_id', sa.Integer(), nullable=True),
     sa.Column('scorer_version', sa.String(length=40), nullable=False),
-    sa.Column('created_at', arena.models.base.UTCDateTime(), nullable=False),
+    sa.Column('created_at', arena.core.models.base.UTCDateTime(), nullable=False),
     sa.CheckConstraint('daily_quota >= 0', name=op.f('ck_competitions_daily_quota_non_negative')),
     sa.ForeignKeyConstraint(['hidden_dataset_id'], ['dataset_versions.id'], name=op.f('fk_competitions_hidden_dataset_id_dataset_versions')),
     sa.ForeignKeyConstraint(['public_dataset_id'], ['dataset_versions.id'], name=op.f('fk_competitions_public_dataset_id_dataset_versions')),
@@ -99,8 +99,8 @@ def upgrade() -> None:
     sa.Column('disqualified_reason', sa.Text(), nullable=True),
     sa.Column('public_log', sa.Text(), nullable=True),
     sa.Column('public_outputs_sha256', sa.String(length=64), nullable=True),
-    sa.Column('created_at', arena.models.base.UTCDateTime(), nullable=False),
-    sa.Column('updated_at', arena.models.base.UTCDateTime(), nullable=False),
+    sa.Column('created_at', arena.core.models.base.UTCDateTime(), nullable=False),
+    sa.Column('updated_at', arena.core.models.base.UTCDateTime(), nullable=False),
     sa.CheckConstraint('size_bytes >= 0', name=op.f('ck_submissions_size_non_negative')),
     sa.ForeignKeyConstraint(['competition_id'], ['competitions.id'], name=op.f('fk_submissions_competition_id_competitions')),
     sa.ForeignKeyConstraint(['owner_id'], ['users.id'], name=op.f('fk_submissions_owner_id_users')),
@@ -120,10 +120,10 @@ def upgrade() -> None:
     sa.Column('status', sa.Enum('queued', 'running', 'scored', 'failed', name='evaluation_status', native_enum=False, create_constraint=True, length=20), nullable=False),
     sa.Column('attempt', sa.Integer(), nullable=False),
     sa.Column('lease_owner', sa.String(length=200), nullable=True),
-    sa.Column('lease_expires_at', arena.models.base.UTCDateTime(), nullable=True),
-    sa.Column('enqueued_at', arena.models.base.UTCDateTime(), nullable=True),
-    sa.Column('started_at', arena.models.base.UTCDateTime(), nullable=True),
-    sa.Column('finished_at', arena.models.base.UTCDateTime(), nullable=True),
+    sa.Column('lease_expires_at', arena.core.models.base.UTCDateTime(), nullable=True),
+    sa.Column('enqueued_at', arena.core.models.base.UTCDateTime(), nullable=True),
+    sa.Column('started_at', arena.core.models.base.UTCDateTime(), nullable=True),
+    sa.Column('finished_at', arena.core.models.base.UTCDateTime(), nullable=True),
     sa.Column('error_code', sa.String(length=60), nullable=True),
     sa.Column('error_message', sa.Text(), nullable=True),
     sa.Column('platform_faults', sa.Integer(), nullable=False),
@@ -131,7 +131,7 @@ def upgrade() -> None:
     sa.Column('provenance', sa.JSON(), nullable=False),
     sa.Column('timings', sa.JSON(), nullable=False),
     sa.Column('per_pair', sa.JSON(), nullable=True),
-    sa.Column('created_at', arena.models.base.UTCDateTime(), nullable=False),
+    sa.Column('created_at', arena.core.models.base.UTCDateTime(), nullable=False),
     sa.CheckConstraint('attempt >= 0', name=op.f('ck_evaluations_attempt_non_negative')),
     sa.ForeignKeyConstraint(['dataset_version_id'], ['dataset_versions.id'], name=op.f('fk_evaluations_dataset_version_id_dataset_versions')),
     sa.ForeignKeyConstraint(['submission_id'], ['submissions.id'], name=op.f('fk_evaluations_submission_id_submissions'), ondelete='CASCADE'),

@@ -7,7 +7,7 @@ import re
 import pytest
 import sqlalchemy as sa
 
-from arena.models import Submission
+from arena.core.models import Submission
 from arena.services.tokens import create_token, revoke_token
 from webfixtures import app, client, torchscript_file, world  # noqa: F401  (fixtures)
 from webseed import add_scored, full_scores, make_submission

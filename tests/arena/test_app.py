@@ -34,7 +34,7 @@ def test_missing_competition_is_a_404_page(client, world):
 
 
 def test_draft_competition_hidden_from_visitors(client, world):
-    from arena.enums import CompetitionStatus
+    from arena.core.enums import CompetitionStatus
 
     make_competition(world["session"], "secret", status=CompetitionStatus.DRAFT)
     world["session"].commit()

@@ -56,7 +56,7 @@ def test_untrained_style_net_shades_the_style_with_the_content():
 def test_build_baselines_trains_once_and_reuses(tmp_path):
     from dataclasses import replace
 
-    from arena.datasets.manifest import load_manifest
+    from arena.core.datasets.manifest import load_manifest
     from arena.demo.builder import MAIN_PUBLIC, build_set
 
     # Two photographs × two styles keep the training and the public-split check quick.

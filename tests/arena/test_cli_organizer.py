@@ -10,8 +10,8 @@ from sqlalchemy import select
 from webseed import add_scored, full_scores, make_submission, make_user
 
 from arena.cli import cli
-from arena.enums import SubmissionStatus, UserRole
-from arena.models import Submission, User
+from arena.core.enums import SubmissionStatus, UserRole
+from arena.core.models import Submission, User
 from arena.services.competitions import get_competition
 from arena.services.results import results_from_csv
 

@@ -10,18 +10,14 @@ from datasets_helpers import make_dataset, read_manifest, write_image, write_man
 from PIL import Image
 from sqlalchemy import func, select
 
-from arena.datasets import (
-    DatasetError,
-    DatasetInvalid,
-    dataset_path,
-    public_download,
-    publish,
-    publish_dataset,
-    stage_dataset,
-)
-from arena.enums import DatasetSplit
-from arena.errors import Forbidden, NotFound
-from arena.models import DatasetVersion
+from arena.core.datasets.download import public_download
+from arena.core.datasets.errors import DatasetError, DatasetInvalid
+from arena.core.datasets.staging import stage_dataset
+from arena.core.store.datasets import dataset_path
+from arena.services.publishing import publish, publish_dataset
+from arena.core.enums import DatasetSplit
+from arena.core.errors import Forbidden, NotFound
+from arena.core.models import DatasetVersion
 from arena.services.competitions import create_competition
 
 

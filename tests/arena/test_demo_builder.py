@@ -7,10 +7,10 @@ import json
 import pytest
 from PIL import Image
 
-from arena.datasets.publish import build_canonical
+from arena.services.publishing import build_canonical
 from arena.demo.builder import MAIN_SLUG, PORTRAIT_SLUG, SPECS, DemoScale, build_demo_datasets
-from arena.enums import DatasetSplit
-from arena.settings import Settings
+from arena.core.enums import DatasetSplit
+from arena.core.settings import Settings
 
 
 def _digest(root) -> dict[str, str]:

@@ -19,13 +19,13 @@ import redis
 from rq import Worker
 from sqlalchemy import select
 
-from arena.db import make_engine, make_session_factory
+from arena.core.db import make_engine, make_session_factory
 from arena.demo.baselines import BaselineName
 from arena.demo.builder import MAIN_SLUG, DemoScale
 from arena.demo.orchestrate import prepare_demo
-from arena.enums import EvaluationStatus, SubmissionStatus
-from arena.models import Evaluation, Submission
-from arena.settings import SandboxSettings, Settings
+from arena.core.enums import EvaluationStatus, SubmissionStatus
+from arena.core.models import Evaluation, Submission
+from arena.core.settings import SandboxSettings, Settings
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
 
@@ -114,15 +114,15 @@ def test_demo_command_serves_the_site_with_a_worker_that_scores_new_uploads(demo
     # with a worker beside the site, so a participant's upload is scored while the site runs.
     import requests
 
-    from arena.demo.orchestrate import PARTICIPANT, settings_environment
-    from arena.models import User
+    from arena.demo.orchestrate import PARTICIPANT
+    from arena.core.models import User
     from arena.services.tokens import create_token
 
     baselines = demo_settings.data_dir / "demo" / "baselines"
     if demo_baselines_dir.exists():  # reuse the network trained by the test above when it ran
         shutil.copytree(demo_baselines_dir, baselines, dirs_exist_ok=True)
     port = _free_port()
-    env = {**os.environ, **settings_environment(demo_settings)}
+    env = {**os.environ, **demo_settings.to_env()}
     log_path = tmp_path / "demo.log"
     with log_path.open("wb") as sink:
         demo = subprocess.Popen([sys.executable, "-c", "from arena.cli import main; main()", "demo", "--small",

@@ -6,12 +6,12 @@ from sqlalchemy import func, select
 
 from arena.cli import cli
 from arena.demo.builder import MAIN_SLUG, DemoScale
-from arena.demo.orchestrate import ORGANIZER, PARTICIPANT, publish_demo_data, settings_environment
-from arena.enums import UserRole
-from arena.models import DatasetVersion, User
+from arena.demo.orchestrate import ORGANIZER, PARTICIPANT, publish_demo_data
+from arena.core.enums import UserRole
+from arena.core.models import DatasetVersion, User
 from arena.services.accounts import authenticate
 from arena.services.competitions import get_competition
-from arena.settings import SandboxSettings, Settings
+from arena.core.settings import SandboxSettings, Settings
 
 
 def test_publish_demo_data_is_idempotent(settings, session_factory):
@@ -27,16 +27,6 @@ def test_publish_demo_data_is_idempotent(settings, session_factory):
         assert authenticate(session, ORGANIZER.username, ORGANIZER.password).role == UserRole.ORGANIZER
         assert authenticate(session, PARTICIPANT.username, PARTICIPANT.password) is not None
         assert session.scalar(select(func.count(User.id))) == 2
-
-
-def test_worker_environment_rebuilds_the_same_settings(tmp_path):
-    settings = Settings(database_url="sqlite:////tmp/x.sqlite3", redis_url="redis://127.0.0.1:1/2",
-                        data_dir=tmp_path, weights_dir=tmp_path / "w", queue_name="q-demo",
-                        retry_backoff_s=0.25, proxy_hops=2, secure_cookies=True,
-                        sandbox=SandboxSettings(image="img:1", timeout_s=33, memory_mb=1000, use_gpu=True))
-    env = {k[len("STYLEARENA_"):]: v for k, v in settings_environment(settings).items()}
-    rebuilt = Settings.from_env({f"STYLEARENA_{k}": v for k, v in env.items()})
-    assert rebuilt == settings.with_overrides(testing=False)
 
 
 def test_demo_command_help_and_bad_arguments():

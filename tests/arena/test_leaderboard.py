@@ -4,8 +4,8 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from arena.enums import DatasetSplit, SubmissionStatus
-from arena.leaderboard import UnknownMetric, leaderboard_rows
+from arena.core.enums import DatasetSplit, SubmissionStatus
+from arena.services.leaderboard import UnknownMetric, leaderboard_rows
 from webseed import add_scored, full_scores, make_competition, make_dataset, make_user
 
 
@@ -107,8 +107,8 @@ def test_one_query_per_page(board):
 
 
 def test_metric_catalog_comes_from_the_metrics_package():
-    from arena.leaderboard import metric_columns
-    from evaluator.metrics import METRICS
+    from arena.services.leaderboard import metric_columns
+    from evaluator.metrics.catalog import METRICS
 
     columns = metric_columns()
     assert {c.name for c in columns} == set(METRICS)

@@ -5,9 +5,9 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
-from arena import migrate
-from arena.db import make_engine
-from arena.models import Base
+from arena.core import migrate
+from arena.core.db import make_engine
+from arena.core.models import Base
 
 EXPECTED_TABLES = {
     "users", "api_tokens", "competitions", "dataset_versions", "submissions", "evaluations", "scores",
@@ -51,7 +51,7 @@ def test_db_cli_reports_current_revision(sqlite_url):
     from click.testing import CliRunner
 
     from arena.cli import cli
-    from arena.settings import Settings
+    from arena.core.settings import Settings
 
     runner = CliRunner()
     obj = {"settings": Settings(database_url=sqlite_url)}
@@ -72,7 +72,7 @@ def test_db_upgrade_creates_the_sqlite_folder_of_a_fresh_checkout(tmp_path):
     from click.testing import CliRunner
 
     from arena.cli import cli
-    from arena.settings import Settings
+    from arena.core.settings import Settings
 
     url = f"sqlite:///{tmp_path}/instance/nested/stylearena.sqlite3"
     result = CliRunner().invoke(cli, ["db", "upgrade"], obj={"settings": Settings(database_url=url)})

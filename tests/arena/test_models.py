@@ -7,7 +7,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError, StatementError
 
-from arena.enums import (
+from arena.core.enums import (
     CompetitionStatus,
     DatasetSplit,
     EvaluationStatus,
@@ -15,7 +15,7 @@ from arena.enums import (
     SubmissionStatus,
     UserRole,
 )
-from arena.models import Competition, DatasetVersion, Evaluation, Score, Submission, User, utcnow
+from arena.core.models import Competition, DatasetVersion, Evaluation, Score, Submission, User, utcnow
 
 
 def make_world(session):

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from arena.models import ApiToken, User
+from arena.core.models import ApiToken, User
 from arena.services.tokens import hash_token
 from webfixtures import ann_client, app, client, form_token, login_as, world  # noqa: F401  (fixtures)
 

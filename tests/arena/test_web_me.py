@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from arena.enums import SubmissionStatus
+from arena.core.enums import SubmissionStatus
 from webfixtures import ann_client, app, client, login_as, world  # noqa: F401  (fixtures)
 from webseed import add_scored, full_scores, make_submission
 

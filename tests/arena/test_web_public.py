@@ -7,8 +7,8 @@ import zipfile
 
 import pytest
 
-from arena.enums import SubmissionStatus
-from evaluator.outputs_store import outputs_path
+from arena.core.enums import SubmissionStatus
+from arena.core.store.outputs import outputs_path
 from webfixtures import ann_client, app, client, login_as, world  # noqa: F401  (fixtures)
 from webseed import add_scored, full_scores, make_submission, make_user
 

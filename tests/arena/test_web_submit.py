@@ -5,8 +5,8 @@ import io
 
 import sqlalchemy as sa
 
-from arena.enums import CompetitionStatus, EvaluationStatus, SubmissionStatus
-from arena.models import Evaluation, Submission
+from arena.core.enums import CompetitionStatus, EvaluationStatus, SubmissionStatus
+from arena.core.models import Evaluation, Submission
 from webfixtures import ann_client, app, client, form_token, torchscript_file, world  # noqa: F401
 
 

@@ -13,7 +13,7 @@ import pytest
 from werkzeug.serving import make_server
 
 from arena import create_app
-from arena.settings import SandboxSettings, Settings
+from arena.core.settings import SandboxSettings, Settings
 from e2e_helpers import DESKTOP
 from sandboxfixtures import sandbox_image  # noqa: F401  (fixture)
 

@@ -6,8 +6,8 @@ import re
 import pytest
 import sqlalchemy as sa
 
-from arena.enums import SubmissionStatus
-from arena.models import Submission
+from arena.core.enums import SubmissionStatus
+from arena.core.models import Submission
 from e2e_helpers import shoot
 from webfixtures import torchscript_file  # noqa: F401  (fixture)
 from webseed import add_scored, full_scores, make_competition, make_user

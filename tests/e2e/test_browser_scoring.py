@@ -15,10 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from arena.datasets import publish
-from arena.enums import CompetitionStatus
-from arena.models import Competition
-from arena.settings import SandboxSettings
+from arena.services.publishing import publish
+from arena.core.enums import CompetitionStatus
+from arena.core.models import Competition
+from arena.core.settings import SandboxSettings
 from e2e_helpers import shoot, start_private_redis, write_image_set
 from webfixtures import torchscript_file  # noqa: F401  (fixture)
 

@@ -13,10 +13,10 @@ import docker
 import sqlalchemy as sa
 from pipeline_fixtures import TEST_SANDBOX, RedisServer, WorkerProcess, World, make_world, wait_until
 
-from arena.db import make_engine, make_session_factory
-from arena.enums import EvaluationStatus
-from arena.models import Evaluation, Score
-from arena.settings import SandboxSettings, Settings
+from arena.core.db import make_engine, make_session_factory
+from arena.core.enums import EvaluationStatus
+from arena.core.models import Evaluation, Score
+from arena.core.settings import SandboxSettings, Settings
 
 
 @dataclass

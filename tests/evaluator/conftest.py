@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 from pipeline_fixtures import TEST_SANDBOX, FakeRunner, RedisServer, World, make_world, write_generator
 
-from arena.settings import Settings
+from arena.core.settings import Settings
 from evaluator.context import WorkerContext, install_context
 
 
@@ -29,7 +29,7 @@ def eval_settings(settings: Settings, private_redis: RedisServer) -> Settings:
 @pytest.fixture(scope="session")
 def metric_suite():
     """The real metric suite (seeded backbones, uncalibrated), loaded once per test session."""
-    from evaluator.metrics import MetricSuite
+    from evaluator.metrics.suite import MetricSuite
 
     return MetricSuite.load(None)
 

@@ -17,7 +17,8 @@ import numpy as np
 import torch
 from PIL import Image
 
-from evaluator.metrics import MetricSuite, Pair
+from evaluator.metrics.suite import MetricSuite
+from evaluator.metrics.io import Pair
 from evaluator.metrics.backbones.inception import seeded_fid_inception
 from evaluator.weights import Backbone, manifest_entry
 

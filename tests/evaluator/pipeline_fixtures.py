@@ -20,12 +20,12 @@ import redis
 from PIL import Image
 from sqlalchemy.orm import Session, sessionmaker
 
-from arena.datasets import publish
-from arena.db import transaction
-from arena.enums import CompetitionStatus, SubmissionFormat, UserRole
-from arena.models import Competition, User
+from arena.services.publishing import publish
+from arena.core.db import transaction
+from arena.core.enums import CompetitionStatus, SubmissionFormat, UserRole
+from arena.core.models import Competition, User
 from arena.services.accounts import create_user
-from arena.settings import SandboxSettings, Settings
+from arena.core.settings import SandboxSettings, Settings
 from sandbox.errors import GeneratorCrashed, RunAborted, SandboxUnavailable
 from sandbox.runner import RunResult
 
@@ -215,23 +215,8 @@ def _pings(client: redis.Redis) -> bool:
 def worker_env(settings: Settings) -> dict[str, str]:
     """The environment a ``stylearena worker`` subprocess needs to share this test's services."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("STYLEARENA_")}
-    sb = settings.sandbox
-    env.update({
-        "STYLEARENA_DATABASE_URL": settings.database_url,
-        "STYLEARENA_REDIS_URL": settings.redis_url,
-        "STYLEARENA_DATA_DIR": str(settings.data_dir),
-        "STYLEARENA_DOCKER_HOST": settings.docker_host,
-        "STYLEARENA_LEASE_SECONDS": str(settings.lease_seconds),
-        "STYLEARENA_RETRY_BACKOFF_S": str(settings.retry_backoff_s),
-        "STYLEARENA_MAX_ATTEMPTS": str(settings.max_attempts),
-        "STYLEARENA_QUEUE": settings.queue_name,
-        "STYLEARENA_SANDBOX_IMAGE": sb.image,
-        "STYLEARENA_SANDBOX_MEMORY_MB": str(sb.memory_mb),
-        "STYLEARENA_SANDBOX_CPUS": str(sb.cpus),
-        "STYLEARENA_SANDBOX_TIMEOUT_S": str(sb.timeout_s),
-        "STYLEARENA_SANDBOX_SMOKE_TIMEOUT_S": str(sb.smoke_timeout_s),
-        "PYTHONUNBUFFERED": "1",
-    })
+    env.update(settings.to_env())
+    env["PYTHONUNBUFFERED"] = "1"
     return env
 
 

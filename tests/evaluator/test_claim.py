@@ -8,8 +8,8 @@ import pytest
 import sqlalchemy as sa
 from pipeline_fixtures import upload
 
-from arena.enums import EvaluationStatus, SubmissionStatus
-from arena.models import Evaluation, Score, Submission, utcnow
+from arena.core.enums import EvaluationStatus, SubmissionStatus
+from arena.core.models import Evaluation, Score, Submission, utcnow
 from evaluator.claim import (
     ScoredResult,
     ScoreValue,

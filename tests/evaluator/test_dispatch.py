@@ -11,9 +11,9 @@ from pipeline_fixtures import free_port, upload
 from rq import Queue, SimpleWorker
 from rq.job import Job
 
-from arena.db import transaction
-from arena.enums import EvaluationStatus, SubmissionFormat, SubmissionStatus
-from arena.models import Competition, Evaluation, Submission, User
+from arena.core.db import transaction
+from arena.core.enums import EvaluationStatus, SubmissionFormat, SubmissionStatus
+from arena.core.models import Competition, Evaluation, Submission, User
 from arena.services.submissions import QuotaExceeded, create_submission
 from evaluator import dispatch
 from evaluator.reconciler import reconcile

@@ -19,9 +19,9 @@ from pipeline_fixtures import STYLEARENA, FakeRunner, free_port, upload, wait_un
 from rq import SimpleWorker
 from rq.job import Job
 
-from arena.db import make_engine
-from arena.enums import EvaluationStatus, SubmissionStatus
-from arena.models import Evaluation, Submission
+from arena.core.db import make_engine
+from arena.core.enums import EvaluationStatus, SubmissionStatus
+from arena.core.models import Evaluation, Submission
 from evaluator import dispatch
 from evaluator.attempt import AttemptOutcome, run_attempt
 from evaluator.context import WorkerContext, install_context

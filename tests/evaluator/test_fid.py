@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from scipy import linalg
 
-from evaluator.metrics import FrechetDistanceError, ScoringError
+from evaluator.metrics.errors import FrechetDistanceError, ScoringError
 from evaluator.metrics.fid import (
     fid_from_features,
     frechet_distance,

@@ -6,7 +6,7 @@ import pytest
 import torch
 from torch_fidelity.metric_kid import kid_features_to_metric
 
-from evaluator.metrics import ScoringError
+from evaluator.metrics.errors import ScoringError
 from evaluator.metrics.kid import adaptive_subset_size, kernel_inception_distance
 from metrics_support import make_image_set, seeded_suite
 

@@ -5,14 +5,14 @@ import pytest
 import sqlalchemy as sa
 from pipeline_fixtures import FakeRunner, make_world, upload
 
-from arena.db import transaction
-from arena.enums import EvaluationStatus, SubmissionStatus
-from arena.models import Evaluation, Score, Submission, utcnow
-from evaluator import outputs_store
+from arena.core.db import transaction
+from arena.core.enums import EvaluationStatus, SubmissionStatus
+from arena.core.models import Evaluation, Score, Submission, utcnow
+from arena.core.store import outputs as outputs_store
 from evaluator.attempt import AttemptOutcome, run_attempt
 from evaluator.claim import expire_lease
 from evaluator.context import WorkerContext
-from evaluator.metrics import METRICS
+from evaluator.metrics.catalog import METRICS
 
 POSTGRES_ONLY = pytest.mark.parametrize("db_url", ["postgres"], indirect=True)
 

@@ -11,9 +11,9 @@ import sqlalchemy as sa
 from pipeline_fixtures import upload
 from rq import Queue
 
-from arena.db import transaction
-from arena.enums import EvaluationStatus, SubmissionStatus
-from arena.models import Evaluation, Submission, utcnow
+from arena.core.db import transaction
+from arena.core.enums import EvaluationStatus, SubmissionStatus
+from arena.core.models import Evaluation, Submission, utcnow
 from evaluator.claim import claim_evaluation
 from evaluator.reconciler import reconcile
 

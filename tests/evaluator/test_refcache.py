@@ -6,7 +6,8 @@ import pytest
 import torch
 from PIL import Image
 
-from evaluator.metrics import MetricComputationError, MetricSuite
+from evaluator.metrics.errors import MetricComputationError
+from evaluator.metrics.suite import MetricSuite
 from evaluator.metrics.refcache import cache_key
 from evaluator.metrics.runtime import configure_runtime
 from metrics_support import make_image_set, seeded_suite

@@ -9,8 +9,8 @@ from click.testing import CliRunner
 from pipeline_fixtures import FakeRunner, publish_extra_hidden, upload
 
 from arena.cli import cli
-from arena.enums import EvaluationKind, EvaluationStatus, SubmissionStatus
-from arena.models import Competition, DatasetVersion, Evaluation, Score, Submission
+from arena.core.enums import EvaluationKind, EvaluationStatus, SubmissionStatus
+from arena.core.models import Competition, DatasetVersion, Evaluation, Score, Submission
 from arena.services.rescore import apply_rescore, plan_rescore
 from evaluator.attempt import AttemptOutcome, run_attempt
 from evaluator.context import WorkerContext

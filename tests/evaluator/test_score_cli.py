@@ -9,7 +9,9 @@ from click.testing import CliRunner
 from PIL import Image
 
 from arena.cli import cli, score_cmd
-from evaluator.metrics import METRICS, ScoringError, read_pairs_csv
+from evaluator.metrics.catalog import METRICS
+from evaluator.metrics.errors import ScoringError
+from evaluator.metrics.io import read_pairs_csv
 from evaluator.metrics.io import check_finite
 from metrics_support import make_image_set, seeded_suite, seeded_weights
 

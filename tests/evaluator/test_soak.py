@@ -20,8 +20,8 @@ import sqlalchemy as sa
 from cluster import create_cluster
 from pipeline_fixtures import upload
 
-from arena.enums import EvaluationStatus, SubmissionStatus
-from arena.models import Evaluation, Score, Submission
+from arena.core.enums import EvaluationStatus, SubmissionStatus
+from arena.core.models import Evaluation, Score, Submission
 
 N_SUBMISSIONS = int(os.environ.get("STYLEARENA_SOAK_N", "60"))
 MAX_KILLS = int(os.environ.get("STYLEARENA_SOAK_KILLS", "3"))

@@ -10,8 +10,8 @@ import torch
 from click.testing import CliRunner
 
 from arena.cli import cli
-from arena.settings import Settings
-from evaluator.metrics import BackboneWeightsError
+from arena.core.settings import Settings
+from evaluator.metrics.errors import BackboneWeightsError
 from evaluator.metrics.backbones import load_backbones
 from evaluator.weights import (
     MANIFEST,

@@ -5,7 +5,7 @@ import pytest
 from click.testing import CliRunner
 
 from arena.cli import cli
-from arena.settings import SandboxSettings, Settings
+from arena.core.settings import SandboxSettings, Settings
 from sandbox.examples import write_package, write_torchscript_generator
 
 pytestmark = pytest.mark.docker

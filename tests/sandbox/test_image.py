@@ -9,7 +9,7 @@ from pathlib import Path
 import docker
 import pytest
 
-from arena.settings import SandboxSettings, Settings
+from arena.core.settings import SandboxSettings, Settings
 from sandbox.errors import SandboxUnavailable
 from sandbox.image import REPOSITORY, ImageRecipe, apt_mirror, ensure_image
 

@@ -1,25 +1,30 @@
-"""SandboxLimits: built from settings, only ever tightened; the container config that uses them."""
+"""SandboxLimits: taken from settings, only ever tightened; the container config that uses them."""
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
 
-from arena.enums import SubmissionFormat
-from arena.settings import SandboxSettings
+from arena.core.enums import SubmissionFormat
+from arena.core.settings import SandboxSettings
 from sandbox.container import container_config, harness_command, harness_environment
-from sandbox.limits import LimitLoosened, SandboxLimits
+from arena.core.limits import LimitLoosened, SandboxLimits
 
 
-def test_from_settings_and_smoke_timeout():
-    settings = SandboxSettings(memory_mb=2048, cpus=1.5, pids_limit=99, timeout_s=300, smoke_timeout_s=30, use_gpu=True)
-    limits = SandboxLimits.from_settings(settings)
+def test_run_limits_carry_every_limit_and_the_smoke_timeout():
+    settings = SandboxSettings(memory_mb=2048, cpus=1.5, pids_limit=99, timeout_s=300, smoke_timeout_s=30,
+                               tmpfs_mb=64, output_mb=32, log_bytes=5000, nofile=77, use_gpu=True)
+    limits = settings.run_limits()
+    assert type(limits) is SandboxLimits
     assert (limits.memory_mb, limits.cpus, limits.pids_limit, limits.timeout_s, limits.use_gpu) == (2048, 1.5, 99, 300, True)
-    assert SandboxLimits.from_settings(settings, smoke=True).timeout_s == 30
+    assert (limits.tmpfs_mb, limits.output_mb, limits.log_bytes, limits.nofile) == (64, 32, 5000, 77)
+    assert settings.run_limits(smoke=True).timeout_s == 30
+    # The smoke timeout never exceeds the run timeout.
+    assert SandboxSettings(timeout_s=20, smoke_timeout_s=30).run_limits(smoke=True).timeout_s == 20
 
 
 def test_tightened_lowers_and_refuses_loosening():
-    limits = SandboxLimits.from_settings(SandboxSettings())
+    limits = SandboxSettings().run_limits()
     tight = limits.tightened(memory_mb=256, timeout_s=5, use_gpu=False)
     assert (tight.memory_mb, tight.timeout_s) == (256, 5)
     with pytest.raises(LimitLoosened):
@@ -30,11 +35,6 @@ def test_tightened_lowers_and_refuses_loosening():
         limits.tightened(network=True)
     with pytest.raises(ValueError):
         limits.tightened(pids_limit=0)
-
-
-def test_limits_are_frozen():
-    with pytest.raises(AttributeError):
-        SandboxLimits().memory_mb = 1  # type: ignore[misc]
 
 
 def test_container_config_is_hardened(tmp_path: Path):

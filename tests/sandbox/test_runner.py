@@ -9,7 +9,7 @@ import docker
 import pytest
 from PIL import Image
 
-from arena.enums import SubmissionFormat
+from arena.core.enums import SubmissionFormat
 from sandbox.errors import GeneratorCrashed, InvalidOutput, RunAborted, SandboxUnavailable
 from sandbox.examples import write_blend_package, write_package, write_torchscript_generator
 from sandbox.runner import SandboxRunner
@@ -125,7 +125,7 @@ def _has_nvidia_runtime(docker_host: str) -> bool:
 def test_gpu_device_request_reaches_the_generator(docker_host, image_set, limits, tmp_path):
     if not _has_nvidia_runtime(docker_host):
         pytest.skip("the Docker Engine has no nvidia runtime")
-    from sandbox.limits import SandboxLimits
+    from arena.core.limits import SandboxLimits
 
     gpu_limits = SandboxLimits(**{**limits.__dict__, "use_gpu": True})
     runner = SandboxRunner(docker_host, "stylearena-sandbox-gpu:latest")

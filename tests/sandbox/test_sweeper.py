@@ -8,7 +8,7 @@ import docker
 import pytest
 
 from sandbox import container as spec
-from sandbox.limits import SandboxLimits
+from arena.core.limits import SandboxLimits
 from sandbox.sweeper import kill_labelled, sweep_expired
 
 pytestmark = pytest.mark.docker

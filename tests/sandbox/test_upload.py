@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from arena.enums import SubmissionFormat
+from arena.core.enums import SubmissionFormat
 from sandbox.errors import UploadRejected
 from sandbox.examples import write_blend_package, write_package, write_torchscript_generator
 from sandbox.upload import ZipLimits, validate_upload

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from sandboxfixtures import image_set, limits, runner, sandbox_image  # noqa: F401  (fixtures)
 
-from arena.enums import SubmissionFormat
+from arena.core.enums import SubmissionFormat
 from sandbox.examples import write_package
-from sandbox.limits import SandboxLimits
+from arena.core.limits import SandboxLimits
 from sandbox.runner import RunResult, SandboxRunner
 
 # A generator module whose body runs ``ATTACK`` at import time, then returns the content

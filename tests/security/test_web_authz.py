@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import pytest
 
-from arena.enums import CompetitionStatus, SubmissionStatus, UserRole
+from arena.core.enums import CompetitionStatus, SubmissionStatus, UserRole
 from arena.services.tokens import create_token
-from evaluator.outputs_store import outputs_path
+from arena.core.store.outputs import outputs_path
 from webfixtures import app, client, login_as, world  # noqa: F401  (fixtures)
 from webseed import add_scored, full_scores, make_competition, make_submission, make_user
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from arena.models import ApiToken, User
+from arena.core.models import ApiToken, User
 from arena.services.tokens import create_token
 from webfixtures import ann_client, app, client, world  # noqa: F401  (fixtures)
 

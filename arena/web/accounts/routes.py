@@ -6,7 +6,7 @@ from urllib.parse import urlsplit
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
-from arena.errors import ArenaError
+from arena.core.errors import ArenaError
 from arena.services.accounts import AccountError, authenticate, create_user
 from arena.services.tokens import create_token, list_tokens, revoke_token
 from arena.web.accounts import bp

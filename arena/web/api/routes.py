@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from flask import current_app, g, jsonify, request, url_for
 
-from arena.enums import CompetitionStatus
-from arena.errors import ArenaError
+from arena.core.enums import CompetitionStatus
+from arena.core.errors import ArenaError
 from arena.web.api import bp
 from arena.web.api.openapi import openapi_document
 from arena.web.auth import token_required

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from arena.models import Submission
+from arena.core.models import Submission
 from arena.web.public.queries import current_evaluation
 
 

@@ -8,8 +8,9 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from arena.leaderboard import LeaderboardRow, MetricColumn, leaderboard_rows, metric_columns, resolve_metric
-from arena.models import Competition
+from evaluator.metrics.catalog import MetricInfo
+from arena.services.leaderboard import LeaderboardRow, leaderboard_rows, metric_columns, resolve_metric
+from arena.core.models import Competition
 from arena.web.cache import TTLCache
 
 PER_PAGE = 50
@@ -21,8 +22,8 @@ class BoardPage:
     """One page of a leaderboard with what the template needs to draw pagination and sorting."""
 
     competition: Competition
-    metric: MetricColumn
-    columns: tuple[MetricColumn, ...]
+    metric: MetricInfo
+    columns: tuple[MetricInfo, ...]
     rows: list[LeaderboardRow]
     page: int
     per_page: int

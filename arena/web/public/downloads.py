@@ -6,9 +6,9 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-from arena.errors import NotFound
-from arena.models import DatasetVersion
-from arena.settings import Settings
+from arena.core.errors import NotFound
+from arena.core.models import DatasetVersion
+from arena.core.settings import Settings
 
 
 def dataset_zip(settings: Settings, version: DatasetVersion) -> Path:

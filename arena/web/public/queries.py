@@ -8,9 +8,9 @@ import sqlalchemy as sa
 from flask_login import current_user
 from sqlalchemy.orm import Session
 
-from arena.enums import CompetitionStatus, SubmissionStatus
-from arena.errors import NotFound
-from arena.models import Competition, Evaluation, Submission, User, utcnow
+from arena.core.enums import CompetitionStatus, SubmissionStatus
+from arena.core.errors import NotFound
+from arena.core.models import Competition, Evaluation, Submission, User, utcnow
 from arena.services.submissions import day_start, uploads_today
 
 

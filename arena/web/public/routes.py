@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import Response, abort, jsonify, render_template, request, send_file
 from flask_login import current_user
 
-from arena.enums import CompetitionStatus
+from arena.core.enums import CompetitionStatus
 from arena.web.cache import app_cache, cached_for_visitors
 from arena.web.db_session import get_session, get_settings
 from arena.web.gallery import gallery_file, gallery_images

@@ -4,8 +4,8 @@ from __future__ import annotations
 from flask import current_app, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
-from arena.enums import CompetitionStatus
-from arena.errors import ArenaError
+from arena.core.enums import CompetitionStatus
+from arena.core.errors import ArenaError
 from arena.web.db_session import get_session, get_settings
 from arena.web.extensions import limiter
 from arena.web.public.queries import competition_or_404, quota_status, viewer

@@ -11,14 +11,15 @@ from typing import Callable, Protocol
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from arena.datasets import store
-from arena.datasets.errors import DatasetError, DatasetInvalid
-from arena.datasets.manifest import CONTENT_DIR, PAIRS_NAME, STYLE_DIR, ImageEntry, Manifest, PairEntry, load_manifest
-from arena.datasets.validate import check_declared_hash, check_structure, find_duplicates, normalise_image
-from arena.enums import DatasetSplit
-from arena.models import Competition, DatasetVersion
+from arena.core.store import datasets as store
+from arena.core.datasets.errors import DatasetError, DatasetInvalid
+from arena.core.imageset import CONTENT_DIR, PAIRS_NAME, STYLE_DIR
+from arena.core.datasets.manifest import ImageEntry, Manifest, PairEntry, load_manifest
+from arena.core.datasets.validate import check_declared_hash, check_structure, find_duplicates, normalise_image
+from arena.core.enums import DatasetSplit
+from arena.core.models import Competition, DatasetVersion
 from arena.services.competitions import get_competition
-from arena.settings import Settings
+from arena.core.settings import Settings
 
 
 class Progress(Protocol):
@@ -42,7 +43,7 @@ class PublishResult:
 @lru_cache(maxsize=2)
 def _metric_suite(weights_dir: Path | None):
     """One MetricSuite per process and weights folder: loading the backbones is the slow part."""
-    from evaluator.metrics import MetricSuite
+    from evaluator.metrics.suite import MetricSuite
 
     return MetricSuite.load(weights_dir)
 
@@ -54,7 +55,7 @@ def metrics_reference_stats(settings: Settings, version_path: Path, manifest_sha
     package is not importable in this process).
     """
     try:
-        from evaluator.metrics import read_pairs_csv
+        from evaluator.metrics.io import read_pairs_csv
     except ImportError:
         return None
     weights = settings.resolved_weights_dir
@@ -157,7 +158,7 @@ def publish(session: Session, settings: Settings, source_dir: Path, split: Datas
 
     Raises:
         DatasetError / DatasetInvalid: the set is not publishable (messages name the files).
-        arena.errors.NotFound: no competition ``competition_slug``.
+        arena.core.errors.NotFound: no competition ``competition_slug``.
     """
     split = DatasetSplit(split) if isinstance(split, str) else split
     competition = get_competition(session, competition_slug) if competition_slug else None

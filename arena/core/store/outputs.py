@@ -12,7 +12,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from arena.settings import Settings
+from arena.core.settings import Settings
 
 _CHUNK = 1 << 20
 # Outputs are PNGs plus the harness report; anything else was rejected by validation.

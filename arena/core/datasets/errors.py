@@ -1,7 +1,7 @@
 """Errors raised while reading, validating and publishing datasets."""
 from __future__ import annotations
 
-from arena.errors import ArenaError
+from arena.core.errors import ArenaError
 
 
 class DatasetError(ArenaError):

@@ -7,8 +7,8 @@ from typing import Optional
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from arena.enums import UserRole
-from arena.models.base import Base, enum_column_type, utcnow
+from arena.core.enums import UserRole
+from arena.core.models.base import Base, enum_column_type, utcnow
 
 
 class User(Base):

@@ -8,27 +8,22 @@ every byte of the version and is its identifier. See ``datasets/FORMAT.md``.
 """
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from arena.datasets.errors import DatasetError
-from arena.enums import DatasetSplit
+from arena.core.datasets.errors import DatasetError
+from arena.core.imageset import Pair, format_pairs
+from arena.core.enums import DatasetSplit
 
 FORMAT_VERSION = 1
 MANIFEST_NAME = "manifest.json"
-PAIRS_NAME = "pairs.csv"
-CONTENT_DIR = "content"
-STYLE_DIR = "style"
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,119}$")
 # File names are plain names inside content/ or style/: no folders, no hidden files.
 FILE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,199}$")
-PAIR_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,79}$")
 
 
 @dataclass(frozen=True)
@@ -105,13 +100,8 @@ class Manifest:
         return hashlib.sha256(self.canonical_bytes()).hexdigest()
 
     def pairs_csv(self) -> str:
-        """The ``pairs.csv`` of the image-set layout (header ``pair_id,content,style``)."""
-        buf = io.StringIO()
-        writer = csv.writer(buf, lineterminator="\n")
-        writer.writerow(["pair_id", "content", "style"])
-        for p in sorted(self.pairs, key=lambda p: p.pair_id):
-            writer.writerow([p.pair_id, p.content, p.style])
-        return buf.getvalue()
+        """The ``pairs.csv`` of the image-set layout, pairs sorted by id."""
+        return format_pairs(Pair(p.pair_id, p.content, p.style) for p in sorted(self.pairs, key=lambda p: p.pair_id))
 
 
 def _image_entry(raw: Any, where: str) -> ImageEntry:

@@ -8,39 +8,18 @@ scores was computed without verified backbone weights.
 """
 from __future__ import annotations
 
-import functools
-import importlib
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, aliased
 
-from arena.enums import EvaluationStatus, SubmissionStatus
-from arena.errors import ArenaError
-from arena.models import Competition, Evaluation, Score, Submission, User
+from arena.core.enums import EvaluationStatus, SubmissionStatus
+from arena.core.errors import ArenaError
+from arena.core.models import Competition, Evaluation, Score, Submission, User
+from evaluator.metrics.catalog import METRICS, MetricInfo
 
 MAX_PAGE_SIZE = 500
-
-
-@dataclass(frozen=True)
-class MetricColumn:
-    """A metric as the leaderboard shows it: its name, label and sort direction."""
-
-    name: str
-    label: str
-    higher_is_better: bool = False
-
-
-# Used only until/unless evaluator.metrics can be imported (it owns the real catalog).
-_FALLBACK_METRICS = (
-    MetricColumn("art_fid", "ArtFID"),
-    MetricColumn("fid", "FID"),
-    MetricColumn("kid", "KID"),
-    MetricColumn("lpips", "LPIPS"),
-    MetricColumn("content_loss", "Content loss"),
-    MetricColumn("style_loss", "Style loss"),
-)
 
 
 @dataclass(frozen=True)
@@ -64,27 +43,12 @@ class UnknownMetric(ArenaError):
     """A sort metric that the platform does not compute."""
 
 
-@functools.lru_cache(maxsize=1)
-def metric_columns() -> tuple[MetricColumn, ...]:
-    """The metrics the platform computes, from ``evaluator.metrics.METRICS`` when present.
-
-    Cached: the catalog is static, and importing the metrics package loads torch (seconds),
-    which a web process should pay at most once.
-    """
-    try:
-        module = importlib.import_module("evaluator.metrics")
-        catalog = module.METRICS
-    except (ImportError, AttributeError):
-        return _FALLBACK_METRICS
-    columns = [
-        MetricColumn(info.name, info.label, bool(info.higher_is_better)) for info in catalog.values()
-    ]
-    # art_fid is the default ranking metric, so it leads the table.
-    columns.sort(key=lambda c: c.name != "art_fid")
-    return tuple(columns)
+def metric_columns() -> tuple[MetricInfo, ...]:
+    """The metrics the platform computes, in the order boards show them (the catalog's)."""
+    return tuple(METRICS.values())
 
 
-def resolve_metric(competition: Competition, sort_metric: str | None) -> MetricColumn:
+def resolve_metric(competition: Competition, sort_metric: str | None) -> MetricInfo:
     """The metric to rank by (the competition's by default); raises UnknownMetric."""
     name = sort_metric or competition.ranking_metric
     for column in metric_columns():

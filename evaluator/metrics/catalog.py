@@ -1,4 +1,7 @@
-"""What each metric is: its name, label, sort direction and definition version.
+"""The metric catalog: each metric's name, label, sort direction and definition version.
+
+Standard library only: the web process reads it to label and sort boards without loading
+torch. The order of ``METRICS`` is the order boards show their columns in.
 
 The version string changes whenever a definition changes in a way that moves numbers
 (layers, resize policy, estimator); it is stored beside every score and is part of the
@@ -35,9 +38,18 @@ class MetricInfo:
 # Resolution policy shared by the VGG and LPIPS metrics; part of their versions.
 RESOLUTION_POLICY = "native-max512"
 
+# The metric a new competition ranks by.
+DEFAULT_RANKING_METRIC = MetricName.ART_FID.value
+
 METRICS: dict[str, MetricInfo] = {
     info.name: info
     for info in (
+        MetricInfo(
+            MetricName.ART_FID.value,
+            "ArtFID",
+            version="artfid-(1+lpips)(1+fid)-1",
+            description="(1 + LPIPS)·(1 + FID), the default ranking metric",
+        ),
         MetricInfo(
             MetricName.FID.value,
             "FID",
@@ -67,12 +79,6 @@ METRICS: dict[str, MetricInfo] = {
             "Style loss",
             version=f"style-vgg19tv-relu1_1-5_1-meanstd-{RESOLUTION_POLICY}-1",
             description="Squared error of VGG19 channel means and stds, output vs style",
-        ),
-        MetricInfo(
-            MetricName.ART_FID.value,
-            "ArtFID",
-            version="artfid-(1+lpips)(1+fid)-1",
-            description="(1 + LPIPS)·(1 + FID), the default ranking metric",
         ),
     )
 }

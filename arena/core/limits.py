@@ -1,9 +1,11 @@
-"""Resource limits of one sandbox run: built from settings, and only ever tightened by callers."""
+"""Resource limits of one sandbox run: the one definition of each limit and its default.
+
+``Settings.sandbox`` (``SandboxSettings``) extends these with the image and the smoke-run
+timeout; a run gets ``settings.sandbox.run_limits(smoke)``, which callers may only tighten.
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass, fields, replace
-
-from arena.settings import SandboxSettings
 
 
 class LimitLoosened(ValueError):
@@ -46,20 +48,6 @@ class SandboxLimits:
                 raise ValueError(f"sandbox limit {name} must be positive, got {getattr(self, name)!r}")
         if self.memory_mb < 64:
             raise ValueError("sandbox limit memory_mb must be at least 64 (Python alone needs more)")
-
-    @classmethod
-    def from_settings(cls, sandbox: SandboxSettings, smoke: bool = False) -> SandboxLimits:
-        """The platform's limits; ``smoke`` uses the shorter smoke-test timeout."""
-        return cls(
-            memory_mb=sandbox.memory_mb,
-            cpus=sandbox.cpus,
-            pids_limit=sandbox.pids_limit,
-            timeout_s=min(sandbox.smoke_timeout_s, sandbox.timeout_s) if smoke else sandbox.timeout_s,
-            tmpfs_mb=sandbox.tmpfs_mb,
-            output_mb=sandbox.output_mb,
-            log_bytes=sandbox.log_bytes,
-            use_gpu=sandbox.use_gpu,
-        )
 
     def tightened(self, **changes: object) -> SandboxLimits:
         """A copy with some limits lowered.

@@ -32,7 +32,7 @@ class UTCDateTime(sa.TypeDecorator):
         if value is None:
             return None
         if value.tzinfo is None:
-            raise ValueError("naive datetime given; use arena.models.base.utcnow()")
+            raise ValueError("naive datetime given; use arena.core.models.base.utcnow()")
         return value.astimezone(timezone.utc).replace(tzinfo=None)
 
     def process_result_value(self, value, dialect):

@@ -17,8 +17,9 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
-from arena.datasets.errors import DatasetError
-from arena.datasets.manifest import CONTENT_DIR, FILE_RE, PAIR_ID_RE, STYLE_DIR, ImageEntry, Manifest
+from arena.core.datasets.errors import DatasetError
+from arena.core.imageset import CONTENT_DIR, PAIR_ID_RE, STYLE_DIR
+from arena.core.datasets.manifest import FILE_RE, ImageEntry, Manifest
 
 MIN_SIDE = 64
 MAX_SIDE = 4096

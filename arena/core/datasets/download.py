@@ -4,14 +4,15 @@ from __future__ import annotations
 import zipfile
 from pathlib import Path
 
-from arena.datasets import store
-from arena.datasets.errors import DatasetError
-from arena.datasets.manifest import CONTENT_DIR, MANIFEST_NAME, PAIRS_NAME, STYLE_DIR
-from arena.datasets.staging import stored_manifest
-from arena.enums import DatasetSplit
-from arena.errors import Forbidden
-from arena.models import DatasetVersion
-from arena.settings import Settings
+from arena.core.store import datasets as store
+from arena.core.datasets.errors import DatasetError
+from arena.core.imageset import CONTENT_DIR, PAIRS_NAME, STYLE_DIR
+from arena.core.datasets.manifest import MANIFEST_NAME
+from arena.core.datasets.staging import stored_manifest
+from arena.core.enums import DatasetSplit
+from arena.core.errors import Forbidden
+from arena.core.models import DatasetVersion
+from arena.core.settings import Settings
 
 # A fixed timestamp makes the zip's bytes depend on the version only.
 ZIP_DATE = (2020, 1, 1, 0, 0, 0)
@@ -26,7 +27,7 @@ def public_download(settings: Settings, dataset_version: DatasetVersion) -> Path
     """The zip (manifest.json, pairs.csv, content/, style/) of a public version; built once.
 
     Raises:
-        arena.errors.Forbidden: the version is hidden — hidden splits never leave the worker.
+        arena.core.errors.Forbidden: the version is hidden — hidden splits never leave the worker.
         DatasetError: the stored files are missing.
     """
     if dataset_version.split != DatasetSplit.PUBLIC:

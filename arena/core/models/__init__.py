@@ -1,8 +1,8 @@
 """The SQLAlchemy models of the whole domain; importing this builds no engine or app."""
-from arena.models.base import Base, utcnow
-from arena.models.competition import Competition, DatasetVersion
-from arena.models.submission import Evaluation, Score, Submission
-from arena.models.user import ApiToken, User
+from arena.core.models.base import Base, utcnow
+from arena.core.models.competition import Competition, DatasetVersion
+from arena.core.models.submission import Evaluation, Score, Submission
+from arena.core.models.user import ApiToken, User
 
 __all__ = [
     "ApiToken",

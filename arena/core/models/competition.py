@@ -7,8 +7,8 @@ from typing import Optional
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from arena.enums import CompetitionStatus, DatasetSplit
-from arena.models.base import Base, enum_column_type, utcnow
+from arena.core.enums import CompetitionStatus, DatasetSplit
+from arena.core.models.base import Base, enum_column_type, utcnow
 
 
 class DatasetVersion(Base):

@@ -7,10 +7,10 @@ from typing import Any, Optional
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from arena.enums import EvaluationKind, EvaluationStatus, SubmissionFormat, SubmissionStatus
-from arena.models.base import Base, enum_column_type, utcnow
-from arena.models.competition import Competition, DatasetVersion
-from arena.models.user import User
+from arena.core.enums import EvaluationKind, EvaluationStatus, SubmissionFormat, SubmissionStatus
+from arena.core.models.base import Base, enum_column_type, utcnow
+from arena.core.models.competition import Competition, DatasetVersion
+from arena.core.models.user import User
 
 
 class Submission(Base):

@@ -5,11 +5,11 @@ import hashlib
 import json
 from pathlib import Path
 
-from arena.datasets import store
-from arena.datasets.errors import DatasetError
-from arena.datasets.manifest import CONTENT_DIR, PAIRS_NAME, STYLE_DIR
-from arena.models import DatasetVersion
-from arena.settings import Settings
+from arena.core.store import datasets as store
+from arena.core.datasets.errors import DatasetError
+from arena.core.imageset import CONTENT_DIR, PAIRS_NAME, STYLE_DIR
+from arena.core.models import DatasetVersion
+from arena.core.settings import Settings
 
 
 def stage_dataset(settings: Settings, dataset_version: DatasetVersion, dest: Path, verify: bool = True) -> Path:

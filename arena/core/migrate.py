@@ -4,7 +4,7 @@ from __future__ import annotations
 from alembic import command
 from alembic.config import Config
 
-from arena.settings import PROJECT_ROOT
+from arena.core.settings import PROJECT_ROOT
 
 MIGRATIONS_DIR = PROJECT_ROOT / "migrations"
 
@@ -32,7 +32,7 @@ def current(database_url: str) -> str | None:
     """The revision the database is at, or None for an empty database."""
     from alembic.runtime.migration import MigrationContext
 
-    from arena.db import make_engine
+    from arena.core.db import make_engine
 
     engine = make_engine(database_url)
     try:

@@ -15,38 +15,20 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
-import tempfile
 import uuid
 from pathlib import Path
 
-from arena.datasets.errors import DatasetError
-from arena.datasets.manifest import CONTENT_DIR, MANIFEST_NAME, PAIRS_NAME, STYLE_DIR, Manifest
-from arena.models import DatasetVersion
-from arena.settings import Settings
-
-# Sandboxed generators run as an unprivileged user and read the staged inputs through
-# hard links to these files, so stored files must be world-readable.
-FILE_MODE = 0o644
-DIR_MODE = 0o755
+from arena.core.datasets.errors import DatasetError
+from arena.core.imageset import CONTENT_DIR, PAIRS_NAME, STYLE_DIR
+from arena.core.datasets.manifest import MANIFEST_NAME, Manifest
+from arena.core.models import DatasetVersion
+from arena.core.files import DIR_MODE, FILE_MODE, write_atomic
+from arena.core.settings import Settings
 
 
 def blob_path(settings: Settings, sha256: str) -> Path:
     """Where the blob with this sha256 lives (whether or not it exists)."""
     return settings.datasets_dir / "blobs" / sha256[:2] / sha256
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file and a rename (never half a file)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.chmod(tmp, FILE_MODE)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def put_blob(settings: Settings, data: bytes) -> str:

@@ -1,0 +1,1 @@
+"""The content-addressed stores on the shared storage path: uploads, dataset files, outputs."""
