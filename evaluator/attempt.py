@@ -20,7 +20,7 @@ from evaluator.claim import claim_evaluation, finish_failed, finish_scored
 from evaluator.context import WorkerContext
 from evaluator.errors import EvaluationFault, LeaseLost, PlatformCode, PlatformFault, classify
 from evaluator.heartbeat import LeaseKeeper
-from evaluator.pipeline import evaluate, load_task
+from evaluator.pipeline import Timings, evaluate, load_task
 
 log = logging.getLogger(__name__)
 
@@ -47,23 +47,22 @@ def run_attempt(context: WorkerContext, evaluation_id: int) -> AttemptOutcome:
     log.info("evaluation %s attempt %s claimed by %s", evaluation_id, claim.attempt, claim.owner)
     abort = threading.Event()
     work_dir = settings.work_dir / f"{evaluation_id}-{claim.attempt}-{uuid.uuid4().hex[:8]}"
-    timings: dict[str, float] = {}
+    timings = Timings()
     started = time.monotonic()
     try:
         with LeaseKeeper(factory, claim, settings.lease_seconds, abort):
             try:
                 task = load_task(factory, evaluation_id, settings)
                 work_dir.mkdir(parents=True)
-                result = evaluate(settings, context.runner, context.scorer, task, claim, work_dir, abort,
-                                  context.worker_name, timings)
-                result.timings["total_s"] = round(time.monotonic() - started, 3)
-                recorded = finish_scored(factory, claim, result)
+                result = evaluate(context, task, claim, work_dir, abort, timings)
+                timings.record("total", time.monotonic() - started)
+                recorded = finish_scored(factory, claim, result, timings.as_dict())
             except Exception as exc:  # noqa: BLE001 - classified below; unknown ones re-raised
                 fault = classify(exc)
                 if isinstance(fault, LeaseLost) or abort.is_set():
                     log.warning("evaluation %s attempt %s fenced off: %s", evaluation_id, claim.attempt, exc)
                     return AttemptOutcome.FENCED
-                timings["total_s"] = round(time.monotonic() - started, 3)
+                timings.record("total", time.monotonic() - started)
                 if fault is None:
                     _record_fault(context, claim, PlatformFault(PlatformCode.INTERNAL_ERROR.value,
                                                                 "An internal error stopped the evaluation."), timings)
@@ -82,11 +81,10 @@ def retry_delay(base_s: float, attempt: int, cap_s: float = 60.0) -> float:
     return min(cap_s, base_s * 2 ** max(0, attempt - 1))
 
 
-def _record_fault(context: WorkerContext, claim, fault: EvaluationFault, timings: dict[str, float]) -> AttemptOutcome:
+def _record_fault(context: WorkerContext, claim, fault: EvaluationFault, timings: Timings) -> AttemptOutcome:
     """Record a classified fault (fenced) and re-deliver the evaluation if it was re-queued."""
     settings = context.settings
-    status = finish_failed(context.session_factory(), claim, fault.code, fault.message, fault.kind,
-                           settings.max_attempts, public_log=fault.log or None, timings=timings)
+    status = finish_failed(context.session_factory(), claim, fault, settings.max_attempts, timings=timings.as_dict())
     log.info("evaluation %s attempt %s: %s fault %s -> %s", claim.evaluation_id, claim.attempt,
              fault.kind.value, fault.code, status)
     if status is None:

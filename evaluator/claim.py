@@ -18,7 +18,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from arena.core.db import transaction
 from arena.core.enums import EvaluationStatus, SubmissionStatus
 from arena.core.models import Competition, Evaluation, Score, Submission, utcnow
-from evaluator.errors import PLATFORM_MESSAGE, FaultKind
+from arena.core.target import EvaluationTarget
+from evaluator.errors import PLATFORM_MESSAGE, EvaluationFault, FaultKind
 
 _NO_SYNC = {"synchronize_session": False}
 
@@ -52,7 +53,6 @@ class ScoredResult:
     scores: tuple[ScoreValue, ...]
     per_pair: dict[str, dict[str, float]]
     provenance: dict[str, Any]
-    timings: dict[str, float]
     outputs_sha256: str
     public_log: str | None = None
     public_outputs_sha256: str | None = None
@@ -109,7 +109,8 @@ def extend_lease(factory: sessionmaker[Session], claim: Claim, lease_seconds: in
         return expires if result.rowcount == 1 else None
 
 
-def finish_scored(factory: sessionmaker[Session], claim: Claim, result: ScoredResult) -> bool:
+def finish_scored(factory: sessionmaker[Session], claim: Claim, result: ScoredResult,
+                  timings: dict[str, float]) -> bool:
     """Write scores, per-pair values, provenance and status in one fenced transaction.
 
     Returns False (and writes nothing) when the attempt no longer owns the evaluation.
@@ -124,10 +125,11 @@ def finish_scored(factory: sessionmaker[Session], claim: Claim, result: ScoredRe
                 lease_expires_at=None,
                 error_code=None,
                 error_message=None,
+                error_detail=None,
                 outputs_sha256=result.outputs_sha256,
                 per_pair=result.per_pair,
                 provenance=result.provenance,
-                timings=result.timings,
+                timings=timings,
             ),
             execution_options=_NO_SYNC,
         ).rowcount
@@ -153,11 +155,8 @@ def finish_scored(factory: sessionmaker[Session], claim: Claim, result: ScoredRe
 def finish_failed(
     factory: sessionmaker[Session],
     claim: Claim,
-    code: str,
-    message: str,
-    kind: FaultKind,
+    fault: EvaluationFault,
     max_attempts: int,
-    public_log: str | None = None,
     timings: dict[str, float] | None = None,
 ) -> EvaluationStatus | None:
     """Record a failed attempt (fenced): final for a participant fault, a retry for a platform one.
@@ -166,7 +165,9 @@ def finish_failed(
     platform code after that. Returns the new status, or None if the attempt was fenced off.
     """
     now = utcnow()
-    values: dict[str, Any] = {"lease_expires_at": None, "lease_owner": None, "error_code": code}
+    code, message, kind = fault.code, fault.message, fault.kind
+    values: dict[str, Any] = {"lease_expires_at": None, "lease_owner": None, "error_code": code,
+                              "error_detail": fault.detail}
     if timings:
         values["timings"] = timings
     if kind is FaultKind.PARTICIPANT:
@@ -185,7 +186,7 @@ def finish_failed(
         if updated != 1:
             session.rollback()
             return None
-        _sync_submission(session, claim.evaluation_id, public_log, None,
+        _sync_submission(session, claim.evaluation_id, fault.log or None, None,
                          platform_failure=kind is FaultKind.PLATFORM)
     return values["status"]
 
@@ -255,7 +256,7 @@ def _sync_submission(
         values["public_log"] = public_log
     if public_outputs_sha256 is not None:
         values["public_outputs_sha256"] = public_outputs_sha256
-    is_current = dataset_id == current_dataset and scorer == current_scorer
+    is_current = EvaluationTarget(current_dataset, current_scorer).matches(dataset_id, scorer)
     if is_current and sub_status is not SubmissionStatus.DISQUALIFIED:
         values["status"] = SubmissionStatus(status.value)
         failed = status is EvaluationStatus.FAILED

@@ -17,6 +17,7 @@ from enum import Enum
 import redis.exceptions
 import sqlalchemy.exc
 
+from arena.core.enums import DatasetSplit
 from sandbox.errors import RunAborted, SandboxError
 
 
@@ -51,16 +52,23 @@ PLATFORM_MESSAGE = (
 
 
 class EvaluationFault(Exception):
-    """A failure of one evaluation attempt with a stable ``code`` and a user-safe ``message``."""
+    """A failure of one evaluation attempt, built once with everything it carries.
+
+    Attributes:
+        code: stable failure category.
+        message: what the participant reads; never text a generator produced on a hidden run.
+        log: the public smoke run's (capped) log, shown to the owner; empty otherwise.
+        detail: the full technical text (exception messages, file names), organizers only.
+    """
 
     kind: FaultKind = FaultKind.PLATFORM
 
-    def __init__(self, code: str, message: str, *, log: str = "") -> None:
+    def __init__(self, code: str, message: str, *, log: str = "", detail: str = "") -> None:
         super().__init__(message)
         self.code = code
         self.message = message
-        # The public smoke run's (capped) log, shown to the owner; empty for hidden runs.
         self.log = log
+        self.detail = detail or message
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(code={self.code!r}, message={self.message!r})"
@@ -76,6 +84,47 @@ class PlatformFault(EvaluationFault):
     """The platform is at fault; retried, never counted against the quota."""
 
     kind = FaultKind.PLATFORM
+
+
+# What a participant reads when their generator failed on the hidden run: fixed text per
+# category. Exception messages, file names, image sizes and logs of a hidden run are the
+# generator's own words about hidden data, so none of them reaches its owner (organizers
+# read them in ``detail``).
+HIDDEN_RUN_MESSAGES: dict[str, str] = {
+    "load_failed": "The generator could not be loaded for the hidden run, though the public smoke run loaded it.",
+    "generator_error": "The generator raised an error on the hidden run. Make sure it handles every image size and "
+                       "aspect ratio, and content and style images of different sizes.",
+    "timeout": "The generator did not finish the hidden run within its time limit. Check its speed on the public "
+               "dev set against the limits in the participant guide.",
+    "out_of_memory": "The generator ran out of memory on the hidden run; hidden images can be larger than the "
+                     "smoke run's. Process large images in tiles or at a capped resolution.",
+    "bad_output_shape": "On the hidden run the generator returned a tensor of the wrong shape: it must be "
+                        "[B,3,H,W] at the content image's size.",
+    "bad_output_type": "On the hidden run the generator returned something other than a float tensor.",
+    "non_finite": "On the hidden run the generator returned NaN or infinite values.",
+    "out_of_range": "On the hidden run the generator returned values outside [0, 1]. Outputs must be in [0, 1]; "
+                    "if your model produces 0..255, divide by 255.",
+}
+HIDDEN_RUN_OUTPUT_MESSAGE = ("The generator's outputs on the hidden run broke the output contract ({code}): one "
+                             "RGB PNG per pair at the content image's size. See the output contract in the guide.")
+HIDDEN_RUN_DEFAULT_MESSAGE = ("The generator failed on the hidden run ({code}). Nothing the generator printed or "
+                              "wrote during the hidden run is shown; reproduce the problem on the public dev set.")
+
+
+def hidden_run_message(code: str) -> str:
+    """The fixed participant text for a participant fault of ``code`` on the hidden run."""
+    if code in HIDDEN_RUN_MESSAGES:
+        return HIDDEN_RUN_MESSAGES[code]
+    if code in OUTPUT_CODES:
+        return HIDDEN_RUN_OUTPUT_MESSAGE.format(code=code)
+    return HIDDEN_RUN_DEFAULT_MESSAGE.format(code=code)
+
+
+# Output-contract categories (from output validation and scoring).
+OUTPUT_CODES = frozenset({
+    "missing_output", "extra_output", "symlink", "not_png", "too_large", "not_rgb", "wrong_size",
+    "corrupt_output", "unreadable_output", "unreadable_image", "invalid_output",
+})
 
 
 class LeaseLost(Exception):
@@ -97,7 +146,7 @@ def classify(exc: BaseException) -> EvaluationFault | LeaseLost | None:
         return LeaseLost(str(exc))
     if isinstance(exc, SandboxError):
         fault_cls = PlatformFault if exc.platform_fault else ParticipantFault
-        return fault_cls(exc.code, exc.message, log=exc.log)
+        return fault_cls(exc.code, exc.message, log=exc.log, detail=_with_log(exc.message, exc.log))
     if isinstance(exc, ScoringError):
         if exc.code in DATASET_SCORING_CODES:
             return PlatformFault(PlatformCode.DATASET_UNAVAILABLE.value, exc.message)
@@ -111,3 +160,32 @@ def classify(exc: BaseException) -> EvaluationFault | LeaseLost | None:
     if isinstance(exc, OSError):
         return PlatformFault(PlatformCode.STORAGE_ERROR.value, "The platform's storage failed.")
     return None
+
+
+def _with_log(message: str, log: str, tail: int = 4000) -> str:
+    return f"{message}\n--- log (tail) ---\n{log[-tail:]}" if log else message
+
+
+def fault_on_split(exc: BaseException, split: DatasetSplit, public_log_chars: int) -> EvaluationFault | LeaseLost | None:
+    """``classify``, then shape what the participant may see for a run on ``split``.
+
+    A participant fault on the public smoke run keeps its message (prefixed) and its capped
+    log. On the hidden run the message becomes the category's fixed text and the log is
+    dropped; the original text stays in ``detail`` for organizers. Platform faults, a lost
+    lease and unknown exceptions pass through unchanged.
+    """
+    fault = classify(exc)
+    if not isinstance(fault, ParticipantFault):
+        return fault
+    if split is DatasetSplit.PUBLIC:
+        return ParticipantFault(fault.code, f"Public smoke run: {fault.message}",
+                                log=truncate_log(fault.log, public_log_chars), detail=fault.detail)
+    return ParticipantFault(fault.code, hidden_run_message(fault.code), detail=fault.detail)
+
+
+def truncate_log(log: str, limit: int) -> str:
+    """Keep the head and the tail of a long log, marking the cut."""
+    if len(log) <= limit:
+        return log
+    half = limit // 2
+    return f"{log[:half]}\n... [{len(log) - limit} characters cut] ...\n{log[-half:]}"

@@ -3,34 +3,43 @@
 stage inputs -> smoke run on the public split -> hidden run -> validate -> metrics -> result.
 No step holds a database transaction: ``load_task`` reads everything up front in one short
 transaction, and the caller (``evaluator.attempt``) writes the result in one fenced one.
+Every failure leaves ``evaluate`` as a fault already shaped for the split it happened on
+(``evaluator.errors.fault_on_split``), so nothing of a hidden run reaches its participant.
 """
 from __future__ import annotations
 
+import math
 import platform
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, sessionmaker
 
-from arena.core.imageset import CONTENT_DIR, PAIRS_NAME, STYLE_DIR
 from arena.core.datasets.errors import DatasetError
 from arena.core.datasets.staging import stage_dataset
 from arena.core.db import transaction
-from arena.core.enums import EvaluationKind, EvaluationStatus, SubmissionFormat
-from arena.core.models import Competition, DatasetVersion, Evaluation, Submission
+from arena.core.enums import DatasetSplit, EvaluationKind, EvaluationStatus, SubmissionFormat
+from arena.core.imageset import CONTENT_DIR, PAIRS_NAME, STYLE_DIR
+from arena.core.limits import SandboxLimits
+from arena.core.models import Competition, Evaluation, Submission
 from arena.core.settings import Settings
 from arena.core.store import outputs as outputs_store
+from arena.core.store.datasets import DatasetRef
+from arena.core.store.uploads import upload_path
 from evaluator.claim import Claim, ScoredResult, ScoreValue
-from evaluator.errors import EvaluationFault, LeaseLost, PlatformCode, PlatformFault, classify
+from evaluator.errors import LeaseLost, PlatformCode, PlatformFault, fault_on_split, truncate_log
 from sandbox import container as spec
-from sandbox.errors import SandboxError
-from arena.core.limits import SandboxLimits
 from sandbox.validation import validate_outputs
+
+if TYPE_CHECKING:
+    from evaluator.context import WorkerContext
 
 # How much of the smoke run's log its owner may read: the head (loading) and the tail (the
 # traceback) matter most, so the middle of a long log is dropped.
@@ -57,7 +66,7 @@ class Scorer(Protocol):
 class EvaluationTask:
     """What one attempt needs to know, read once before anything slow starts.
 
-    The dataset versions are detached ORM rows (read-only here): staging takes them as is.
+    Plain values only: no ORM row leaves the transaction that read them.
     """
 
     evaluation_id: int
@@ -66,8 +75,8 @@ class EvaluationTask:
     submission_format: SubmissionFormat
     kind: EvaluationKind
     scorer_version: str
-    dataset: DatasetVersion
-    public_dataset: DatasetVersion | None
+    dataset: DatasetRef
+    public_dataset: DatasetRef | None
     # Stored outputs of an earlier run of this submission on the same dataset version; a
     # scorer-only rescore scores them instead of running the generator again.
     reusable_outputs_sha256: str | None
@@ -85,20 +94,34 @@ class RunOutcome:
     duration_s: float
 
 
+class Timings:
+    """Seconds per step of one attempt; owned by the attempt, so a failed one records them too."""
+
+    def __init__(self) -> None:
+        self._values: dict[str, float] = {}
+
+    @contextmanager
+    def step(self, name: str) -> Iterator[None]:
+        """Time the ``with`` block as ``<name>_s`` (recorded only when it finishes)."""
+        started = time.monotonic()
+        yield
+        self.record(name, time.monotonic() - started)
+
+    def record(self, name: str, seconds: float) -> None:
+        """Set ``<name>_s``."""
+        self._values[f"{name}_s"] = round(seconds, 3)
+
+    def as_dict(self) -> dict[str, float]:
+        """A copy of the recorded steps."""
+        return dict(self._values)
+
+
 def platform_version() -> str:
     """The installed StyleArena version, recorded in every evaluation's provenance."""
     try:
         return version("stylearena")
     except PackageNotFoundError:
         return "unknown"
-
-
-def truncate_log(log: str, limit: int = PUBLIC_LOG_CHARS) -> str:
-    """Keep the head and the tail of a long log, marking the cut."""
-    if len(log) <= limit:
-        return log
-    half = limit // 2
-    return f"{log[:half]}\n... [{len(log) - limit} characters cut] ...\n{log[-half:]}"
 
 
 def load_task(factory: sessionmaker[Session], evaluation_id: int, settings: Settings) -> EvaluationTask:
@@ -126,13 +149,13 @@ def load_task(factory: sessionmaker[Session], evaluation_id: int, settings: Sett
             submission_format=submission.format,
             kind=evaluation.kind,
             scorer_version=evaluation.scorer_version,
-            dataset=evaluation.dataset_version,
-            public_dataset=public,
+            dataset=DatasetRef.of(evaluation.dataset_version),
+            public_dataset=DatasetRef.of(public) if public is not None else None,
             reusable_outputs_sha256=next((s for s in reusable if outputs_store.has_outputs(settings, s)), None),
         )
 
 
-def stage_inputs(settings: Settings, dataset: DatasetVersion, dest: Path) -> Path:
+def stage_inputs(settings: Settings, dataset: DatasetRef, dest: Path) -> Path:
     """Materialise a dataset version's image-set layout in ``dest`` (a platform fault if it cannot)."""
     try:
         return stage_dataset(settings, dataset, dest)
@@ -142,7 +165,7 @@ def stage_inputs(settings: Settings, dataset: DatasetVersion, dest: Path) -> Pat
 
 def submission_path(settings: Settings, task: EvaluationTask) -> Path:
     """The stored upload; its absence is the platform's fault (the upload was accepted)."""
-    path = settings.uploads_dir / task.submission_sha256
+    path = upload_path(settings, task.submission_sha256)
     if not path.is_file():
         raise PlatformFault(PlatformCode.SUBMISSION_MISSING.value, "The stored upload is missing.")
     return path
@@ -158,27 +181,20 @@ def container_labels(task: EvaluationTask, claim: Claim, split: str) -> dict[str
     }
 
 
-def run_generator(
-    settings: Settings,
-    runner: Runner,
-    task: EvaluationTask,
-    claim: Claim,
-    inputs_dir: Path,
-    output_dir: Path,
-    smoke: bool,
-    abort: threading.Event,
-) -> RunOutcome:
+def run_generator(context: WorkerContext, task: EvaluationTask, claim: Claim, inputs_dir: Path,
+                  output_dir: Path, split: DatasetSplit, abort: threading.Event) -> RunOutcome:
     """Run the submission in a fresh sandbox, validate its outputs and store them.
 
     Raises sandbox errors (participant or platform faults, ``RunAborted``) unchanged; the
-    caller classifies them.
+    caller shapes them for the split.
     """
+    settings = context.settings
     output_dir.mkdir(parents=True, exist_ok=True)
-    limits = settings.sandbox.run_limits(smoke=smoke)
+    limits = settings.sandbox.run_limits(smoke=split is DatasetSplit.PUBLIC)
     started = time.monotonic()
-    result = runner.run(
+    result = context.runner.run(
         submission_path(settings, task), task.submission_format, inputs_dir, output_dir, limits,
-        container_labels(task, claim, "public" if smoke else "hidden"), abort,
+        container_labels(task, claim, split.value), abort,
     )
     validate_outputs(output_dir, inputs_dir)
     sha256 = outputs_store.store_outputs(settings, output_dir)
@@ -186,57 +202,66 @@ def run_generator(
         outputs_dir=output_dir,
         outputs_sha256=sha256,
         log=result.log,
-        report=dict(result.report or {}),
+        report=report_summary(result.report),
         image_id=result.image_id,
         duration_s=time.monotonic() - started,
     )
 
 
-def _run_classified(
-    settings: Settings,
-    runner: Runner,
-    task: EvaluationTask,
-    claim: Claim,
-    inputs_dir: Path,
-    output_dir: Path,
-    smoke: bool,
-    abort: threading.Event,
-) -> RunOutcome:
-    """``run_generator`` with sandbox errors turned into faults; only a smoke run keeps its log.
-
-    The hidden run's log is participant-controlled text printed while reading hidden images,
-    so it is dropped here and can never reach the submission page.
-    """
+@contextmanager
+def on_split(split: DatasetSplit) -> Iterator[None]:
+    """Turn any failure inside the block into a fault shaped for ``split`` (unknown ones pass)."""
     try:
-        return run_generator(settings, runner, task, claim, inputs_dir, output_dir, smoke, abort)
-    except SandboxError as exc:
-        fault = classify(exc)
-        if isinstance(fault, EvaluationFault):
-            fault.log = truncate_log(exc.log) if smoke else ""
-            if smoke:
-                fault.message = f"Public smoke run: {fault.message}"
+        yield
+    except Exception as exc:  # noqa: BLE001 - classified; unknown exceptions re-raised as they are
+        fault = fault_on_split(exc, split, PUBLIC_LOG_CHARS)
+        if fault is None or fault is exc:
+            raise
         raise fault from exc
 
 
-def compute_scores(settings: Settings, scorer: Scorer, task: EvaluationTask, inputs_dir: Path, outputs_dir: Path):
+# Whole-run figures of the harness report worth keeping; the report is written where the
+# generator can overwrite it, so only these keys, as finite numbers or short strings, survive.
+_REPORT_NUMBERS = ("total_s", "load_s", "peak_rss_mb", "peak_cuda_mb", "pairs_written", "parameter_count")
+_REPORT_TEXT = ("torch_version", "device", "format", "status")
+
+
+def report_summary(report: Any) -> dict[str, Any]:
+    """The trustworthy whole-run part of a harness report (never per-image figures)."""
+    if not isinstance(report, dict):
+        return {}
+    summary: dict[str, Any] = {}
+    for key in _REPORT_NUMBERS:
+        value = report.get(key)
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
+            summary[key] = value
+    for key in _REPORT_TEXT:
+        value = report.get(key)
+        if isinstance(value, str) and len(value) <= 40:
+            summary[key] = value
+    return summary
+
+
+def compute_scores(context: WorkerContext, task: EvaluationTask, inputs_dir: Path, outputs_dir: Path) -> Any:
     """Score validated outputs against the staged inputs (reference statistics cached)."""
     from evaluator.metrics.io import read_pairs_csv  # noqa: PLC0415 - torch only in workers
 
     pairs = read_pairs_csv(inputs_dir / PAIRS_NAME)
-    return scorer.score(pairs, outputs_dir, inputs_dir / CONTENT_DIR, inputs_dir / STYLE_DIR,
-                        cache_dir=settings.cache_dir, dataset_key=task.dataset.manifest_sha256)
+    return context.scorer.score(pairs, outputs_dir, inputs_dir / CONTENT_DIR, inputs_dir / STYLE_DIR,
+                                cache_dir=context.settings.cache_dir, dataset_key=task.dataset.manifest_sha256)
 
 
 def score_values(result: Any) -> tuple[ScoreValue, ...]:
-    """One ``ScoreValue`` per metric; KID carries mean ± std over its subsets as its interval."""
-    values = []
-    for name, value in sorted(result.metrics.items()):
-        ci = (value - result.kid_std, value + result.kid_std) if name == "kid" else (None, None)
-        values.append(ScoreValue(
-            metric=name, value=float(value), definition_version=str(result.metric_versions.get(name, "1")),
-            calibrated=bool(result.calibrated), ci_low=ci[0], ci_high=ci[1],
-        ))
-    return tuple(values)
+    """One ``ScoreValue`` per metric.
+
+    No interval yet: KID's spread over its subsets describes the estimator, not the
+    uncertainty of the ranking, so it stays in provenance and is never stored as one.
+    """
+    return tuple(
+        ScoreValue(metric=name, value=float(value), definition_version=str(result.metric_versions.get(name, "1")),
+                   calibrated=bool(result.calibrated))
+        for name, value in sorted(result.metrics.items())
+    )
 
 
 def provenance(
@@ -255,7 +280,8 @@ def provenance(
         "scorer_version": task.scorer_version,
         "metric_versions": dict(result.metric_versions),
         "calibrated": bool(result.calibrated),
-        "weight_hashes": dict(result.weight_hashes) if result.calibrated else {},
+        # Always recorded, calibrated or not, so that a row can be traced to the network that made it.
+        "weight_hashes": dict(result.weight_hashes),
         "n": int(result.n),
         "kid_std": float(result.kid_std),
         "device": result.device,
@@ -271,55 +297,43 @@ def provenance(
     }
 
 
-def evaluate(
-    settings: Settings,
-    runner: Runner,
-    scorer: Scorer,
-    task: EvaluationTask,
-    claim: Claim,
-    work_dir: Path,
-    abort: threading.Event,
-    worker_name: str,
-    timings: dict[str, float],
-) -> ScoredResult:
+def evaluate(context: WorkerContext, task: EvaluationTask, claim: Claim, work_dir: Path,
+             abort: threading.Event, timings: Timings) -> ScoredResult:
     """Run every step of one attempt in ``work_dir`` and return what to record.
 
-    ``timings`` is filled in as steps finish, so a failed attempt still records them.
+    Raises faults shaped for the split they happened on, ``LeaseLost``, or an unknown
+    exception (a bug) unchanged.
     """
+    settings = context.settings
     public: RunOutcome | None = None
     if task.public_dataset is not None:
-        started = time.monotonic()
-        public_inputs = stage_inputs(settings, task.public_dataset, work_dir / "public-inputs")
-        public = _run_classified(settings, runner, task, claim, public_inputs, work_dir / "public-outputs",
-                                 True, abort)
-        timings["smoke_s"] = round(time.monotonic() - started, 3)
+        with on_split(DatasetSplit.PUBLIC), timings.step("smoke"):
+            public_inputs = stage_inputs(settings, task.public_dataset, work_dir / "public-inputs")
+            public = run_generator(context, task, claim, public_inputs, work_dir / "public-outputs",
+                                   DatasetSplit.PUBLIC, abort)
 
-    started = time.monotonic()
-    inputs = stage_inputs(settings, task.dataset, work_dir / "inputs")
-    timings["stage_s"] = round(time.monotonic() - started, 3)
-
-    hidden: RunOutcome | None = None
-    if task.reusable_outputs_sha256 is not None:
-        outputs_sha256 = task.reusable_outputs_sha256
-        outputs_dir = outputs_store.load_outputs(settings, outputs_sha256)
-    else:
-        started = time.monotonic()
-        hidden = _run_classified(settings, runner, task, claim, inputs, work_dir / "outputs", False, abort)
-        outputs_sha256, outputs_dir = hidden.outputs_sha256, hidden.outputs_dir
-        timings["run_s"] = round(time.monotonic() - started, 3)
-
-    started = time.monotonic()
-    result = compute_scores(settings, scorer, task, inputs, outputs_dir)
-    timings["metrics_s"] = round(time.monotonic() - started, 3)
+    with on_split(DatasetSplit.HIDDEN):
+        with timings.step("stage"):
+            inputs = stage_inputs(settings, task.dataset, work_dir / "inputs")
+        hidden: RunOutcome | None = None
+        if task.reusable_outputs_sha256 is not None:
+            outputs_sha256 = task.reusable_outputs_sha256
+            outputs_dir = outputs_store.load_outputs(settings, outputs_sha256)
+        else:
+            with timings.step("run"):
+                hidden = run_generator(context, task, claim, inputs, work_dir / "outputs", DatasetSplit.HIDDEN, abort)
+            outputs_sha256, outputs_dir = hidden.outputs_sha256, hidden.outputs_dir
+        with timings.step("metrics"):
+            result = compute_scores(context, task, inputs, outputs_dir)
     if abort.is_set():
         # The lease was lost while scoring; the fenced write would be refused anyway.
         raise LeaseLost("lease lost while scoring")
     return ScoredResult(
         scores=score_values(result),
         per_pair={k: dict(v) for k, v in result.per_pair.items()},
-        provenance=provenance(task, claim, result, hidden, public, worker_name),
-        timings=dict(timings),
+        provenance=provenance(task, claim, result, hidden, public, context.worker_name),
         outputs_sha256=outputs_sha256,
-        public_log=truncate_log(public.log) if public else None,
+        public_log=truncate_log(public.log, PUBLIC_LOG_CHARS) if public else None,
         public_outputs_sha256=public.outputs_sha256 if public else None,
     )
+

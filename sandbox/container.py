@@ -18,6 +18,8 @@ from arena.core.limits import SandboxLimits
 SANDBOX_UID = 10001
 IDLE_UID = 65534
 HARNESS_PATH = "/opt/stylearena/harness.py"
+# What the runner execs: it runs HARNESS_PATH and kills everything of SANDBOX_UID when it ends.
+SUPERVISOR_PATH = "/opt/stylearena/supervisor.py"
 SUBMISSION_PATH = "/submission/generator"
 INPUTS_PATH = "/inputs"
 OUT_PATH = "/out"
@@ -88,9 +90,9 @@ def container_config(
 
 
 def harness_command(submission_format: SubmissionFormat, limits: SandboxLimits) -> list[str]:
-    """The command line of the harness inside the container."""
+    """The command line inside the container: the supervisor, then the harness's own arguments."""
     return [
-        "python3", "-u", "-I", HARNESS_PATH,
+        "python3", "-u", "-I", SUPERVISOR_PATH, "--uid", str(SANDBOX_UID), "--",
         "--submission", SUBMISSION_PATH,
         "--format", SubmissionFormat(submission_format).value,
         "--inputs", INPUTS_PATH,
@@ -114,6 +116,7 @@ def harness_environment(limits: SandboxLimits) -> dict[str, str]:
     }
 
 
-# Stops whatever the generator left running (same uid; PID 1 is another uid) so nothing
-# changes /out while it is archived, then streams /out as a tar to stdout.
+# Streams /out as a tar to stdout. The supervisor has already killed every process of the
+# sandbox uid when the harness's exec ends; the kill here covers a run whose supervisor the
+# generator killed (a failure, whose report is read for its message only).
 COPY_OUT_COMMAND = ["/bin/sh", "-c", f"kill -9 -1 2>/dev/null; kill -9 -1 2>/dev/null; exec tar -C {OUT_PATH} -cf - ."]

@@ -20,10 +20,6 @@ class SandboxError(Exception):
         # The generator's own (capped) output; participant-controlled text.
         self.log = log
 
-    def to_dict(self) -> dict[str, str]:
-        """The code and message, as stored on an evaluation and shown to its participant."""
-        return {"code": self.code, "message": self.message}
-
     def __repr__(self) -> str:
         return f"{type(self).__name__}(code={self.code!r}, message={self.message!r})"
 
@@ -67,6 +63,17 @@ class SandboxUnavailable(SandboxError):
 
     platform_fault = True
     default_code = "sandbox_unavailable"
+
+
+class HarnessFault(SandboxError):
+    """The harness rejected its own arguments, inputs or image before any participant code ran.
+
+    Only the platform prepares those, so this is retried and never charged; the harness exit
+    codes and whose fault each is are in ``sandbox/harness/exit_codes.py``.
+    """
+
+    platform_fault = True
+    default_code = "harness_bad_inputs"
 
 
 class RunAborted(SandboxError):

@@ -1,12 +1,14 @@
 """Run one generator over one image set in a fresh, hardened container (Docker SDK).
 
 How a run goes: create the container from ``container.container_config`` (idle PID 1 under
-an init), ``exec`` the harness as the sandbox user and stream its output into a capped log
-while the runner enforces the wall clock (and an optional abort event) by killing the
+an init), ``exec`` the harness (under its supervisor, which kills every process of the
+sandbox user before the exec ends) as the sandbox user and stream its output into a capped
+log while the runner enforces the wall clock (and an optional abort event) by killing the
 container; then ``exec`` a tar of the output tmpfs and unpack only plain PNG files into
-``output_dir``. The container is removed on every path. Outputs live on a size-capped
-tmpfs inside the container, so a generator cannot fill the worker's disk, and no host
-directory is ever writable from inside.
+``output_dir``. The exit code means what ``sandbox/harness/exit_codes.py`` says. The
+container is removed on every path. Outputs live on a size-capped tmpfs inside the
+container, so a generator cannot fill the worker's disk, and no host directory is ever
+writable from inside.
 """
 from __future__ import annotations
 
@@ -27,6 +29,7 @@ from sandbox import container as spec
 from sandbox.engine import connect
 from sandbox.errors import (
     GeneratorCrashed,
+    HarnessFault,
     InvalidOutput,
     OutOfMemory,
     RunAborted,
@@ -35,6 +38,7 @@ from sandbox.errors import (
     SandboxUnavailable,
 )
 from arena.core.limits import SandboxLimits
+from sandbox.harness import exit_codes
 from sandbox.streams import LogBuffer, extract_outputs
 
 __all__ = ["SandboxRunner", "SandboxLimits", "RunResult"]
@@ -43,18 +47,13 @@ __all__ = ["SandboxRunner", "SandboxLimits", "RunResult"]
 DEADLINE_GRACE_S = 120
 COPY_OUT_TIMEOUT_S = 120
 _POLL_S = 0.25
-# Harness exit codes (see sandbox/harness/harness.py) and the error codes each may report.
-_EXIT_LOAD, _EXIT_RUNTIME, _EXIT_CONTRACT = 10, 11, 12
-_CONTRACT_CODES = {"non_finite", "bad_output_shape", "bad_output_type"}
+_SIGKILLED = exit_codes.SIGNAL_BASE + 9
 
 
 @dataclass(frozen=True)
 class RunResult:
     """What a successful run produced (outputs are in the caller's ``output_dir``)."""
 
-    exit_code: int
-    oom_killed: bool
-    timed_out: bool
     log: str
     report: dict[str, Any] = field(default_factory=dict)
     duration_s: float = 0.0
@@ -121,7 +120,7 @@ class SandboxRunner:
             abort: when set, the container is killed and ``RunAborted`` raised.
 
         Returns:
-            The exit code, capped log, harness report, duration and image id.
+            The capped log, harness report, duration and image id.
 
         Raises:
             SandboxTimeout, GeneratorCrashed, OutOfMemory, InvalidOutput: participant faults.
@@ -161,14 +160,14 @@ class SandboxRunner:
                 raise SandboxTimeout(
                     None, f"The generator did not finish within {limits.timeout_s}s and was stopped.", log=log.text()
                 )
-            oom = watch.exit_code in (137, -9) and _was_oom_killed(client, container, started_wall)
+            oom = watch.exit_code in (_SIGKILLED, -9) and _was_oom_killed(client, container, started_wall)
             if oom:
                 raise OutOfMemory(
                     None, f"The generator used more than its {limits.memory_mb} MB memory limit and was killed.",
                     log=log.text(),
                 )
             report = self._collect(container, output_dir, limits, log, watch.exit_code, abort)
-            return RunResult(watch.exit_code, oom, False, log.text(), report, round(duration, 3), image_id)
+            return RunResult(log.text(), report, round(duration, 3), image_id)
         except DockerException as exc:
             raise SandboxUnavailable("docker_error", f"Docker Engine error during the run: {exc}") from exc
         except requests.RequestException as exc:  # the engine went away mid-run
@@ -218,10 +217,13 @@ class SandboxRunner:
     def _collect(self, container: Any, output_dir: Path, limits: SandboxLimits, log: LogBuffer, exit_code: int,
                  abort: threading.Event | None) -> dict[str, Any]:
         """Copy the outputs out (on success) or just the report (on failure, then raise)."""
-        if exit_code == 0:
+        if exit_code == exit_codes.OK:
             output_dir.mkdir(parents=True, exist_ok=True)
             try:
-                return self._copy_out(container, output_dir, limits, abort)
+                report = self._copy_out(container, output_dir, limits, abort)
+                if not report:
+                    raise InvalidOutput("bad_report", "The harness report (report.json) is missing from the outputs.")
+                return report
             except InvalidOutput as exc:
                 exc.log = log.text()
                 raise
@@ -230,7 +232,9 @@ class SandboxRunner:
                 report = self._copy_out(container, Path(scratch), limits, abort)
             except InvalidOutput:
                 report = {}  # the exit code is the error that matters
-        raise _failure(exit_code, report, log.text())
+        failure = failure_of(exit_code, report, log.text())
+        assert failure is not None  # only exit 0 is a success
+        raise failure
 
     def _copy_out(self, container: Any, dest: Path, limits: SandboxLimits, abort: threading.Event | None) -> dict[str, Any]:
         """Stream a tar of the container's /out (capped) and unpack its PNGs into ``dest``."""
@@ -263,19 +267,39 @@ class SandboxRunner:
             return extract_outputs(buf, dest, max_members=100_000)
 
 
-def _failure(exit_code: int, report: dict[str, Any], log: str) -> SandboxError:
-    """The participant-facing error of a harness that exited with ``exit_code``."""
+def failure_of(exit_code: int, report: dict[str, Any], log: str) -> SandboxError | None:
+    """The error of a harness that exited with ``exit_code`` (None for success); see exit_codes.py.
+
+    ``report`` is the parsed report.json (``streams.parse_report``), participant-writable:
+    it only picks the contract code and adds detail, never whose fault a failure is.
+    """
     error = report.get("error") if isinstance(report.get("error"), dict) else {}
     detail = str(error.get("message", ""))[:500]
     code = str(error.get("code", ""))
-    if exit_code == _EXIT_CONTRACT and code in _CONTRACT_CODES:
-        return InvalidOutput(code, f"The generator broke the output contract: {detail}", log=log)
-    if exit_code == _EXIT_CONTRACT and code == "output_write_failed":
-        return InvalidOutput("too_large", f"The outputs did not fit in the output directory: {detail}", log=log)
-    if exit_code == _EXIT_LOAD:
+    if exit_code == exit_codes.OK:
+        return None
+    if exit_code == exit_codes.BAD_INPUTS:
+        return HarnessFault(None, f"The sandbox harness rejected the platform's inputs before the generator ran: "
+                                  f"{detail or 'see the log'}", log=log)
+    if exit_code == exit_codes.CONTRACT:
+        if code == "output_write_failed":
+            return InvalidOutput("too_large", f"The outputs did not fit in the output directory: {detail}", log=log)
+        if code in exit_codes.TABLE[exit_codes.CONTRACT].error_codes:
+            return InvalidOutput(code, f"The generator broke the output contract: {detail}", log=log)
+        return InvalidOutput(None, "The generator broke the output contract; see the log.", log=log)
+    if exit_code == exit_codes.LOAD_FAILED:
         return GeneratorCrashed("load_failed", f"The generator could not be loaded: {detail or 'see the log'}", log=log, exit_code=exit_code)
-    if exit_code == _EXIT_RUNTIME:
+    if exit_code == exit_codes.GENERATOR_ERROR:
         return GeneratorCrashed("generator_error", f"The generator raised an error: {detail or 'see the log'}", log=log, exit_code=exit_code)
+    if exit_code == exit_codes.LINGERING:
+        return GeneratorCrashed("lingering_processes", "Processes the generator started could not be stopped when it "
+                                "finished; do not leave processes running.", log=log, exit_code=exit_code)
+    if exit_code == exit_codes.ABANDONED:
+        return GeneratorCrashed("abandoned", "The generator ended the harness before it finished (it exited, or killed "
+                                "the process); return from the generator instead.", log=log, exit_code=exit_code)
+    if exit_code > exit_codes.SIGNAL_BASE:
+        return GeneratorCrashed(None, f"The generator was killed by signal {exit_code - exit_codes.SIGNAL_BASE}; see the log.",
+                                log=log, exit_code=exit_code)
     return GeneratorCrashed(None, f"The generator exited with code {exit_code}; see the log.", log=log, exit_code=exit_code)
 
 

@@ -68,6 +68,7 @@ def reconcile_cmd(queued_grace: float, no_sweep: bool, as_json: bool) -> None:
 def rescore_cmd(slug: str, dataset_ref: str | None, scorer_version: str | None, dry_run: bool, yes: bool,
                 as_json: bool) -> None:
     """Evaluate every submission of SLUG on another dataset and/or scorer version (adds rows only)."""
+    from arena.core.target import EvaluationTarget  # noqa: PLC0415
     from arena.services.publishing import find_version  # noqa: PLC0415
     from arena.services.competitions import get_competition  # noqa: PLC0415
     from arena.services.rescore import apply_rescore, plan_rescore  # noqa: PLC0415
@@ -91,8 +92,7 @@ def rescore_cmd(slug: str, dataset_ref: str | None, scorer_version: str | None, 
         with click.progressbar(length=len(plan.items), label="enqueue", file=sys.stderr) as bar:
             ids = apply_rescore(session, settings, plan, progress=bar.update)
         click.echo(f"enqueued {len(ids)} evaluation(s)")
-        if (plan.dataset_version_id, plan.scorer_version) != (competition.hidden_dataset_id,
-                                                              competition.scorer_version):
+        if not EvaluationTarget.of(competition).matches(plan.dataset_version_id, plan.scorer_version):
             # The board keeps showing the current versions until the organizer switches, so
             # that visitors never see a half-rescored leaderboard.
             click.echo(f"the leaderboard still shows the current versions; once these are scored, switch with: "

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, aliased
 from arena.core.enums import EvaluationStatus, SubmissionStatus
 from arena.core.errors import ArenaError
 from arena.core.models import Competition, Evaluation, Score, Submission, User
+from arena.core.target import EvaluationTarget
 from evaluator.metrics.catalog import METRICS, MetricInfo
 
 MAX_PAGE_SIZE = 500
@@ -97,8 +98,7 @@ def leaderboard_rows(
             Evaluation,
             sa.and_(
                 Evaluation.submission_id == Submission.id,
-                Evaluation.dataset_version_id == competition.hidden_dataset_id,
-                Evaluation.scorer_version == competition.scorer_version,
+                EvaluationTarget.of(competition).condition(),
                 Evaluation.status == EvaluationStatus.SCORED,
             ),
         )

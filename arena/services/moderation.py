@@ -7,6 +7,7 @@ from sqlalchemy.orm import Session
 from arena.core.enums import EvaluationStatus, SubmissionStatus
 from arena.core.errors import ArenaError, NotFound
 from arena.core.models import Evaluation, Submission
+from arena.core.target import EvaluationTarget
 
 _FROM_EVALUATION = {
     EvaluationStatus.QUEUED: SubmissionStatus.QUEUED,
@@ -50,14 +51,17 @@ def reinstate_submission(session: Session, submission_id: int) -> Submission:
     competition = submission.competition
     evaluation = session.scalar(
         select(Evaluation)
-        .where(Evaluation.submission_id == submission.id,
-               Evaluation.dataset_version_id == competition.hidden_dataset_id,
-               Evaluation.scorer_version == competition.scorer_version)
+        .where(Evaluation.submission_id == submission.id, EvaluationTarget.of(competition).condition())
         .order_by(Evaluation.id.desc())
-    ) or session.scalar(
-        select(Evaluation).where(Evaluation.submission_id == submission.id).order_by(Evaluation.id.desc())
     )
-    submission.status = _FROM_EVALUATION[evaluation.status] if evaluation else SubmissionStatus.QUEUED
+    if evaluation is None:
+        # Its status would have to come from some other dataset version's evaluation, which
+        # is not what the board counts: the organizer evaluates it on the current one first.
+        raise ModerationError(
+            "not_evaluated",
+            f"Submission {submission_id} has no evaluation on the competition's current hidden dataset "
+            f"and scorer; run `stylearena rescore {competition.slug}` first, then reinstate it.")
+    submission.status = _FROM_EVALUATION[evaluation.status]
     submission.disqualified_reason = None
     session.flush()
     return submission

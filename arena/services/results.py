@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, selectinload
 from arena.core.enums import EvaluationStatus
 from arena.services.leaderboard import leaderboard_rows, metric_columns
 from arena.core.models import Competition, Evaluation, Submission
+from arena.core.target import EvaluationTarget
 
 FIXED_COLUMNS = ("submission_id", "username", "label", "status", "is_baseline", "created_at", "rank",
                  "calibrated", "error_code", "disqualified_reason")
@@ -49,6 +50,7 @@ def competition_results(session: Session, competition: Competition) -> list[Resu
     """Every submission of the competition, oldest first, with board rank and scores."""
     names = [c.name for c in metric_columns()]
     ranks = _ranks(session, competition)
+    target = EvaluationTarget.of(competition)
     submissions = session.scalars(
         select(Submission).where(Submission.competition_id == competition.id)
         .options(selectinload(Submission.owner), selectinload(Submission.evaluations).selectinload(Evaluation.scores))
@@ -56,9 +58,7 @@ def competition_results(session: Session, competition: Competition) -> list[Resu
     )
     rows = []
     for sub in submissions:
-        current = [e for e in sub.evaluations
-                   if e.dataset_version_id == competition.hidden_dataset_id
-                   and e.scorer_version == competition.scorer_version and e.status == EvaluationStatus.SCORED]
+        current = [e for e in sub.evaluations if target.counts(e) and e.status == EvaluationStatus.SCORED]
         scores = {s.metric: s for s in current[-1].scores} if current else {}
         rows.append(ResultRow(
             submission_id=sub.id, username=sub.owner.username, label=sub.label or "", status=sub.status.value,

@@ -1,15 +1,17 @@
 """StyleArena sandbox harness: runs one generator over an image set, inside the container.
 
-Baked into the sandbox image at /opt/stylearena/harness.py and started by the runner; host
-code never imports this file (it loads participant code). Standard library, torch, Pillow
-and NumPy only.
+Baked into the sandbox image at /opt/stylearena/harness.py and started by supervisor.py
+(which the runner execs); host code never imports this file (it loads participant code).
+Standard library, torch, Pillow and NumPy only.
 
     python3 harness.py --submission FILE --format torchscript|package --inputs DIR --out DIR
 
 Inputs: DIR/content/, DIR/style/, DIR/pairs.csv (header ``pair_id,content,style``).
 Outputs: OUT/images/<pair_id>.png (RGB, the content image's size) and OUT/report.json.
-Exit codes: 0 ok, 2 bad harness arguments or inputs (platform fault), 10 the generator
-failed to load, 11 it raised while running, 12 it broke the output contract.
+The generator's contract is sandbox/contract.md; the exit codes and whose fault each is are
+in exit_codes.py, beside this file. With ``--status-fd`` (the supervisor's pipe) the harness
+says ``P`` before any participant code runs and ``X<code>`` when it is done, then waits to
+be killed with everything the generator left running.
 """
 from __future__ import annotations
 
@@ -29,9 +31,20 @@ import warnings
 import zipfile
 from pathlib import Path, PurePosixPath
 
-EXIT_OK, EXIT_USAGE, EXIT_LOAD, EXIT_RUNTIME, EXIT_CONTRACT = 0, 2, 10, 11, 12
+if __package__:  # never on the host's paths, but a test may read its constants
+    from . import exit_codes
+else:  # run as a script with -I: its own folder is not on sys.path
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import exit_codes
+
 PAIR_ID = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
 MAX_BATCH = 64
+# How far outside [0, 1] an output may stray and still be clamped: one float16 step above 1.0
+# (9.8e-4) passes, and it is under half an 8-bit step (1/510), so clamping inside it never
+# changes a written pixel. A generator returning 0..255 or -1..1 is far outside it.
+RANGE_TOLERANCE = 1e-3
+# How long a finished harness waits for the supervisor's sweep to kill it.
+SWEEP_WAIT_S = 30
 
 
 class HarnessFailure(Exception):
@@ -48,16 +61,24 @@ def say(message: str) -> None:
 
 
 def read_pairs(inputs: Path) -> list[tuple[str, str, str]]:
-    """The pair list; ids must be safe file names, images must exist."""
-    pairs = []
+    """The pair list; ids must be unique safe file names, images must exist (checked before any participant code)."""
+    pairs, seen = [], set()
     with (inputs / "pairs.csv").open(newline="", encoding="utf-8") as fh:
         reader = csv.DictReader(fh)
         if reader.fieldnames is None or not {"pair_id", "content", "style"} <= set(reader.fieldnames):
-            raise HarnessFailure(EXIT_USAGE, "bad_inputs", "pairs.csv needs the header pair_id,content,style")
+            raise HarnessFailure(exit_codes.BAD_INPUTS, "bad_inputs", "pairs.csv needs the header pair_id,content,style")
         for row in reader:
-            if not PAIR_ID.match(row["pair_id"]):
-                raise HarnessFailure(EXIT_USAGE, "bad_inputs", f"unsafe pair id {row['pair_id']!r}")
-            pairs.append((row["pair_id"], row["content"], row["style"]))
+            pair_id = row["pair_id"] or ""
+            if not PAIR_ID.match(pair_id) or pair_id in seen:
+                raise HarnessFailure(exit_codes.BAD_INPUTS, "bad_inputs", f"unsafe or repeated pair id {pair_id!r}")
+            for folder in ("content", "style"):
+                name = row[folder] or ""
+                if PurePosixPath(name).name != name or not (inputs / folder / name).is_file():
+                    raise HarnessFailure(exit_codes.BAD_INPUTS, "bad_inputs", f"pair {pair_id}: no {folder} image {name!r}")
+            seen.add(pair_id)
+            pairs.append((pair_id, row["content"], row["style"]))
+    if not pairs:
+        raise HarnessFailure(exit_codes.BAD_INPUTS, "bad_inputs", "pairs.csv lists no pairs")
     return pairs
 
 
@@ -68,7 +89,7 @@ def extract_package(archive: Path, dest: Path) -> None:
         for info in zf.infolist():
             parts = PurePosixPath(info.filename).parts
             if info.filename.startswith("/") or ".." in parts or stat.S_ISLNK(info.external_attr >> 16):
-                raise HarnessFailure(EXIT_LOAD, "load_failed", f"unsafe archive entry {info.filename!r}")
+                raise HarnessFailure(exit_codes.LOAD_FAILED, "load_failed", f"unsafe archive entry {info.filename!r}")
         zf.extractall(dest)
 
 
@@ -165,7 +186,7 @@ def run_batches(generator, pairs, args, manifest, device, report) -> None:
                 output = generator(content, style)
         except Exception as exc:  # the participant's code: report it, do not hide it
             traceback.print_exc(file=sys.stdout)
-            raise HarnessFailure(EXIT_RUNTIME, "generator_error", f"{type(exc).__name__}: {exc}"[:500]) from exc
+            raise HarnessFailure(exit_codes.GENERATOR_ERROR, "generator_error", f"{type(exc).__name__}: {exc}"[:500]) from exc
         if device.startswith("cuda"):
             torch.cuda.synchronize()
         seconds = time.perf_counter() - started
@@ -174,27 +195,43 @@ def run_batches(generator, pairs, args, manifest, device, report) -> None:
             for (pair_id, _c, _s, original), item in zip(batch, output, strict=True):
                 to_png(item.detach().float(), images_dir / f"{pair_id}.png", original if resolution else None)
         except OSError as exc:  # the output tmpfs is capped: ENOSPC is the generator's doing
-            raise HarnessFailure(EXIT_CONTRACT, "output_write_failed", f"could not write outputs: {exc}") from exc
+            raise HarnessFailure(exit_codes.CONTRACT, "output_write_failed", f"could not write outputs: {exc}") from exc
         done += len(batch)
         report["batches"].append({"index": index, "pairs": len(batch), "seconds": round(seconds, 4)})
         say(f"batch {index + 1}: {len(batch)} pairs in {seconds:.2f}s ({done}/{len(pairs)} done)")
 
 
 def check_output(output, content, resizable: bool) -> None:
-    """The output contract: a finite float tensor [B,3,H,W] (H,W of the input unless resized)."""
+    """The output contract (sandbox/contract.md): a finite float tensor [B,3,H,W] in [0,1] (H,W of the input unless resized)."""
     import torch
 
+    contract = exit_codes.CONTRACT
     if not isinstance(output, torch.Tensor):
-        raise HarnessFailure(EXIT_CONTRACT, "bad_output_type", f"the generator returned {type(output).__name__}, not a tensor")
+        raise HarnessFailure(contract, "bad_output_type", f"the generator returned {type(output).__name__}, not a tensor")
     expected = tuple(content.shape)
     if output.dim() != 4 or output.shape[0] != expected[0] or output.shape[1] != 3:
-        raise HarnessFailure(EXIT_CONTRACT, "bad_output_shape", f"output shape {tuple(output.shape)}, expected {expected}")
+        raise HarnessFailure(contract, "bad_output_shape", f"output shape {tuple(output.shape)}, expected {expected}")
     if not resizable and tuple(output.shape) != expected:
-        raise HarnessFailure(EXIT_CONTRACT, "bad_output_shape", f"output shape {tuple(output.shape)}, expected {expected}")
+        raise HarnessFailure(contract, "bad_output_shape", f"output shape {tuple(output.shape)}, expected {expected}")
     if not output.is_floating_point():
-        raise HarnessFailure(EXIT_CONTRACT, "bad_output_type", f"output dtype {output.dtype}, expected a float tensor")
+        raise HarnessFailure(contract, "bad_output_type", f"output dtype {output.dtype}, expected a float tensor")
     if not bool(torch.isfinite(output).all()):
-        raise HarnessFailure(EXIT_CONTRACT, "non_finite", "the output contains NaN or infinite values")
+        raise HarnessFailure(contract, "non_finite", "the output contains NaN or infinite values")
+    low, high = float(output.min()), float(output.max())
+    if low < -RANGE_TOLERANCE or high > 1 + RANGE_TOLERANCE:
+        raise HarnessFailure(contract, "out_of_range", out_of_range_message(low, high))
+
+
+def out_of_range_message(low: float, high: float) -> str:
+    """What was seen and the likely fix; nothing is clamped beyond RANGE_TOLERANCE."""
+    seen = f"output values range from {low:.4g} to {high:.4g}, outside [0, 1] (tolerance {RANGE_TOLERANCE:g})"
+    if low >= -RANGE_TOLERANCE and high <= 255 * (1 + RANGE_TOLERANCE):
+        fix = "it looks like 0..255: divide the output by 255"
+    elif low >= -1 - RANGE_TOLERANCE and high <= 1 + RANGE_TOLERANCE:
+        fix = "it looks like -1..1: return (output + 1) / 2"
+    else:
+        fix = "scale the output into [0, 1] (e.g. divide by 255 for 0..255 values, or apply a sigmoid)"
+    return f"{seen}; {fix}"
 
 
 REPORT_RESERVE = 256 * 1024
@@ -226,23 +263,59 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--threads", default=1, type=int)
     parser.add_argument("--batch-size", default=4, type=int)
     parser.add_argument("--device", default="auto")
+    parser.add_argument("--status-fd", default=None, type=int, help="the supervisor's pipe (see supervisor.py)")
     return parser.parse_args(argv)
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = parse_args(sys.argv[1:] if argv is None else argv)
-    started = time.perf_counter()
-    args.out.mkdir(parents=True, exist_ok=True)
-    reserve_report(args.out)
-    report: dict = {"status": "running", "batches": [], "format": args.format}
+def tell(status_fd: int | None, message: str) -> None:
+    """One line to the supervisor; a harness run by hand (no pipe) tells nobody."""
+    if status_fd is not None:
+        os.write(status_fd, message.encode("ascii") + b"\n")
+
+
+def finish(status_fd: int | None, code: int) -> int:
+    """Report ``code`` to the supervisor and wait for its sweep to kill this process (and the generator's).
+
+    Exiting here instead would let a process the generator left behind see the harness end
+    and rewrite /out before the sweep.
+    """
+    if status_fd is None:
+        return code
     try:
+        tell(status_fd, f"X{code}")
+    except OSError:
+        return code  # no supervisor listening: it ends the run without this code
+    time.sleep(SWEEP_WAIT_S)
+    return code
+
+
+def prepare(args: argparse.Namespace, report: dict):
+    """Everything before participant code runs (device, pairs); any failure here is the platform's."""
+    try:
+        args.out.mkdir(parents=True, exist_ok=True)
+        reserve_report(args.out)
         import torch
 
         torch.set_num_threads(max(1, args.threads))
         device = ("cuda" if torch.cuda.is_available() else "cpu") if args.device == "auto" else args.device
         report.update(torch_version=torch.__version__, device=device, python=sys.version.split()[0])
         pairs = read_pairs(args.inputs)
-        say(f"{len(pairs)} pairs, device {device}, torch {torch.__version__}")
+    except HarnessFailure:
+        raise
+    except Exception as exc:  # not carried on: reported as the platform's fault, with its traceback
+        traceback.print_exc(file=sys.stdout)
+        raise HarnessFailure(exit_codes.BAD_INPUTS, "bad_inputs", f"{type(exc).__name__}: {exc}"[:500]) from exc
+    return device, pairs
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    started = time.perf_counter()
+    report: dict = {"status": "running", "batches": [], "format": args.format}
+    try:
+        device, pairs = prepare(args, report)
+        say(f"{len(pairs)} pairs, device {device}, torch {report['torch_version']}")
+        tell(args.status_fd, "P")  # from here on participant code runs in this process
         load_started = time.perf_counter()
         try:
             generator, manifest, params = load_generator(args, device)
@@ -250,12 +323,12 @@ def main(argv: list[str] | None = None) -> int:
             raise
         except BaseException as exc:  # SystemExit from participant code is a load failure too
             traceback.print_exc(file=sys.stdout)
-            raise HarnessFailure(EXIT_LOAD, "load_failed", f"{type(exc).__name__}: {exc}"[:500]) from exc
+            raise HarnessFailure(exit_codes.LOAD_FAILED, "load_failed", f"{type(exc).__name__}: {exc}"[:500]) from exc
         report.update(load_s=round(time.perf_counter() - load_started, 4), parameter_count=params)
         say(f"generator loaded in {report['load_s']:.2f}s ({params if params is not None else '?'} parameters)")
         run_batches(generator, pairs, args, manifest, device, report)
         report["status"] = "ok"
-        code = EXIT_OK
+        code = exit_codes.OK
     except HarnessFailure as failure:
         report.update(status="error", error={"code": failure.code, "message": failure.message})
         say(f"error [{failure.code}]: {failure.message}")
@@ -271,7 +344,7 @@ def main(argv: list[str] | None = None) -> int:
     except Exception:  # reporting must never turn a success into a failure
         pass
     write_report(args.out, report)
-    return code
+    return finish(args.status_fd, code)
 
 
 if __name__ == "__main__":

@@ -156,7 +156,8 @@ class FakeRunner:
                 if mode == "wrong_size":
                     image = image.resize((image.width - 8, image.height))
                 image.save(output_dir / f"{row['pair_id']}.png", format="PNG")
-        return RunResult(0, False, False, f"fake run over {inputs_dir.name}\n", {"fake": True}, 0.01, "sha256:fake")
+        return RunResult(log=f"fake run over {inputs_dir.name}\n", report={"total_s": 0.01, "device": "fake"},
+                         duration_s=0.01, image_id="sha256:fake")
 
 
 # ---------------------------------------------------------------- real services

@@ -19,7 +19,9 @@ from evaluator.claim import (
     finish_failed,
     finish_scored,
 )
-from evaluator.errors import FaultKind
+from evaluator.errors import ParticipantFault, PlatformFault
+
+TIMINGS = {"total_s": 1.0}
 
 
 def _evaluation_id(factory, submission_id: int) -> int:
@@ -29,7 +31,7 @@ def _evaluation_id(factory, submission_id: int) -> int:
 
 def _result(value: float = 1.0) -> ScoredResult:
     return ScoredResult(scores=(ScoreValue("art_fid", value, "1", False), ScoreValue("fid", value, "1", False)),
-                        per_pair={"p0": {"lpips": 0.1}}, provenance={"attempt": 1}, timings={"total_s": 1.0},
+                        per_pair={"p0": {"lpips": 0.1}}, provenance={"attempt": 1},
                         outputs_sha256="0" * 64)
 
 
@@ -68,14 +70,14 @@ def test_late_completion_of_a_fenced_attempt_changes_nothing(session_factory, ev
 
     # The orphaned attempt 1 wakes up: its lease extension and its result are both refused.
     assert extend_lease(session_factory, first, 30) is None
-    assert finish_scored(session_factory, first, _result(99.0)) is False
-    assert finish_failed(session_factory, first, "generator_crashed", "x", FaultKind.PARTICIPANT, 3) is None
+    assert finish_scored(session_factory, first, _result(99.0), TIMINGS) is False
+    assert finish_failed(session_factory, first, ParticipantFault("generator_crashed", "x"), 3) is None
     with session_factory() as session:
         assert session.scalar(sa.select(sa.func.count(Score.id))) == 0
         assert session.get(Evaluation, evaluation_id).status is EvaluationStatus.RUNNING
 
-    assert finish_scored(session_factory, second, _result(2.0)) is True
-    assert finish_scored(session_factory, first, _result(99.0)) is False
+    assert finish_scored(session_factory, second, _result(2.0), TIMINGS) is True
+    assert finish_scored(session_factory, first, _result(99.0), TIMINGS) is False
     with session_factory() as session:
         evaluation = session.get(Evaluation, evaluation_id)
         assert evaluation.status is EvaluationStatus.SCORED and evaluation.attempt == 2
@@ -87,10 +89,10 @@ def test_platform_faults_retry_then_fail_without_charging_the_quota(session_fact
     for attempt in (1, 2):
         claim = claim_evaluation(session_factory, evaluation_id, "w", 30, 3)
         assert claim.attempt == attempt
-        assert finish_failed(session_factory, claim, "docker_unavailable", "down", FaultKind.PLATFORM, 3) \
+        assert finish_failed(session_factory, claim, PlatformFault("docker_unavailable", "down"), 3) \
             is EvaluationStatus.QUEUED
     claim = claim_evaluation(session_factory, evaluation_id, "w", 30, 3)
-    assert finish_failed(session_factory, claim, "docker_unavailable", "down", FaultKind.PLATFORM, 3) \
+    assert finish_failed(session_factory, claim, PlatformFault("docker_unavailable", "down"), 3) \
         is EvaluationStatus.FAILED
     assert claim_evaluation(session_factory, evaluation_id, "w", 30, 3) is None
     with session_factory() as session:
@@ -104,14 +106,18 @@ def test_platform_faults_retry_then_fail_without_charging_the_quota(session_fact
 
 def test_participant_fault_is_final_and_counts(session_factory, evaluation_id):
     claim = claim_evaluation(session_factory, evaluation_id, "w", 30, 3)
-    status = finish_failed(session_factory, claim, "generator_crashed", "Your generator raised.",
-                           FaultKind.PARTICIPANT, 3, public_log="Traceback ...")
+    status = finish_failed(session_factory, claim, ParticipantFault(
+        "generator_crashed", "Your generator raised.", log="Traceback ...", detail="ValueError: secret"), 3)
     assert status is EvaluationStatus.FAILED
     assert claim_evaluation(session_factory, evaluation_id, "w", 30, 3) is None
     with session_factory() as session:
         submission = session.scalar(sa.select(Submission))
         assert (submission.status, submission.error_code) == (SubmissionStatus.FAILED, "generator_crashed")
         assert submission.counts_against_quota is True and submission.public_log == "Traceback ..."
+        # The technical detail is the organizers': kept on the evaluation, never on the submission.
+        evaluation = session.get(Evaluation, evaluation_id)
+        assert evaluation.error_detail == "ValueError: secret"
+        assert "secret" not in (submission.error_message or "")
 
 
 def test_expired_lease_after_last_attempt_fails_with_platform_code(session_factory, evaluation_id):

@@ -42,12 +42,15 @@ def test_scored_attempt_records_everything(eval_settings, session_factory, world
     assert {s.metric for s in evaluation.scores} == set(METRICS)
     assert all(not s.calibrated and s.definition_version == METRICS[s.metric].version for s in evaluation.scores)
     kid = next(s for s in evaluation.scores if s.metric == "kid")
-    assert kid.ci_low <= kid.value <= kid.ci_high
+    # KID's spread over its subsets is not a confidence interval, so none is stored.
+    assert kid.ci_low is None and kid.ci_high is None
     assert set(evaluation.per_pair) == {"p0", "p1"}
     prov = evaluation.provenance
     assert prov["dataset_sha256"] == evaluation.dataset_version.manifest_sha256
-    assert prov["calibrated"] is False and prov["weight_hashes"] == {}
-    assert prov["sandbox_image_id"] == "sha256:fake" and prov["harness_report"] == {"fake": True}
+    # Uncalibrated rows still name the (seeded) networks that made them.
+    assert prov["calibrated"] is False and {"inception", "alexnet", "vgg19"} <= set(prov["weight_hashes"])
+    assert all(prov["weight_hashes"].values())
+    assert prov["sandbox_image_id"] == "sha256:fake" and prov["harness_report"] == {"total_s": 0.01, "device": "fake"}
     assert prov["attempt"] == 1 and prov["worker"] == "test-worker" and prov["platform_version"]
     assert {"smoke_s", "stage_s", "run_s", "metrics_s", "total_s"} <= set(evaluation.timings)
     # Hidden outputs kept for rescoring; public outputs and log kept for the owner's page.

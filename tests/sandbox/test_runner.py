@@ -10,8 +10,8 @@ import pytest
 from PIL import Image
 
 from arena.core.enums import SubmissionFormat
-from sandbox.errors import GeneratorCrashed, InvalidOutput, RunAborted, SandboxUnavailable
-from sandbox.examples import write_blend_package, write_package, write_torchscript_generator
+from sandbox.errors import GeneratorCrashed, HarnessFault, InvalidOutput, RunAborted, SandboxUnavailable
+from sandbox.examples import write_blend_package, write_image_set, write_package, write_torchscript_generator
 from sandbox.runner import SandboxRunner
 from sandbox.validation import validate_outputs
 
@@ -27,7 +27,6 @@ def test_torchscript_generator_produces_valid_outputs(runner, image_set, limits,
     labels = {"stylearena.evaluation": f"ts-{time.monotonic_ns()}", "stylearena.submission": "s1", "stylearena.attempt": "1"}
     result = runner.run(model, SubmissionFormat.TORCHSCRIPT, image_set, tmp_path / "out", limits, labels)
     validate_outputs(tmp_path / "out", image_set)
-    assert result.exit_code == 0 and not result.oom_killed and not result.timed_out
     assert result.image_id == sandbox_image and result.duration_s > 0
     report = result.report
     assert report["status"] == "ok" and report["pairs_written"] == 2 and report["parameter_count"] == 84
@@ -67,6 +66,43 @@ def test_wrong_output_shape_is_invalid_output(runner, image_set, limits, tmp_pat
     with pytest.raises(InvalidOutput) as info:
         runner.run(package, SubmissionFormat.PACKAGE, image_set, tmp_path / "out", limits, {})
     assert info.value.code == "bad_output_shape"
+
+
+def test_outputs_in_0_255_break_the_contract_and_say_how_to_fix_it(runner, image_set, limits, tmp_path):
+    code = "def Stylizer(content, style):\n    return content * 255\n"
+    package = write_package(tmp_path / "p.zip", {"generator.py": code})
+    with pytest.raises(InvalidOutput) as info:
+        runner.run(package, SubmissionFormat.PACKAGE, image_set, tmp_path / "out", limits, {})
+    assert info.value.code == "out_of_range" and not info.value.platform_fault
+    message = info.value.message
+    assert "divide the output by 255" in message and "outside [0, 1]" in message
+    low, high = (float(v) for v in message.split("range from ")[1].split(",")[0].split(" to "))
+    assert 0 <= low < 20 and 235 < high <= 255  # the range it saw (random content pixels x 255)
+
+
+def test_rounding_noise_just_outside_0_1_is_clamped_not_refused(runner, image_set, limits, tmp_path):
+    code = "def Stylizer(content, style):\n    return content * 1.0005 - 0.0002\n"
+    package = write_package(tmp_path / "p.zip", {"generator.py": code})
+    runner.run(package, SubmissionFormat.PACKAGE, image_set, tmp_path / "out", limits, {})
+    validate_outputs(tmp_path / "out", image_set)
+
+
+def test_bad_inputs_are_a_platform_fault(runner, limits, tmp_path):
+    inputs = write_image_set(tmp_path / "set", n_pairs=2, size=(32, 24))
+    (inputs / "style" / "s1.png").unlink()  # the platform staged a broken image set
+    with pytest.raises(HarnessFault) as info:
+        runner.run(write_torchscript_generator(tmp_path / "m.pt"), SubmissionFormat.TORCHSCRIPT, inputs,
+                   tmp_path / "out", limits, {})
+    assert info.value.platform_fault and info.value.code == "harness_bad_inputs"
+    assert "s1.png" in info.value.message
+
+
+def test_generator_exiting_with_the_platform_code_is_still_its_fault(runner, image_set, limits, tmp_path):
+    code = "import os\ndef Stylizer(content, style):\n    os._exit(2)\n"
+    package = write_package(tmp_path / "p.zip", {"generator.py": code})
+    with pytest.raises(GeneratorCrashed) as info:
+        runner.run(package, SubmissionFormat.PACKAGE, image_set, tmp_path / "out", limits, {})
+    assert info.value.code == "abandoned" and not info.value.platform_fault
 
 
 def test_abort_kills_the_container(runner, image_set, limits, tmp_path, docker_host):

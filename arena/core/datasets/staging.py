@@ -6,13 +6,13 @@ import json
 from pathlib import Path
 
 from arena.core.store import datasets as store
+from arena.core.store.datasets import StoredVersion
 from arena.core.datasets.errors import DatasetError
 from arena.core.imageset import CONTENT_DIR, PAIRS_NAME, STYLE_DIR
-from arena.core.models import DatasetVersion
 from arena.core.settings import Settings
 
 
-def stage_dataset(settings: Settings, dataset_version: DatasetVersion, dest: Path, verify: bool = True) -> Path:
+def stage_dataset(settings: Settings, dataset_version: StoredVersion, dest: Path, verify: bool = True) -> Path:
     """Lay out ``content/``, ``style/`` and ``pairs.csv`` of a version in ``dest``; returns ``dest``.
 
     Files are hard links to the store (copies across file systems). With ``verify`` every
@@ -40,6 +40,6 @@ def stage_dataset(settings: Settings, dataset_version: DatasetVersion, dest: Pat
     return dest
 
 
-def stored_manifest(settings: Settings, dataset_version: DatasetVersion) -> dict:
+def stored_manifest(settings: Settings, dataset_version: StoredVersion) -> dict:
     """The canonical manifest of a published version as a dict (checked against its id)."""
     return json.loads(store.read_stored_manifest(settings, dataset_version))

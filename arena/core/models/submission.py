@@ -84,6 +84,9 @@ class Evaluation(Base):
     finished_at: Mapped[Optional[datetime]]
     error_code: Mapped[Optional[str]] = mapped_column(sa.String(60))
     error_message: Mapped[Optional[str]] = mapped_column(sa.Text)
+    # The full technical text of a failure (exception messages, file names, the log's tail):
+    # organizers only, never shown to the participant (a hidden run's text describes hidden data).
+    error_detail: Mapped[Optional[str]] = mapped_column(sa.Text)
     platform_faults: Mapped[int] = mapped_column(default=0)
     # Content address of the stored hidden-run outputs, so a scorer-only rescore needs no rerun.
     outputs_sha256: Mapped[Optional[str]] = mapped_column(sa.String(64))

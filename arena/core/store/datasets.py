@@ -16,7 +16,9 @@ import hashlib
 import os
 import shutil
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 from arena.core.datasets.errors import DatasetError
 from arena.core.imageset import CONTENT_DIR, PAIRS_NAME, STYLE_DIR
@@ -54,8 +56,32 @@ def version_dir(settings: Settings, manifest_sha256: str) -> Path:
     return settings.datasets_dir / manifest_sha256
 
 
-def dataset_path(settings: Settings, version: DatasetVersion) -> Path:
-    """The stored directory of a DatasetVersion row (``storage_path`` is relative to datasets_dir)."""
+class StoredVersion(Protocol):
+    """What the store needs of a published version: a ``DatasetVersion`` row or a ``DatasetRef``."""
+
+    @property
+    def manifest_sha256(self) -> str: ...
+
+    @property
+    def storage_path(self) -> str: ...
+
+
+@dataclass(frozen=True)
+class DatasetRef:
+    """A published version as a plain value: what staging needs, without a detached ORM row."""
+
+    id: int
+    manifest_sha256: str
+    storage_path: str
+
+    @classmethod
+    def of(cls, version: DatasetVersion) -> DatasetRef:
+        """The reference of a ``DatasetVersion`` row."""
+        return cls(version.id, version.manifest_sha256, version.storage_path)
+
+
+def dataset_path(settings: Settings, version: StoredVersion) -> Path:
+    """The stored directory of a version (``storage_path`` is relative to datasets_dir)."""
     return settings.datasets_dir / version.storage_path
 
 
@@ -98,7 +124,7 @@ def write_version(settings: Settings, manifest: Manifest) -> Path:
     return final
 
 
-def read_stored_manifest(settings: Settings, version: DatasetVersion) -> bytes:
+def read_stored_manifest(settings: Settings, version: StoredVersion) -> bytes:
     """The canonical manifest bytes of a published version, checked against its id.
 
     Raises:

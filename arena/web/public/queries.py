@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from arena.core.enums import CompetitionStatus, SubmissionStatus
 from arena.core.errors import NotFound
 from arena.core.models import Competition, Evaluation, Submission, User, utcnow
+from arena.core.target import EvaluationTarget
 from arena.services.submissions import day_start, uploads_today
 
 
@@ -108,9 +109,8 @@ def quota_status(session: Session, user: User, competition: Competition, now: da
 
 def current_evaluation(submission: Submission) -> Evaluation | None:
     """The evaluation on the competition's current hidden set and scorer version, if any."""
-    comp = submission.competition
+    target = EvaluationTarget.of(submission.competition)
     for evaluation in reversed(submission.evaluations):
-        if (evaluation.dataset_version_id == comp.hidden_dataset_id
-                and evaluation.scorer_version == comp.scorer_version):
+        if target.counts(evaluation):
             return evaluation
     return None

@@ -17,7 +17,13 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from evaluator.metrics.backbones.seeded import calibration_images, he_init_, normalize_plain_convs_
+from evaluator.metrics.backbones.seeded import (
+    CALIBRATION_DTYPE,
+    build_context,
+    calibration_images,
+    he_init_,
+    normalize_plain_convs_,
+)
 
 TAPS = (1, 4, 7, 9, 11)
 CHANNELS = (64, 192, 384, 256, 256)
@@ -92,11 +98,14 @@ class LpipsAlex(nn.Module):
 
 
 def seeded_alexnet_trunk(seed: int) -> nn.Sequential:
-    """Random AlexNet trunk: He init, then per-conv normalisation on the calibration set."""
-    trunk = build_alexnet_trunk()
-    he_init_(trunk, seed)
-    images = calibration_images(8, 128, seed)
-    shift = torch.tensor(SHIFT).view(1, 3, 1, 1)
-    scale = torch.tensor(SCALE).view(1, 3, 1, 1)
-    normalize_plain_convs_(trunk, ((2 * images - 1) - shift) / scale)
-    return trunk
+    """Random AlexNet trunk: He init, then per-conv normalisation on the calibration set
+    (float64 on one thread, see ``seeded``)."""
+    with build_context():
+        trunk = build_alexnet_trunk()
+        he_init_(trunk, seed)
+        trunk = trunk.to(CALIBRATION_DTYPE)
+        images = calibration_images(8, 128, seed)
+        shift = torch.tensor(SHIFT, dtype=CALIBRATION_DTYPE).view(1, 3, 1, 1)
+        scale = torch.tensor(SCALE, dtype=CALIBRATION_DTYPE).view(1, 3, 1, 1)
+        normalize_plain_convs_(trunk, ((2 * images - 1) - shift) / scale)
+        return trunk.float()

@@ -11,7 +11,13 @@ import torch
 from torchvision.models import vgg as vgg_module
 from torch import nn
 
-from evaluator.metrics.backbones.seeded import calibration_images, he_init_, normalize_plain_convs_
+from evaluator.metrics.backbones.seeded import (
+    CALIBRATION_DTYPE,
+    build_context,
+    calibration_images,
+    he_init_,
+    normalize_plain_convs_,
+)
 
 # Indices into torchvision's vgg19().features of relu1_1, relu2_1, relu3_1, relu4_1, relu5_1.
 TAPS = (1, 6, 11, 20, 29)
@@ -54,11 +60,14 @@ class VggEncoder(nn.Module):
 
 
 def seeded_vgg19_features(seed: int) -> nn.Sequential:
-    """Random VGG19 features: He init, then per-conv normalisation on the calibration set."""
-    features = build_vgg19_features()
-    he_init_(features, seed)
-    images = calibration_images(8, 64, seed)
-    mean = torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1)
-    std = torch.tensor(IMAGENET_STD).view(1, 3, 1, 1)
-    normalize_plain_convs_(features, (images - mean) / std)
-    return features
+    """Random VGG19 features: He init, then per-conv normalisation on the calibration set
+    (float64 on one thread, see ``seeded``)."""
+    with build_context():
+        features = build_vgg19_features()
+        he_init_(features, seed)
+        features = features.to(CALIBRATION_DTYPE)
+        images = calibration_images(8, 64, seed)
+        mean = torch.tensor(IMAGENET_MEAN, dtype=CALIBRATION_DTYPE).view(1, 3, 1, 1)
+        std = torch.tensor(IMAGENET_STD, dtype=CALIBRATION_DTYPE).view(1, 3, 1, 1)
+        normalize_plain_convs_(features, (images - mean) / std)
+        return features.float()
