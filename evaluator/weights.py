@@ -9,6 +9,7 @@ machine without internet it fails with a message saying what to do instead).
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import os
 import shutil
 import tempfile
@@ -64,8 +65,18 @@ MANIFEST: tuple[WeightFile, ...] = (
         244_408_911,
     ),
 )
-# The LPIPS v0.1 AlexNet linear layers ship inside the ``lpips`` package; pinned all the same.
-LPIPS_LINEAR_SHA256 = "df73285e35b22355a2df87cdb6b70b343713b667eddbda73e1977e0c860835c0"
+# The LPIPS v0.1 AlexNet linear layers ship inside the ``lpips`` package (``weights/v0.1/
+# alex.pth``, read from the installed package, never copied into the weights folder); pinned
+# all the same, and part of what "calibrated" means.
+LPIPS_LINEAR_KEY = "lpips_linear"
+LPIPS_LINEAR = WeightFile(
+    Backbone.ALEXNET,
+    "alex.pth",
+    "https://github.com/richzhang/PerceptualSimilarity/raw/master/lpips/weights/v0.1/alex.pth",
+    "df73285e35b22355a2df87cdb6b70b343713b667eddbda73e1977e0c860835c0",
+    6_009,
+)
+LPIPS_LINEAR_SHA256 = LPIPS_LINEAR.sha256
 
 
 class WeightState(str, Enum):
@@ -145,17 +156,60 @@ def inspect_file(entry: WeightFile, path: Path) -> WeightStatus:
 
 
 def weights_status(
-    weights_dir: Path | None, manifest: tuple[WeightFile, ...] = MANIFEST
+    weights_dir: Path | None, manifest: tuple[WeightFile, ...] | None = None
 ) -> list[WeightStatus]:
     """The state of every manifest file in ``weights_dir`` (all missing when it is None)."""
     folder = Path(weights_dir) if weights_dir is not None else None
     statuses = []
-    for entry in manifest:
+    for entry in MANIFEST if manifest is None else manifest:
         if folder is None:
             statuses.append(WeightStatus(entry, Path(entry.filename), WeightState.MISSING))
         else:
             statuses.append(inspect_file(entry, folder / entry.filename))
     return statuses
+
+
+def lpips_linear_path() -> Path | None:
+    """Where the installed ``lpips`` package keeps its v0.1 AlexNet linear layers (None: not installed)."""
+    spec = importlib.util.find_spec("lpips")
+    if spec is None or spec.origin is None:
+        return None
+    return Path(spec.origin).parent / "weights" / "v0.1" / LPIPS_LINEAR.filename
+
+
+def lpips_linear_status() -> WeightStatus:
+    """The LPIPS linear layers of the installed package, checked against their pin."""
+    path = lpips_linear_path()
+    if path is None:
+        return WeightStatus(LPIPS_LINEAR, Path(LPIPS_LINEAR.filename), WeightState.MISSING)
+    return inspect_file(LPIPS_LINEAR, path)
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """What a weights folder gives the metrics: the one rule for "calibrated".
+
+    ``stylearena weights status`` prints it and ``MetricSuite`` loads its networks from it,
+    so the two can never disagree: scores are calibrated only when every backbone file and
+    the LPIPS linear layers match their pins.
+    """
+
+    backbones: tuple[WeightStatus, ...]
+    lpips_linear: WeightStatus
+
+    @property
+    def calibrated(self) -> bool:
+        """True when every backbone file and the LPIPS linear layers verified."""
+        return all(status.verified for status in (*self.backbones, self.lpips_linear))
+
+    def backbone(self, backbone: Backbone) -> WeightStatus:
+        """The status of one backbone's file."""
+        return next(status for status in self.backbones if status.entry.backbone is backbone)
+
+
+def calibration_status(weights_dir: Path | None) -> Calibration:
+    """Hash every pinned file the metrics would use with ``weights_dir`` (None: no folder)."""
+    return Calibration(tuple(weights_status(weights_dir)), lpips_linear_status())
 
 
 def _install_one(entry: WeightFile, source: Path, dest_dir: Path) -> WeightStatus:
@@ -183,7 +237,7 @@ def _install_one(entry: WeightFile, source: Path, dest_dir: Path) -> WeightStatu
 
 
 def install_weights(
-    source_dir: Path, dest_dir: Path, manifest: tuple[WeightFile, ...] = MANIFEST
+    source_dir: Path, dest_dir: Path, manifest: tuple[WeightFile, ...] | None = None
 ) -> tuple[list[WeightStatus], list[WeightsError]]:
     """Copy every manifest file found in ``source_dir`` into ``dest_dir``, verifying each.
 
@@ -193,7 +247,7 @@ def install_weights(
     """
     installed: list[WeightStatus] = []
     refused: list[WeightsError] = []
-    for entry in manifest:
+    for entry in MANIFEST if manifest is None else manifest:
         try:
             installed.append(_install_one(entry, Path(source_dir) / entry.filename, Path(dest_dir)))
         except WeightsError as exc:
@@ -205,7 +259,7 @@ def fetch_weights(
     dest_dir: Path,
     timeout_s: float = 30.0,
     only_missing: bool = True,
-    manifest: tuple[WeightFile, ...] = MANIFEST,
+    manifest: tuple[WeightFile, ...] | None = None,
 ) -> list[WeightStatus]:
     """Download every manifest file from its official URL into ``dest_dir``, verifying each.
 
@@ -215,7 +269,7 @@ def fetch_weights(
     """
     dest_dir = Path(dest_dir)
     results = []
-    for entry in manifest:
+    for entry in MANIFEST if manifest is None else manifest:
         current = inspect_file(entry, dest_dir / entry.filename)
         if only_missing and current.verified:
             results.append(current)

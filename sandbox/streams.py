@@ -114,7 +114,7 @@ def extract_outputs(archive: IO[bytes], output_dir: Path, max_members: int) -> d
                 file_name = name[len("images/"):]
                 if member.issym() or member.islnk():
                     raise InvalidOutput("symlink", f"Output {file_name!r} is a link; write regular PNG files.")
-                if not member.isfile() or not _OUTPUT_NAME.match(file_name):
+                if not member.isfile() or not _OUTPUT_NAME.fullmatch(file_name):
                     raise InvalidOutput("extra_output", f"Unexpected entry {file_name!r} in the output directory.")
                 _write_member(tar.extractfile(member), output_dir / file_name)
     # tarfile reports most damage as TarError, but a few malformed headers surface as

@@ -10,18 +10,20 @@ import click
 
 from arena.cli.common import echo_json, get_settings
 from evaluator.weights import (
+    LPIPS_LINEAR_KEY,
     FetchFailed,
     WeightsMissing,
     WeightStatus,
+    calibration_status,
     fetch_weights,
     install_weights,
-    weights_status,
 )
 
 
-def _status_rows(statuses: list[WeightStatus]) -> list[dict[str, object]]:
+def _status_rows(statuses: list[WeightStatus], names: list[str]) -> list[dict[str, object]]:
     return [
         {
+            "name": name,
             "backbone": s.entry.backbone.value,
             "file": s.entry.filename,
             "state": s.state.value,
@@ -30,8 +32,9 @@ def _status_rows(statuses: list[WeightStatus]) -> list[dict[str, object]]:
             "size": s.size,
             "expected_size": s.entry.size,
             "url": s.entry.url,
+            "path": str(s.path),
         }
-        for s in statuses
+        for s, name in zip(statuses, names)
     ]
 
 
@@ -43,22 +46,32 @@ def weights_group() -> None:
 @weights_group.command("status")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 def status_cmd(as_json: bool) -> None:
-    """Show which weight files are installed and whether they verify."""
+    """Show which weight files are installed and whether they verify (the suite's own rule)."""
     folder = get_settings().resolved_weights_dir
-    statuses = weights_status(folder)
-    calibrated = all(s.verified for s in statuses)
+    calibration = calibration_status(folder)
+    calibrated = calibration.calibrated
+    statuses = [*calibration.backbones, calibration.lpips_linear]
+    names = [s.entry.backbone.value for s in calibration.backbones] + [LPIPS_LINEAR_KEY]
     if as_json:
-        echo_json({"weights_dir": str(folder), "calibrated": calibrated, "files": _status_rows(statuses)})
+        echo_json({"weights_dir": str(folder), "calibrated": calibrated, "files": _status_rows(statuses, names)})
         return
     click.echo(f"weights folder: {folder}")
-    for s in statuses:
-        click.echo(f"  {s.entry.backbone.value:<10} {s.state.value:<18} {s.entry.filename}")
+    for s, name in zip(statuses, names):
+        where = s.entry.filename if name != LPIPS_LINEAR_KEY else f"{s.path} (inside the lpips package)"
+        click.echo(f"  {name:<12} {s.state.value:<18} {where}")
     if calibrated:
-        click.echo("all backbones verified: scores are calibrated")
-    else:
+        click.echo("all backbones and the LPIPS linear layers verified: scores are calibrated")
+        return
+    if not all(s.verified for s in calibration.backbones):
         click.echo(
-            "UNCALIBRATED: missing or unverified backbones run on seeded random weights; "
-            "install them with `stylearena weights install --from DIR` or `stylearena weights fetch`"
+            "UNCALIBRATED: missing backbones run on seeded random weights and unverified files are "
+            "used as given; install the pinned files with `stylearena weights install --from DIR` or `stylearena weights fetch`"
+        )
+    if not calibration.lpips_linear.verified:
+        click.echo(
+            f"UNCALIBRATED: the LPIPS linear layers ({calibration.lpips_linear.path}) are "
+            f"{calibration.lpips_linear.state.value}; install the lpips package that ships the pinned file "
+            f"(sha256 {calibration.lpips_linear.entry.sha256[:12]}…)"
         )
 
 

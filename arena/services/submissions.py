@@ -21,6 +21,7 @@ from arena.core.models import Competition, Submission, User, utcnow
 from arena.core.settings import Settings
 from arena.core.store.uploads import store_upload
 from arena.services.evaluations import create_evaluation
+from arena.services.upload_rules import check_upload_fields
 from evaluator.dispatch import enqueue_evaluation
 from sandbox.upload import validate_upload
 
@@ -88,7 +89,7 @@ def create_submission(
     user: User,
     competition: Competition,
     upload_path: Path | None = None,
-    original_filename: str = "upload",
+    original_filename: str | None = None,
     label: str = "",
     notes: str = "",
     is_baseline: bool = False,
@@ -103,10 +104,14 @@ def create_submission(
         sandbox.errors.UploadRejected: the file is not an acceptable generator.
         QuotaExceeded: no uploads left today (baselines are exempt).
         SubmissionError: the competition is not open or has no hidden dataset.
+        arena.services.upload_rules.UploadFieldsRejected: a label, notes or file name breaks the rules.
     """
     if (upload_path is None) == (stream is None):
         raise TypeError("give exactly one of upload_path or stream")
     now = now or utcnow()
+    if original_filename is None:
+        original_filename = Path(upload_path).name if upload_path is not None else "upload.pt"
+    label, notes, original_filename = check_upload_fields(label, notes, original_filename)
     if competition.hidden_dataset_id is None:
         raise SubmissionError("no_dataset", "This competition has no benchmark yet; uploads open once it has.")
     if competition.status is not CompetitionStatus.OPEN and not is_baseline:
@@ -132,9 +137,9 @@ def create_submission(
     submission = Submission(
         owner_id=user.id,
         competition_id=competition.id,
-        label=label.strip()[:120],
+        label=label,
         notes=notes,
-        original_filename=Path(original_filename).name[:255] or "upload",
+        original_filename=original_filename,
         sha256=info.sha256,
         size_bytes=info.size,
         format=info.format,

@@ -1,11 +1,20 @@
 """Kernel Inception Distance: unbiased MMD² with a cubic polynomial kernel (Bińkowski et al., 2018).
 
-k(x, y) = (xᵀy / d + 1)³. Like torch-fidelity (and the reference MMD-GAN code), KID is the
-mean (± std) of the unbiased MMD² over ``subsets`` random subsets of equal size drawn
-without replacement, using ``numpy.random.RandomState(seed)`` in the same draw order
-(first set, then second, per subset) so its numbers can be reproduced there exactly.
-Unlike torch-fidelity the subset size adapts to small sets: ``min(1000, n₁, n₂)``. Unlike
-FID, KID is unbiased at small N, which is why both are reported.
+k(x, y) = (xᵀy / d + 1)³. As torch-fidelity (and the reference MMD-GAN code) computes it:
+the mean of the unbiased MMD² over ``subsets`` random subsets of ``m`` rows drawn without
+replacement from each set, with ``numpy.random.RandomState(seed)`` in the same draw order
+(first set, then second, per subset), the kernels built **per subset** (three m×m matrices),
+so memory is bounded by the subset size whatever the number of images (a full N×N kernel is
+3.2 GB at N = 20,000). Features are gathered and cast to float64 one subset at a time.
+
+torch-fidelity uses ``m = 1000`` and refuses smaller sets. Here the subset size adapts,
+``m = min(1000, n₁, n₂)``, so small sets still get a number, but that number is flagged
+``reliable = False``: with fewer than ``RELIABLE_SUBSET_SIZE`` images in a set, every subset
+holds (nearly) the same images and the estimate is dominated by which few images there are.
+
+``std`` is the spread of the subset estimates (torch-fidelity's ``kernel_inception_distance_std``).
+It is **not** a confidence interval: the subsets overlap and, for small sets, are nearly the
+same rows, so it understates the uncertainty of the mean, down to 0 when m equals both set sizes.
 """
 from __future__ import annotations
 
@@ -17,17 +26,25 @@ from evaluator.metrics.errors import ScoringError
 
 DEFAULT_SUBSETS = 100
 MAX_SUBSET_SIZE = 1000
+# torch-fidelity's subset size: below it in either set, KID is reported but flagged unreliable.
+RELIABLE_SUBSET_SIZE = MAX_SUBSET_SIZE
 DEFAULT_SEED = 2020
 
 
 @dataclass(frozen=True)
 class KidResult:
-    """Mean and std of MMD² over subsets, with the subset size actually used."""
+    """KID (mean of MMD² over subsets), the spread of the subset values, and how it was drawn.
+
+    ``reliable`` is False when either set has fewer than ``RELIABLE_SUBSET_SIZE`` rows (then
+    the subsets are smaller than torch-fidelity's, and ``mean`` is noise-dominated).
+    ``std`` is the spread over subsets, not a confidence interval (see the module docstring).
+    """
 
     mean: float
     std: float
     subset_size: int
     subsets: int
+    reliable: bool
 
 
 def adaptive_subset_size(n_a: int, n_b: int, cap: int = MAX_SUBSET_SIZE) -> int:
@@ -35,11 +52,24 @@ def adaptive_subset_size(n_a: int, n_b: int, cap: int = MAX_SUBSET_SIZE) -> int:
     return min(cap, n_a, n_b)
 
 
-def _mmd2_unbiased(k_aa: np.ndarray, k_ab: np.ndarray, k_bb: np.ndarray) -> float:
-    m = k_aa.shape[0]
-    sum_aa = k_aa.sum() - np.trace(k_aa)
-    sum_bb = k_bb.sum() - np.trace(k_bb)
-    return float((sum_aa + sum_bb) / (m * (m - 1)) - 2.0 * k_ab.sum() / (m * m))
+def is_reliable(n_a: int, n_b: int, subset_size: int) -> bool:
+    """Whether a KID over sets of ``n_a`` and ``n_b`` rows in subsets of ``subset_size`` is trustworthy."""
+    return subset_size >= RELIABLE_SUBSET_SIZE and min(n_a, n_b) >= RELIABLE_SUBSET_SIZE
+
+
+def _polynomial_kernel(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    return (x @ y.T / x.shape[1] + 1.0) ** 3
+
+
+def mmd2_unbiased(x: np.ndarray, y: np.ndarray) -> float:
+    """Unbiased MMD² between two ``[m, d]`` float64 subsets of equal size (torch-fidelity's ``mmd2``)."""
+    m = x.shape[0]
+    k_xx = _polynomial_kernel(x, x)
+    k_yy = _polynomial_kernel(y, y)
+    k_xy = _polynomial_kernel(x, y)
+    sum_xx = k_xx.sum() - np.trace(k_xx)
+    sum_yy = k_yy.sum() - np.trace(k_yy)
+    return float((sum_xx + sum_yy) / (m * (m - 1)) - 2.0 * k_xy.sum() / (m * m))
 
 
 def kernel_inception_distance(
@@ -49,28 +79,27 @@ def kernel_inception_distance(
     subset_size: int | None = None,
     seed: int = DEFAULT_SEED,
 ) -> KidResult:
-    """KID between two ``[n, d]`` feature matrices (float64 arithmetic).
+    """KID between two ``[n, d]`` feature matrices (float64 arithmetic; memory O(subset_size²)).
+
+    The inputs may be float32, float64 or memory-mapped; they are never copied whole.
 
     Raises:
         ScoringError: ``too_few_images`` when a set has fewer than two rows.
     """
-    a = np.asarray(features_a, dtype=np.float64)
-    b = np.asarray(features_b, dtype=np.float64)
-    size = adaptive_subset_size(len(a), len(b)) if subset_size is None else subset_size
-    if size < 2 or size > min(len(a), len(b)):
+    n_a, n_b = len(features_a), len(features_b)
+    size = adaptive_subset_size(n_a, n_b) if subset_size is None else subset_size
+    if size < 2 or size > min(n_a, n_b):
         raise ScoringError(
             "too_few_images",
-            f"KID needs subsets of at least 2 images from each set (sets of {len(a)} and {len(b)})",
+            f"KID needs subsets of at least 2 images from each set (sets of {n_a} and {n_b})",
         )
-    dim = a.shape[1]
-    # Kernel matrices once for the full sets; subsets index into them.
-    k_aa = (a @ a.T / dim + 1.0) ** 3
-    k_bb = (b @ b.T / dim + 1.0) ** 3
-    k_ab = (a @ b.T / dim + 1.0) ** 3
     rng = np.random.RandomState(seed)
     values = np.zeros(subsets)
     for index in range(subsets):
-        ia = rng.choice(len(a), size, replace=False)
-        ib = rng.choice(len(b), size, replace=False)
-        values[index] = _mmd2_unbiased(k_aa[np.ix_(ia, ia)], k_ab[np.ix_(ia, ib)], k_bb[np.ix_(ib, ib)])
-    return KidResult(float(values.mean()), float(values.std()), size, subsets)
+        # Draw order as torch-fidelity: first set, then second, per subset.
+        rows_a = rng.choice(n_a, size, replace=False)
+        rows_b = rng.choice(n_b, size, replace=False)
+        values[index] = mmd2_unbiased(
+            np.asarray(features_a[rows_a], dtype=np.float64), np.asarray(features_b[rows_b], dtype=np.float64)
+        )
+    return KidResult(float(values.mean()), float(values.std()), size, subsets, is_reliable(n_a, n_b, size))

@@ -69,7 +69,7 @@ def read_pairs(inputs: Path) -> list[tuple[str, str, str]]:
             raise HarnessFailure(exit_codes.BAD_INPUTS, "bad_inputs", "pairs.csv needs the header pair_id,content,style")
         for row in reader:
             pair_id = row["pair_id"] or ""
-            if not PAIR_ID.match(pair_id) or pair_id in seen:
+            if not PAIR_ID.fullmatch(pair_id) or pair_id in seen:
                 raise HarnessFailure(exit_codes.BAD_INPUTS, "bad_inputs", f"unsafe or repeated pair id {pair_id!r}")
             for folder in ("content", "style"):
                 name = row[folder] or ""

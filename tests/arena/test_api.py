@@ -118,3 +118,21 @@ def test_openapi_matches_the_routes(app, client):
                 ref = response.get("content", {}).get("application/json", {}).get("schema", {}).get("$ref")
                 if ref:
                     assert ref.rsplit("/", 1)[1] in doc["components"]["schemas"]
+
+
+def test_upload_rules_refuse_instead_of_truncating(client, tokens, world, torchscript_file):
+    from arena.services.upload_rules import MAX_LABEL_CHARS, MAX_NOTES_CHARS
+
+    data = torchscript_file.read_bytes()
+    long_label = _upload(client, tokens["ann"], data, label="x" * (MAX_LABEL_CHARS + 1))
+    assert long_label.status_code == 400 and long_label.get_json()["error"]["code"] == "label_too_long"
+    long_notes = _upload(client, tokens["ann"], data, notes="n" * (MAX_NOTES_CHARS + 1))
+    assert long_notes.get_json()["error"]["code"] == "notes_too_long"
+    assert world["session"].scalar(sa.select(sa.func.count(Submission.id))) == 0
+    exact = _upload(client, tokens["ann"], data, label="y" * MAX_LABEL_CHARS)
+    assert exact.status_code == 201 and exact.get_json()["label"] == "y" * MAX_LABEL_CHARS
+    # The published contract states the same limits the service enforces.
+    spec = client.get("/api/v1/openapi.json").get_json()
+    props = spec["paths"]["/competitions/{slug}/submissions"]["post"]["requestBody"]["content"][
+        "multipart/form-data"]["schema"]["properties"]
+    assert (props["label"]["maxLength"], props["notes"]["maxLength"]) == (MAX_LABEL_CHARS, MAX_NOTES_CHARS)

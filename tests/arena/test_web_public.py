@@ -121,15 +121,24 @@ def test_unscored_submissions_are_private(client, world):
     assert client.get("/submissions/999999").status_code == 404
 
 
-def test_dev_set_download(client, app, world):
+def test_dev_set_download_serves_the_published_public_split_only(client, app, world, tmp_path):
+    from datasets_helpers import make_dataset
+
+    from arena.services.publishing import publish
+
     settings = app.extensions["stylearena"].settings
-    public = world["competition"].public_dataset
-    assert client.get("/competitions/demo/dev-set.zip").status_code == 404  # files not stored
-    root = settings.datasets_dir / public.storage_path
-    (root / "content").mkdir(parents=True)
-    (root / "content" / "c1.png").write_bytes(PNG)
-    (root / "pairs.csv").write_text("pair_id,content,style\n")
+    session = world["session"]
+    assert client.get("/competitions/demo/dev-set.zip").status_code == 404  # the fake row has no files
+    public = publish(session, settings, make_dataset(tmp_path / "pub"), reference_stats=None).version
+    hidden = publish(session, settings, make_dataset(tmp_path / "hid", split="hidden", seed=4),
+                     reference_stats=None).version
+    world["competition"].public_dataset = public
+    session.commit()
     response = client.get("/competitions/demo/dev-set.zip")
     assert response.status_code == 200 and response.mimetype == "application/zip"
-    names = zipfile.ZipFile(io.BytesIO(response.data)).namelist()
-    assert sorted(names) == ["set/content/c1.png", "set/pairs.csv"]
+    names = sorted(n.split("/", 1)[1] for n in zipfile.ZipFile(io.BytesIO(response.data)).namelist())
+    assert names == ["content/c0.png", "content/c1.png", "manifest.json", "pairs.csv", "style/s0.png", "style/s1.png"]
+    # Even if an organizer pointed the public slot at a hidden version, the site refuses it.
+    world["competition"].public_dataset = hidden
+    session.commit()
+    assert client.get("/competitions/demo/dev-set.zip").status_code == 403

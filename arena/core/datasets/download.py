@@ -11,6 +11,7 @@ from arena.core.datasets.manifest import MANIFEST_NAME
 from arena.core.datasets.staging import stored_manifest
 from arena.core.enums import DatasetSplit
 from arena.core.errors import Forbidden
+from arena.core.files import written_aside
 from arena.core.models import DatasetVersion
 from arena.core.settings import Settings
 
@@ -41,18 +42,13 @@ def public_download(settings: Settings, dataset_version: DatasetVersion) -> Path
     members = [MANIFEST_NAME, PAIRS_NAME]
     members += [f"{CONTENT_DIR}/{e['file']}" for e in manifest["content"]]
     members += [f"{STYLE_DIR}/{e['file']}" for e in manifest["style"]]
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_suffix(".zip.tmp")
-    try:
-        with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_STORED) as zf:
-            for member in members:
-                src = source / member
-                if not src.is_file():
-                    raise DatasetError("dataset_missing", f"{member}: missing from stored version {dataset_version.manifest_sha256[:12]}.")
-                info = zipfile.ZipInfo(f"{prefix}/{member}", date_time=ZIP_DATE)
-                info.external_attr = 0o644 << 16
-                zf.writestr(info, src.read_bytes())
-        tmp.replace(target)
-    finally:
-        tmp.unlink(missing_ok=True)
+    # Written aside and renamed: concurrent requests never serve (or build on) half a zip.
+    with written_aside(target) as tmp, zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_STORED) as zf:
+        for member in members:
+            src = source / member
+            if not src.is_file():
+                raise DatasetError("dataset_missing", f"{member}: missing from stored version {dataset_version.manifest_sha256[:12]}.")
+            info = zipfile.ZipInfo(f"{prefix}/{member}", date_time=ZIP_DATE)
+            info.external_attr = 0o644 << 16
+            zf.writestr(info, src.read_bytes())
     return target

@@ -1,6 +1,7 @@
 """The OpenAPI 3.1 document of ``/api/v1`` (kept beside the routes; a test checks they agree)."""
 from __future__ import annotations
 
+from arena.services.upload_rules import MAX_LABEL_CHARS, MAX_NOTES_CHARS
 from typing import Any
 
 _ERROR = {"description": "Error", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
@@ -41,8 +42,8 @@ PATHS: dict[str, dict[str, Any]] = {
             "type": "object", "required": ["file"],
             "properties": {"file": {"type": "string", "format": "binary",
                                     "description": "TorchScript .pt or .zip package"},
-                           "label": {"type": "string", "maxLength": 120},
-                           "notes": {"type": "string", "maxLength": 4000}}}}}},
+                           "label": {"type": "string", "maxLength": MAX_LABEL_CHARS},
+                           "notes": {"type": "string", "maxLength": MAX_NOTES_CHARS}}}}}},
         "responses": {"201": _json("Queued submission", "Submission"), "400": _ERROR, "401": _ERROR,
                       "404": _ERROR, "413": _ERROR, "429": _ERROR},
     }},

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from flask import current_app, g, jsonify, request, url_for
 
-from arena.core.enums import CompetitionStatus
 from arena.core.errors import ArenaError
 from arena.web.api import bp
 from arena.web.api.openapi import openapi_document
@@ -22,9 +21,6 @@ from arena.web.public.queries import (
 )
 from arena.web.uploads import accept_upload
 
-MAX_LABEL = 120
-MAX_NOTES = 4000
-ALLOWED_SUFFIXES = (".pt", ".zip")
 
 
 @bp.get("/openapi.json")
@@ -76,18 +72,12 @@ def submit(slug: str):
     """Upload a generator (multipart field ``file``, optional ``label`` and ``notes``)."""
     session = get_session()
     comp = competition_or_404(session, slug, g.api_user)
-    if comp.status != CompetitionStatus.OPEN:
-        raise ArenaError("competition_closed", "This competition is not accepting submissions.")
     upload = request.files.get("file")
     if upload is None or not upload.filename:
         raise ArenaError("missing_file", "Send the generator as the multipart field 'file'.")
-    if not upload.filename.lower().endswith(ALLOWED_SUFFIXES):
-        raise ArenaError("bad_extension", "Upload a TorchScript .pt file or a .zip package.")
-    label = request.form.get("label", "").strip()
-    notes = request.form.get("notes", "").strip()
-    if len(label) > MAX_LABEL or len(notes) > MAX_NOTES:
-        raise ArenaError("too_long", f"Labels take at most {MAX_LABEL} and notes {MAX_NOTES} characters.")
-    sub = accept_upload(session, get_settings(), g.api_user, comp, upload, label, notes)
+    # The service checks the rest (open competition, label, notes, extension, quota, file).
+    sub = accept_upload(session, get_settings(), g.api_user, comp, upload,
+                        request.form.get("label", ""), request.form.get("notes", ""))
     response = jsonify(submission_status(sub))
     response.status_code = 201
     response.headers["Location"] = url_for("api.submission", submission_id=sub.id)

@@ -5,12 +5,14 @@ from flask import Response, abort, jsonify, render_template, request, send_file
 from flask_login import current_user
 
 from arena.core.enums import CompetitionStatus
+from arena.core.errors import NotFound
 from arena.web.cache import app_cache, cached_for_visitors
 from arena.web.db_session import get_session, get_settings
 from arena.web.gallery import gallery_file, gallery_images
 from arena.web.public import bp
 from arena.web.public.board import board_page, board_to_csv, board_to_json, parse_page
-from arena.web.public.downloads import dataset_zip
+from arena.core.datasets.download import public_download
+from arena.core.datasets.errors import DatasetError
 from arena.web.public.queries import (
     competition_or_404,
     current_evaluation,
@@ -87,7 +89,10 @@ def dataset_download(slug: str):
     comp = competition_or_404(session, slug, viewer())
     if comp.public_dataset is None:
         abort(404)
-    path = dataset_zip(get_settings(), comp.public_dataset)
+    try:
+        path = public_download(get_settings(), comp.public_dataset)
+    except DatasetError as exc:
+        raise NotFound("dataset_missing", "The dev set's files are not available on this server.") from exc
     return send_file(path, mimetype="application/zip", as_attachment=True,
                      download_name=f"{comp.slug}-dev-set.zip")
 

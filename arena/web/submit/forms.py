@@ -6,7 +6,9 @@ from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import StringField, TextAreaField
 from wtforms.validators import Length
 
-ALLOWED_EXTENSIONS = ["pt", "zip"]
+from arena.services.upload_rules import MAX_LABEL_CHARS, MAX_NOTES_CHARS, UPLOAD_SUFFIXES
+
+ALLOWED_EXTENSIONS = [suffix.lstrip(".") for suffix in UPLOAD_SUFFIXES]
 
 
 class SubmitForm(FlaskForm):
@@ -17,5 +19,5 @@ class SubmitForm(FlaskForm):
             FileAllowed(ALLOWED_EXTENSIONS, "Upload a TorchScript .pt file or a .zip package."),
         ],
     )
-    label = StringField("Label", validators=[Length(max=120)])
-    notes = TextAreaField("Notes", validators=[Length(max=4000)])
+    label = StringField("Label", validators=[Length(max=MAX_LABEL_CHARS)])
+    notes = TextAreaField("Notes", validators=[Length(max=MAX_NOTES_CHARS)])

@@ -3,7 +3,12 @@
 A file in the weights folder under its manifest name is used as given (a plain state dict,
 loaded with ``weights_only=True``); it counts as calibrated only when its sha256 matches the
 manifest. A missing file is replaced by a seeded random network (see ``seeded``), and the
-result says ``calibrated: false``.
+result says ``calibrated: false``. Which files exist and verify comes from
+``evaluator.weights.calibration_status``, the same answer ``stylearena weights status`` prints.
+
+Every backbone has a digest, a sha256 that identifies the numbers it computes: the file's
+sha256 for a loaded file, ``state_digest`` of the parameters for a seeded network
+(``Backbones.digests``).
 """
 from __future__ import annotations
 
@@ -20,16 +25,21 @@ from evaluator.metrics.backbones.lpips_alex import (
     LpipsAlex,
     build_alexnet_trunk,
     load_linear_weights,
-    lpips_linear_path,
     seeded_alexnet_trunk,
 )
 from evaluator.metrics.backbones.seeded import SEED_SCHEME, state_digest
 from evaluator.metrics.backbones.vgg import VggEncoder, build_vgg19_features, seeded_vgg19_features
 from evaluator.metrics.errors import BackboneWeightsError
-from evaluator.weights import LPIPS_LINEAR_SHA256, Backbone, inspect_file, manifest_entry, sha256_file
+from evaluator.weights import (
+    LPIPS_LINEAR_KEY,
+    Backbone,
+    Calibration,
+    WeightState,
+    WeightStatus,
+    calibration_status,
+)
 
 SEEDS = {Backbone.INCEPTION: 20151205, Backbone.VGG19: 19, Backbone.ALEXNET: 2012}
-LPIPS_LINEAR_KEY = "lpips_linear"
 
 
 @dataclass(frozen=True)
@@ -38,8 +48,9 @@ class BackboneInfo:
 
     name: str
     source: str  # "file" or "seeded"
-    weight_hash: str
+    weight_hash: str  # the file's sha256, or ``uncalibrated:<scheme>:<digest>`` when seeded
     verified: bool
+    digest: str  # sha256 of the file, or of the seeded parameters (``state_digest``)
 
 
 @dataclass(frozen=True)
@@ -60,6 +71,11 @@ class Backbones:
     def weight_hashes(self) -> dict[str, str]:
         """Backbone name -> file sha256, or ``uncalibrated:...`` for seeded networks."""
         return {item.name: item.weight_hash for item in self.info}
+
+    @property
+    def digests(self) -> dict[str, str]:
+        """Backbone name (and ``lpips_linear``) -> sha256 identifying its numbers, file or seeded."""
+        return {item.name: item.digest for item in self.info}
 
 
 def _read_state(path: Path) -> dict[str, torch.Tensor]:
@@ -89,41 +105,43 @@ def _load_into(module: nn.Module, state: dict[str, torch.Tensor], path: Path, pr
 
 def _from_file_or_seed(
     backbone: Backbone,
-    weights_dir: Path | None,
+    status: WeightStatus,
     build: Callable[[], nn.Module],
     seeded: Callable[[int], nn.Module],
     prefix: str = "",
 ) -> tuple[nn.Module, BackboneInfo]:
     """The backbone from its manifest file when present (used as given), else seeded."""
-    entry = manifest_entry(backbone)
-    path = Path(weights_dir) / entry.filename if weights_dir is not None else None
-    if path is not None and path.is_file():
-        status = inspect_file(entry, path)
+    if status.state is not WeightState.MISSING:
         module = build()
-        _load_into(module, _read_state(path), path, prefix)
-        return module.eval(), BackboneInfo(backbone.value, "file", status.sha256 or "", status.verified)
+        _load_into(module, _read_state(status.path), status.path, prefix)
+        sha256 = status.sha256 or ""
+        return module.eval(), BackboneInfo(backbone.value, "file", sha256, status.verified, sha256)
     module = seeded(SEEDS[backbone])
     digest = state_digest(module.state_dict())
     return module.eval(), BackboneInfo(
-        backbone.value, "seeded", f"uncalibrated:{SEED_SCHEME}:{digest}", False
+        backbone.value, "seeded", f"uncalibrated:{SEED_SCHEME}:{digest}", False, digest
     )
 
 
 def load_backbones(weights_dir: Path | None, device: torch.device) -> Backbones:
     """Build the Inception, VGG19 and LPIPS-Alex networks on ``device`` in inference layout."""
+    calibration: Calibration = calibration_status(Path(weights_dir) if weights_dir is not None else None)
     inception_net, inception_info = _from_file_or_seed(
-        Backbone.INCEPTION, weights_dir, build_fid_inception, seeded_fid_inception
+        Backbone.INCEPTION, calibration.backbone(Backbone.INCEPTION), build_fid_inception, seeded_fid_inception
     )
     vgg_features, vgg_info = _from_file_or_seed(
-        Backbone.VGG19, weights_dir, build_vgg19_features, seeded_vgg19_features, prefix="features."
+        Backbone.VGG19, calibration.backbone(Backbone.VGG19), build_vgg19_features, seeded_vgg19_features,
+        prefix="features.",
     )
     alex_trunk, alex_info = _from_file_or_seed(
-        Backbone.ALEXNET, weights_dir, build_alexnet_trunk, seeded_alexnet_trunk, prefix="features."
+        Backbone.ALEXNET, calibration.backbone(Backbone.ALEXNET), build_alexnet_trunk, seeded_alexnet_trunk,
+        prefix="features.",
     )
-    linear_path = lpips_linear_path()
-    linear_hash = sha256_file(linear_path)
-    linear_info = BackboneInfo(LPIPS_LINEAR_KEY, "file", linear_hash, linear_hash == LPIPS_LINEAR_SHA256)
-    lpips = LpipsAlex(alex_trunk, load_linear_weights(linear_path))
+    linear = calibration.lpips_linear
+    if linear.state is WeightState.MISSING:
+        raise ModuleNotFoundError("the lpips package is not installed (pip install lpips); LPIPS needs its linear layers")
+    linear_info = BackboneInfo(LPIPS_LINEAR_KEY, "file", linear.sha256 or "", linear.verified, linear.sha256 or "")
+    lpips = LpipsAlex(alex_trunk, load_linear_weights(linear.path))
     networks = [FidInception(inception_net), VggEncoder(vgg_features), lpips]
     for net in networks:
         net.to(device=device, memory_format=torch.channels_last)

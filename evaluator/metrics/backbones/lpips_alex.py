@@ -2,8 +2,9 @@
 
 Trunk: torchvision's ``alexnet().features[0:12]``, tapped after each of its five ReLUs.
 Linear layers: the package's own ``weights/v0.1/alex.pth`` (read from the installed package,
-never downloaded). Per layer: unit-normalise features over channels (eps 1e-10), square the
-difference, weight channels by the linear layer, average over space; sum the five layers.
+never downloaded; located and pinned by ``evaluator.weights.lpips_linear_status``). Per
+layer: unit-normalise features over channels (eps 1e-10), square the difference, weight
+channels by the linear layer, average over space; sum the five layers.
 
 Because the 1×1 linear layer and the spatial mean commute, the distance is computed as
 ``w · mean_hw((f0 - f1)^2)``: the same number up to float rounding, without materialising
@@ -11,7 +12,6 @@ the weighted maps. Content-side features are computed once per distinct content 
 """
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
 import torch
@@ -44,14 +44,6 @@ def build_alexnet_trunk() -> nn.Sequential:
         nn.Conv2d(384, 256, kernel_size=3, padding=1), nn.ReLU(inplace=True),
         nn.Conv2d(256, 256, kernel_size=3, padding=1), nn.ReLU(inplace=True),
     ).eval()  # fmt: skip
-
-
-def lpips_linear_path() -> Path:
-    """The v0.1 AlexNet linear-layer file shipped inside the installed ``lpips`` package."""
-    spec = importlib.util.find_spec("lpips")
-    if spec is None or spec.origin is None:
-        raise ModuleNotFoundError("the lpips package is not installed (pip install lpips)")
-    return Path(spec.origin).parent / "weights" / "v0.1" / "alex.pth"
 
 
 def load_linear_weights(path: Path) -> list[torch.Tensor]:
