@@ -7,7 +7,6 @@ detected from the archive's contents, never from a file name.
 """
 from __future__ import annotations
 
-import hashlib
 import re
 import stat
 import tomllib
@@ -16,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from arena.core.files import sha256_file
 from arena.core.enums import SubmissionFormat
 from sandbox.errors import UploadRejected
 
@@ -78,7 +78,7 @@ def validate_upload(path: Path, max_bytes: int, limits: ZipLimits | None = None)
     with path.open("rb") as fh:
         if fh.read(4) not in _ZIP_MAGIC:
             raise UploadRejected("unsupported_format", "The file is not a zip archive. " + _FORMAT_HINT)
-    sha256 = _sha256(path)
+    sha256 = sha256_file(path)
     try:
         with zipfile.ZipFile(path) as zf:
             infos = zf.infolist()
@@ -92,14 +92,6 @@ def validate_upload(path: Path, max_bytes: int, limits: ZipLimits | None = None)
         return UploadInfo(SubmissionFormat.PACKAGE, sha256, size, manifest)
     _check_torchscript(names)
     return UploadInfo(SubmissionFormat.TORCHSCRIPT, sha256, size, None)
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(_CHUNK), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def check_entry_name(name: str) -> None:

@@ -51,7 +51,7 @@ def build_image_cmd(force: bool, cache_dir: Path | None, wheel: Path | None, mir
 def try_cmd(submission: Path, pairs_dir: Path, out_dir: Path | None, timeout: int | None, as_json: bool) -> None:
     """Run SUBMISSION on a local public set through the same runner, harness and validation."""
     from sandbox.errors import SandboxError
-    from arena.core.limits import LimitLoosened, SandboxLimits
+    from arena.core.limits import LimitLoosened
     from sandbox.runner import SandboxRunner
     from sandbox.upload import validate_upload
     from sandbox.validation import validate_outputs

@@ -1,7 +1,6 @@
 """`stylearena score`: the local scoring kit, computing exactly what the platform computes."""
 from __future__ import annotations
 
-import functools
 from pathlib import Path
 
 import click
@@ -11,13 +10,11 @@ from arena.cli.common import echo_json, get_settings
 _DIR = click.Path(exists=True, file_okay=False, path_type=Path)
 
 
-@functools.lru_cache(maxsize=2)
 def _suite(weights_dir: Path | None, device: str | None):
-    # Imported here so that `stylearena --help` does not pay for importing torch; cached so
-    # that a process scoring several folders loads the backbones once.
-    from evaluator.metrics.suite import MetricSuite
+    # Imported here so that `stylearena --help` does not pay for importing torch.
+    from evaluator.metrics.shared import shared_suite
 
-    return MetricSuite.load(weights_dir, device)
+    return shared_suite(weights_dir, device)
 
 
 @click.command("score")

@@ -40,10 +40,10 @@ def run_generator(module: nn.Module, inputs_dir: Path, outputs_dir: Path) -> Non
 def score_module(module: nn.Module, inputs_dir: Path, outputs_dir: Path, suite=None,
                  cache_dir: Path | None = None, dataset_key: str | None = None) -> dict[str, float]:
     """Run ``module`` on the set and return its metrics (evaluator.metrics, same as the worker)."""
-    from evaluator.metrics.suite import MetricSuite
+    from evaluator.metrics.shared import shared_suite
     from evaluator.metrics.io import read_pairs_csv
 
-    suite = suite or MetricSuite.load(None)
+    suite = suite or shared_suite(None)
     run_generator(module, inputs_dir, outputs_dir)
     result = suite.score(read_pairs_csv(inputs_dir / PAIRS_NAME), outputs_dir, inputs_dir / CONTENT_DIR,
                          inputs_dir / STYLE_DIR, cache_dir=cache_dir, dataset_key=dataset_key)

@@ -137,9 +137,9 @@ def select_on_public(trained: StyleNet, public_dir: Path, log: Log = print) -> S
     import tempfile
 
     from arena.demo.local_eval import score_module
-    from evaluator.metrics.suite import MetricSuite
+    from evaluator.metrics.shared import shared_suite
 
-    suite = MetricSuite.load(None)
+    suite = shared_suite(None)
     with tempfile.TemporaryDirectory() as tmp:
         scores = {name: score_module(model, public_dir, Path(tmp) / name, suite)["art_fid"]
                   for name, model in (("trained", trained), ("prior", StyleNet().eval()))}

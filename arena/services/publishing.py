@@ -4,7 +4,6 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, replace
-from functools import lru_cache
 from pathlib import Path
 from typing import Callable, Protocol
 
@@ -40,26 +39,18 @@ class PublishResult:
     created: bool
 
 
-@lru_cache(maxsize=2)
-def _metric_suite(weights_dir: Path | None):
-    """One MetricSuite per process and weights folder: loading the backbones is the slow part."""
-    from evaluator.metrics.suite import MetricSuite
 
-    return MetricSuite.load(weights_dir)
-
-
-def metrics_reference_stats(settings: Settings, version_path: Path, manifest_sha256: str) -> str | None:
+def metrics_reference_stats(settings: Settings, version_path: Path, manifest_sha256: str) -> str:
     """Precompute the reference statistics with evaluator.metrics, keyed as the scorer reads them.
 
-    Returns the cache entry's name under ``settings.cache_dir`` (None when the metrics
-    package is not importable in this process).
+    Returns the cache entry's name under ``settings.cache_dir``.
     """
-    try:
-        from evaluator.metrics.io import read_pairs_csv
-    except ImportError:
-        return None
+    # Imported here: publishing is where torch loads; the web process never publishes.
+    from evaluator.metrics.io import read_pairs_csv
+    from evaluator.metrics.shared import shared_suite
+
     weights = settings.resolved_weights_dir
-    suite = _metric_suite(weights if weights.is_dir() else None)
+    suite = shared_suite(weights if weights.is_dir() else None)
     stats = suite.reference_stats(read_pairs_csv(version_path / PAIRS_NAME), version_path / CONTENT_DIR,
                                   version_path / STYLE_DIR, cache_dir=settings.cache_dir,
                                   dataset_key=manifest_sha256)

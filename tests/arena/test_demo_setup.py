@@ -11,7 +11,6 @@ from arena.core.enums import UserRole
 from arena.core.models import DatasetVersion, User
 from arena.services.accounts import authenticate
 from arena.services.competitions import get_competition
-from arena.core.settings import SandboxSettings, Settings
 
 
 def test_publish_demo_data_is_idempotent(settings, session_factory):

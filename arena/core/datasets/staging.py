@@ -1,13 +1,13 @@
 """Materialising a published version's image-set layout for one run (sandbox and scorer)."""
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 
 from arena.core.store import datasets as store
 from arena.core.store.datasets import StoredVersion
 from arena.core.datasets.errors import DatasetError
+from arena.core.files import sha256_file
 from arena.core.imageset import CONTENT_DIR, PAIRS_NAME, STYLE_DIR
 from arena.core.settings import Settings
 
@@ -33,7 +33,7 @@ def stage_dataset(settings: Settings, dataset_version: StoredVersion, dest: Path
             src = source / folder / entry["file"]
             if not src.is_file():
                 raise DatasetError("dataset_missing", f"{folder}/{entry['file']}: missing from stored version {dataset_version.manifest_sha256[:12]}.")
-            if verify and hashlib.sha256(src.read_bytes()).hexdigest() != entry["sha256"]:
+            if verify and sha256_file(src) != entry["sha256"]:
                 raise DatasetError("dataset_corrupt", f"{folder}/{entry['file']}: altered in stored version {dataset_version.manifest_sha256[:12]}.")
             store.link_or_copy(src, dest / folder / entry["file"])
     store.link_or_copy(source / PAIRS_NAME, dest / PAIRS_NAME)

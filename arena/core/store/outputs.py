@@ -12,9 +12,9 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from arena.core.files import sha256_file
 from arena.core.settings import Settings
 
-_CHUNK = 1 << 20
 # Outputs are PNGs plus the harness report; anything else was rejected by validation.
 STORED_SUFFIXES = (".png",)
 
@@ -23,18 +23,10 @@ class OutputsMissing(LookupError):
     """No stored outputs under that address (deleted, or never stored on this volume)."""
 
 
-def _file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        while chunk := fh.read(_CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def outputs_digest(directory: Path) -> str:
     """The content address of a directory of outputs: sha256 over sorted ``name  sha256`` lines."""
     lines = [
-        f"{path.name}  {_file_sha256(path)}\n"
+        f"{path.name}  {sha256_file(path)}\n"
         for path in sorted(directory.iterdir())
         if path.is_file() and path.suffix in STORED_SUFFIXES
     ]
