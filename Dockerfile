@@ -1,14 +1,15 @@
-# The web/worker image of the production-shaped stack (docker-compose.yml).
+# The images of the production-shaped stack (docker-compose.yml): one recipe, two images.
+#   docker build --build-arg EXTRAS=web    -t stylearena-web .     # gunicorn + Flask, no torch
+#   docker build --build-arg EXTRAS=worker -t stylearena-worker .  # RQ worker: torch, metrics, Docker SDK
 # Not buildable on the project's offline machines (no registry); built in production CI.
 FROM python:3.11-slim-bookworm
 
+ARG EXTRAS=web
 ENV PIP_NO_CACHE_DIR=1 PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1
 RUN useradd --create-home --uid 10001 arena
 WORKDIR /app
 
-# Dependencies first so code changes do not rebuild the torch layer.
 COPY pyproject.toml README.md ./
-RUN pip install "torch==2.14.1" "torchvision==0.29.1"
 COPY arena ./arena
 COPY evaluator ./evaluator
 COPY sandbox ./sandbox
@@ -16,7 +17,8 @@ COPY migrations ./migrations
 COPY leaderboard_ui ./leaderboard_ui
 COPY datasets ./datasets
 COPY scripts ./scripts
-RUN pip install -e .
+# The web image installs the `web` extra only: its gunicorn workers never hold torch.
+RUN pip install -e ".[${EXTRAS}]"
 
 USER arena
 EXPOSE 8000

@@ -34,3 +34,23 @@ def test_compose_file_refuses_to_run_without_secrets():
                           env=env, text=True, capture_output=True)
     assert proc.returncode != 0
     assert "POSTGRES_PASSWORD" in proc.stderr or "STYLEARENA_SECRET_KEY" in proc.stderr
+
+
+@pytest.mark.skipif(shutil.which("docker-compose") is None, reason="docker-compose (Debian) not installed")
+def test_web_image_is_built_without_the_worker_extra():
+    env = dict(os.environ, POSTGRES_PASSWORD="pw", STYLEARENA_SECRET_KEY="k")
+    proc = subprocess.run(["docker-compose", "-f", str(PROJECT_ROOT / "docker-compose.yml"), "config"],
+                          env=env, text=True, capture_output=True)
+    import yaml
+
+    services = yaml.safe_load(proc.stdout)["services"]
+    images = {name: svc["image"] for name, svc in services.items() if name in ("web", "migrate", "worker")}
+    assert images["web"] == images["migrate"] != images["worker"]
+    assert services["migrate"]["build"]["args"]["EXTRAS"] == "web"
+    assert services["worker"]["build"]["args"]["EXTRAS"] == "worker"
+    # And the web extra itself carries no torch (the worker extra does).
+    import tomllib
+
+    extras = tomllib.loads((PROJECT_ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]
+    assert not any(dep.startswith("torch") for dep in extras["web"])
+    assert any(dep.startswith("torch==") for dep in extras["worker"])
