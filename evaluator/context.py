@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from arena.core.db import make_engine, make_session_factory
 from arena.core.settings import Settings
 from evaluator.pipeline import Runner, Scorer
+from evaluator.scorer import suite_identity
 
 
 @dataclass
@@ -34,6 +35,8 @@ class WorkerContext:
     worker_name: str = field(default_factory=lambda: f"{platform.node()}:{os.getpid()}")
     # Torch threads a job may use; None leaves torch's default alone.
     torch_threads: int | None = None
+    # The scorer this process's suite is (computed from ``scorer`` when not given).
+    scorer_id: str | None = None
     _engines: dict[int, sa.Engine] = field(default_factory=dict, repr=False)
 
     def session_factory(self) -> sessionmaker[Session]:
@@ -47,6 +50,10 @@ class WorkerContext:
             self._engines = {pid: make_engine(self.settings.database_url)}
             engine = self._engines[pid]
         return make_session_factory(engine)
+
+    def __post_init__(self) -> None:
+        if self.scorer_id is None:
+            self.scorer_id = suite_identity(self.scorer).id
 
     def enter_job(self) -> None:
         """Prepare the (possibly forked) process for one job."""

@@ -38,6 +38,8 @@ class PlatformCode(str, Enum):
     DATASET_UNAVAILABLE = "dataset_unavailable"
     SUBMISSION_MISSING = "submission_missing"
     INTERNAL_ERROR = "internal_error"
+    # The worker's metric suite is not the scorer the evaluation targets.
+    SCORER_MISMATCH = "scorer_mismatch"
 
 
 # Scoring errors about the benchmark's own files, not the outputs: the organizer must act.

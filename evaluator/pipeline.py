@@ -34,6 +34,7 @@ from arena.core.store import outputs as outputs_store
 from arena.core.store.datasets import DatasetRef
 from arena.core.store.uploads import upload_path
 from evaluator.claim import Claim, ScoredResult, ScoreValue
+from evaluator.scorer import scorer_identity
 from evaluator.errors import LeaseLost, PlatformCode, PlatformFault, fault_on_split, truncate_log
 from sandbox import container as spec
 from sandbox.validation import validate_outputs
@@ -278,6 +279,7 @@ def provenance(
         "dataset_sha256": task.dataset.manifest_sha256,
         "public_dataset_sha256": task.public_dataset.manifest_sha256 if task.public_dataset else None,
         "scorer_version": task.scorer_version,
+        "scorer_components": scorer_identity(result.metric_versions, result.weight_hashes, result.calibrated).components,
         "metric_versions": dict(result.metric_versions),
         "calibrated": bool(result.calibrated),
         # Always recorded, calibrated or not, so that a row can be traced to the network that made it.
@@ -305,6 +307,12 @@ def evaluate(context: WorkerContext, task: EvaluationTask, claim: Claim, work_di
     exception (a bug) unchanged.
     """
     settings = context.settings
+    if task.scorer_version != context.scorer_id:
+        # Numbers from another scorer would be ranked as if they were the target's.
+        raise PlatformFault(PlatformCode.SCORER_MISMATCH.value,
+                            f"This worker scores as {context.scorer_id}, but the evaluation asks for "
+                            f"{task.scorer_version}; run a worker with that scorer's weights, or rescore "
+                            f"with --scorer-version {context.scorer_id}.")
     public: RunOutcome | None = None
     if task.public_dataset is not None:
         with on_split(DatasetSplit.PUBLIC), timings.step("smoke"):

@@ -12,6 +12,7 @@ from arena.services.publishing import assign_to_competition, find_version
 from arena.core.datasets.errors import DatasetError
 from arena.core.enums import CompetitionStatus
 from evaluator.metrics.catalog import DEFAULT_RANKING_METRIC
+from evaluator.scorer import INSTALLED, resolve_scorer
 from arena.services.competitions import (
     RANKING_METRICS,
     CompetitionChanges,
@@ -66,17 +67,21 @@ def competition_group() -> None:
 @competition_group.command("create")
 @click.argument("slug")
 @click.option("--title", required=True, help="The competition's title.")
+@click.option("--scorer-version", default=INSTALLED, show_default=True,
+              help="The scorer the board ranks by: a scorer id, or 'installed' for the one the installed "
+                   "weights make (see `stylearena weights status`).")
 @_settings_options
-def create_cmd(slug: str, title: str, description_file: Path | None, ranking_metric: str | None,
-               daily_quota: int | None, starts: datetime | None, ends: datetime | None, status: str | None,
-               as_json: bool) -> None:
+def create_cmd(slug: str, title: str, scorer_version: str, description_file: Path | None,
+               ranking_metric: str | None, daily_quota: int | None, starts: datetime | None,
+               ends: datetime | None, status: str | None, as_json: bool) -> None:
     """Create the competition SLUG."""
     settings = get_settings()
+    scorer = resolve_scorer(scorer_version, settings.resolved_weights_dir)
     with arena_errors(), cli_session(settings) as session:
         competition = create_competition(
             session, slug, title, description=_read_description(description_file) or "",
             ranking_metric=ranking_metric or DEFAULT_RANKING_METRIC, daily_quota=5 if daily_quota is None else daily_quota,
-            starts_at=starts, ends_at=ends, status=CompetitionStatus(status or "open"))
+            starts_at=starts, ends_at=ends, status=CompetitionStatus(status or "open"), scorer_version=scorer)
         if not as_json:
             click.echo(f"created competition '{slug}'")
         _print(competition_summary(competition), as_json)
@@ -87,7 +92,7 @@ def create_cmd(slug: str, title: str, description_file: Path | None, ranking_met
 @click.option("--title", help="A new title.")
 @click.option("--public-dataset", help="Current public dataset version (id or sha256 prefix).")
 @click.option("--hidden-dataset", help="Current hidden dataset version (id or sha256 prefix).")
-@click.option("--scorer-version", help="The scorer version the board shows.")
+@click.option("--scorer-version", help="The scorer the board ranks by (a scorer id, or 'installed').")
 @_settings_options
 def configure_cmd(slug: str, title: str | None, public_dataset: str | None, hidden_dataset: str | None,
                   scorer_version: str | None, description_file: Path | None, ranking_metric: str | None,
@@ -100,7 +105,8 @@ def configure_cmd(slug: str, title: str | None, public_dataset: str | None, hidd
         changes = CompetitionChanges(
             title=title, description=_read_description(description_file), ranking_metric=ranking_metric,
             daily_quota=daily_quota, status=CompetitionStatus(status) if status else None,
-            starts_at=starts, ends_at=ends, scorer_version=scorer_version)
+            starts_at=starts, ends_at=ends,
+            scorer_version=resolve_scorer(scorer_version, settings.resolved_weights_dir))
         configure_competition(session, competition, changes)
         for ref, split in ((public_dataset, "public"), (hidden_dataset, "hidden")):
             if ref is None:

@@ -61,7 +61,8 @@ def reconcile_cmd(queued_grace: float, no_sweep: bool, as_json: bool) -> None:
 @click.command("rescore")
 @click.argument("slug")
 @click.option("--dataset-version", "dataset_ref", help="Dataset version id or sha256 prefix (default: current hidden).")
-@click.option("--scorer-version", help="Scorer version label (default: the competition's current one).")
+@click.option("--scorer-version", help="Scorer id, or 'installed' for the scorer the installed weights make "
+                                        "(default: the competition's current one).")
 @click.option("--dry-run", is_flag=True, help="Show what would be evaluated; change nothing.")
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 @click.option("--json", "as_json", is_flag=True, help="Print the plan as JSON.")
@@ -69,6 +70,7 @@ def rescore_cmd(slug: str, dataset_ref: str | None, scorer_version: str | None, 
                 as_json: bool) -> None:
     """Evaluate every submission of SLUG on another dataset and/or scorer version (adds rows only)."""
     from arena.core.target import EvaluationTarget  # noqa: PLC0415
+    from evaluator.scorer import resolve_scorer  # noqa: PLC0415
     from arena.services.publishing import find_version  # noqa: PLC0415
     from arena.services.competitions import get_competition  # noqa: PLC0415
     from arena.services.rescore import apply_rescore, plan_rescore  # noqa: PLC0415
@@ -77,7 +79,8 @@ def rescore_cmd(slug: str, dataset_ref: str | None, scorer_version: str | None, 
     with arena_errors(), cli_session(settings) as session:
         competition = get_competition(session, slug)
         dataset = find_version(session, dataset_ref) if dataset_ref else None
-        plan = plan_rescore(session, settings, competition, dataset, scorer_version)
+        plan = plan_rescore(session, settings, competition, dataset,
+                            resolve_scorer(scorer_version, settings.resolved_weights_dir))
         if as_json:
             echo_json(plan.to_dict())
         else:

@@ -12,9 +12,6 @@ class ArenaError(Exception):
         self.code = code
         self.message = message
 
-    def to_dict(self) -> dict[str, str]:
-        return {"code": self.code, "message": self.message}
-
 
 class NotFound(ArenaError):
     http_status = 404

@@ -28,6 +28,7 @@ from arena.core.errors import NotFound
 from arena.core.models import Competition, Submission, User
 from arena.services.accounts import create_user
 from arena.services.competitions import create_competition, get_competition
+from evaluator.scorer import installed_identity
 from arena.core.settings import Settings
 
 Log = Callable[[str], None]
@@ -68,12 +69,13 @@ def _ensure_user(session: Session, login: DemoLogin) -> User:
     return user or create_user(session, login.username, login.password, role=login.role)
 
 
-def _ensure_competition(session: Session, slug: str) -> Competition:
+def _ensure_competition(session: Session, slug: str, scorer_version: str) -> Competition:
     try:
         return get_competition(session, slug)
     except NotFound:
         title, description = COMPETITIONS[slug]
-        return create_competition(session, slug, title, description=description, daily_quota=5)
+        return create_competition(session, slug, title, description=description, daily_quota=5,
+                                  scorer_version=scorer_version)
 
 
 def publish_demo_data(settings: Settings, factory, scale: DemoScale = DemoScale.FULL, log: Log = print,
@@ -82,9 +84,12 @@ def publish_demo_data(settings: Settings, factory, scale: DemoScale = DemoScale.
     sources = settings.data_dir / "demo" / f"datasets-{scale.value}"
     sets = build_demo_datasets(sources, scale)
     slugs = tuple(dict.fromkeys(s.competition for s in sets))
+    # The boards rank by the scorer the installed weights make (seeded backbones without any),
+    # the same one the demo's worker loads.
+    scorer = installed_identity(settings.resolved_weights_dir).id
     with transaction(factory) as session:
         for slug in slugs:
-            _ensure_competition(session, slug)
+            _ensure_competition(session, slug, scorer)
         _ensure_user(session, ORGANIZER)
         _ensure_user(session, PARTICIPANT)
     for demo_set in sets:

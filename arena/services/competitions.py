@@ -14,6 +14,10 @@ from arena.core.models import Competition
 from evaluator.metrics.catalog import DEFAULT_RANKING_METRIC, METRICS
 
 SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,58}[a-z0-9])?$")
+# A competition's scorer until the organizer picks one: no worker is this scorer, so nothing
+# is scored against it by accident (the CLI and the demo pass the installed weights' scorer).
+UNASSIGNED_SCORER = "unassigned"
+
 # The metrics a board may rank by: every metric of the (torch-free) catalog.
 RANKING_METRICS = tuple(METRICS)
 
@@ -71,6 +75,7 @@ def create_competition(
     ends_at: datetime | None = None,
     status: CompetitionStatus = CompetitionStatus.OPEN,
     rules: str = "",
+    scorer_version: str = UNASSIGNED_SCORER,
 ) -> Competition:
     """Create a competition; raises CompetitionError on a bad or taken slug or bad settings."""
     if not SLUG_RE.match(slug):
@@ -80,7 +85,7 @@ def create_competition(
     competition = Competition(
         slug=slug, title=title, description=description, rules=rules, ranking_metric=ranking_metric,
         daily_quota=daily_quota, starts_at=_aware(starts_at), ends_at=_aware(ends_at),
-        status=status,
+        status=status, scorer_version=scorer_version,
     )
     _check(competition)
     session.add(competition)

@@ -13,6 +13,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from scorerfixtures import seeded_scorer_id
 import pytest
 
 from arena.services.publishing import publish
@@ -51,7 +52,7 @@ def competition(settings, db_session, tmp_path):
     public = publish(db_session, settings, write_image_set(tmp_path / "public", "e2e-public", "public", 1, seed=2),
                      reference_stats=None).version
     comp = Competition(slug="live", title="Live scoring cup", status=CompetitionStatus.OPEN, daily_quota=5,
-                       hidden_dataset_id=hidden.id, public_dataset_id=public.id, scorer_version="1",
+                       hidden_dataset_id=hidden.id, public_dataset_id=public.id, scorer_version=seeded_scorer_id(),
                        description="Scored for real by the worker.")
     db_session.add(comp)
     db_session.commit()

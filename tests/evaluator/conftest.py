@@ -29,9 +29,10 @@ def eval_settings(settings: Settings, private_redis: RedisServer) -> Settings:
 @pytest.fixture(scope="session")
 def metric_suite():
     """The real metric suite (seeded backbones, uncalibrated), loaded once per test session."""
-    from evaluator.metrics.suite import MetricSuite
+    # The process's shared suite: the same one ``seeded_scorer_id`` identifies.
+    from evaluator.metrics.shared import shared_suite
 
-    return MetricSuite.load(None)
+    return shared_suite(None)
 
 
 @pytest.fixture

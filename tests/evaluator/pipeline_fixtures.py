@@ -20,6 +20,7 @@ import redis
 from PIL import Image
 from sqlalchemy.orm import Session, sessionmaker
 
+from scorerfixtures import seeded_scorer_id
 from arena.services.publishing import publish
 from arena.core.db import transaction
 from arena.core.enums import CompetitionStatus, SubmissionFormat, UserRole
@@ -91,7 +92,7 @@ def make_world(settings: Settings, factory: sessionmaker[Session], tmp: Path, pu
                                                                   "public", 1, seed=2), reference_stats=None).version
         competition = Competition(slug=slug, title=slug, status=CompetitionStatus.OPEN, daily_quota=quota,
                                   hidden_dataset_id=hidden.id, public_dataset_id=public_v.id if public_v else None,
-                                  scorer_version="1")
+                                  scorer_version=seeded_scorer_id())
         session.add(competition)
         session.flush()
         return World(user.id, competition.id, slug, hidden.id, public_v.id if public_v else None)

@@ -7,6 +7,7 @@ import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
 from pipeline_fixtures import FakeRunner, publish_extra_hidden, upload
+from scorerfixtures import seeded_scorer_id
 
 from arena.cli import cli
 from arena.core.enums import EvaluationKind, EvaluationStatus, SubmissionStatus
@@ -40,20 +41,27 @@ def test_scorer_only_rescore_adds_rows_and_runs_no_container(eval_settings, sess
     plan, ids = _plan_and_apply(eval_settings, session_factory, world, scorer_version="2")
     assert (len(plan.items), plan.reuses, plan.reruns, plan.already_evaluated) == (1, 1, 0, 0)
     runner = FakeRunner()
-    context = WorkerContext(settings=eval_settings, runner=runner, scorer=metric_suite, worker_name="w")
+    # A worker of the old scorer refuses the new scorer's evaluation (a platform fault, retried)...
+    old_worker = WorkerContext(settings=eval_settings, runner=runner, scorer=metric_suite, worker_name="w-old")
+    assert run_attempt(old_worker, ids[0]) is AttemptOutcome.REQUEUED
+    with session_factory() as session:
+        assert session.get(Evaluation, ids[0]).error_code == "scorer_mismatch"
+    # ...and a worker that is scorer "2" (stated, standing in for one with other weights) takes it.
+    context = WorkerContext(settings=eval_settings, runner=runner, scorer=metric_suite, worker_name="w",
+                            scorer_id="2")
     assert run_attempt(context, ids[0]) is AttemptOutcome.SCORED
     context.close()
     assert runner.calls == 0  # scored from the stored outputs
 
     with session_factory() as session:
         old, new = session.get(Submission, submission_id).evaluations
-        assert (old.scorer_version, new.scorer_version, new.kind) == ("1", "2", EvaluationKind.RESCORE)
+        assert (old.scorer_version, new.scorer_version, new.kind) == (seeded_scorer_id(), "2", EvaluationKind.RESCORE)
         assert old.status is new.status is EvaluationStatus.SCORED
         assert new.outputs_sha256 == old.outputs_sha256 and new.provenance["outputs_reused"] is True
         assert session.scalar(sa.select(sa.func.count(Score.id))) == 2 * len(old.scores)
         # Identical outputs, identical (deterministic) scorer: identical numbers.
         assert {s.metric: s.value for s in new.scores} == pytest.approx({s.metric: s.value for s in old.scores})
-        # The board still shows the current scorer version ("1"): the status follows that one.
+        # The board still shows the current scorer: the status follows that one.
         assert session.get(Submission, submission_id).status is SubmissionStatus.SCORED
     # Planning the same target again finds nothing to do.
     plan, ids = _plan_and_apply(eval_settings, session_factory, world, scorer_version="2")
