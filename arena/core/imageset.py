@@ -19,6 +19,8 @@ from pathlib import Path, PurePosixPath
 
 CONTENT_DIR = "content"
 STYLE_DIR = "style"
+# Held-out style references of a dataset version: scored against, never mounted for a generator.
+REFERENCES_DIR = "references"
 PAIRS_NAME = "pairs.csv"
 PAIRS_HEADER = ("pair_id", "content", "style")
 OUTPUT_SUFFIX = ".png"

@@ -12,9 +12,17 @@ from sqlalchemy.orm import Session
 
 from arena.core.store import datasets as store
 from arena.core.datasets.errors import DatasetError, DatasetInvalid
-from arena.core.imageset import CONTENT_DIR, PAIRS_NAME, STYLE_DIR
-from arena.core.datasets.manifest import ImageEntry, Manifest, PairEntry, load_manifest
-from arena.core.datasets.validate import check_declared_hash, check_structure, find_duplicates, normalise_image
+from arena.core.imageset import CONTENT_DIR, PAIRS_NAME, REFERENCES_DIR, STYLE_DIR
+from arena.core.datasets.manifest import ImageEntry, Manifest, PairEntry, ReferenceEntry, load_manifest
+from arena.core.datasets.validate import (
+    Signature,
+    check_declared_hash,
+    check_structure,
+    find_conditioning_copies,
+    find_duplicates,
+    normalise_image,
+    signature,
+)
 from arena.core.enums import DatasetSplit
 from arena.core.models import Competition, DatasetVersion
 from arena.services.competitions import get_competition
@@ -78,39 +86,50 @@ def build_canonical(source_dir: Path, settings: Settings, split: DatasetSplit | 
         raise DatasetInvalid(problems)
     renamed: dict[tuple[str, str], str] = {}
     checked: dict[str, list[ImageEntry]] = {CONTENT_DIR: [], STYLE_DIR: []}
-    total = len(manifest.content) + len(manifest.style)
+    references: list[ReferenceEntry] = []
+    signatures: dict[str, Signature] = {}
+    total = len(manifest.content) + len(manifest.style) + len(manifest.references)
     done = 0
-    for folder, entries in ((CONTENT_DIR, manifest.content), (STYLE_DIR, manifest.style)):
-        for entry in entries:
-            path = source_dir / folder / entry.file
-            raw_sha = hashlib.sha256(path.read_bytes()).hexdigest()
-            problems += check_declared_hash(entry, raw_sha, folder)
-            try:
-                image = normalise_image(path, f"{folder}/{entry.file}")
-            except DatasetError as exc:
-                problems.append(exc.message)
-            else:
-                stored_name = Path(image.file).name
-                renamed[(folder, entry.file)] = stored_name
-                sha = store.put_blob(settings, image.data)
-                checked[folder].append(replace(entry, file=stored_name, sha256=sha,
-                                               width=image.width, height=image.height))
-            done += 1
-            progress("check", done, total)
-    for folder, entries in checked.items():
+    listed = [(CONTENT_DIR, e) for e in manifest.content] + [(STYLE_DIR, e) for e in manifest.style]
+    listed += [(REFERENCES_DIR, r) for r in manifest.references]
+    for folder, entry in listed:
+        path = source_dir / folder / entry.file
+        raw_sha = hashlib.sha256(path.read_bytes()).hexdigest()
+        problems += check_declared_hash(entry, raw_sha, folder)
+        try:
+            image = normalise_image(path, f"{folder}/{entry.file}")
+        except DatasetError as exc:
+            problems.append(exc.message)
+        else:
+            stored_name = Path(image.file).name
+            renamed[(folder, entry.file)] = stored_name
+            sha = store.put_blob(settings, image.data)
+            stored = replace(entry, file=stored_name, sha256=sha, width=image.width, height=image.height)
+            signatures[f"{folder}/{stored_name}"] = signature(image.data)
+            (references if folder == REFERENCES_DIR else checked[folder]).append(stored)
+        done += 1
+        progress("check", done, total)
+    for folder, entries in (*checked.items(), (REFERENCES_DIR, references)):
         names = [e.file for e in entries]
         problems += [f"{folder}/{n}: two source files convert to this name." for n in sorted(set(names)) if names.count(n) > 1]
         problems += find_duplicates([(f"{folder}/{e.file}", e.sha256) for e in entries])
+    shown = [(f"{folder}/{e.file}", e.sha256, signatures[f"{folder}/{e.file}"])
+             for folder, entries in checked.items() for e in entries]
+    problems += find_conditioning_copies(
+        [(f"{REFERENCES_DIR}/{r.file}", r.sha256, signatures[f"{REFERENCES_DIR}/{r.file}"]) for r in references], shown)
     if problems:
         raise DatasetInvalid(problems)
     pairs = tuple(PairEntry(p.pair_id, renamed[(CONTENT_DIR, p.content)], renamed[(STYLE_DIR, p.style)])
                   for p in manifest.pairs)
-    return replace(manifest, content=tuple(checked[CONTENT_DIR]), style=tuple(checked[STYLE_DIR]), pairs=pairs)
+    references = [replace(r, style=renamed[(STYLE_DIR, r.style)]) for r in references]
+    return replace(manifest, content=tuple(checked[CONTENT_DIR]), style=tuple(checked[STYLE_DIR]), pairs=pairs,
+                   references=tuple(references))
 
 
 def _image_hashes(settings: Settings, version: DatasetVersion) -> dict[str, str]:
     data = json.loads(store.read_stored_manifest(settings, version))
-    return {e["sha256"]: f"{kind}/{e['file']}" for kind in ("content", "style") for e in data[kind]}
+    return {e["sha256"]: f"{kind}/{e['file']}" for kind in ("content", "style", "references")
+            for e in data.get(kind, [])}
 
 
 def check_no_leak(settings: Settings, competition: Competition, version: DatasetVersion) -> None:

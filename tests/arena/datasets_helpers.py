@@ -20,8 +20,11 @@ def write_image(path: Path, seed: int, size: tuple[int, int] = (64, 72), mode: s
 
 
 def make_dataset(root: Path, name: str = "tiny", split: str | None = "public", n_content: int = 2,
-                 n_style: int = 2, seed: int = 0, **manifest_extra) -> Path:
-    """A valid dataset directory with every content image paired with every style image."""
+                 n_style: int = 2, seed: int = 0, references_per_style: int = 0, **manifest_extra) -> Path:
+    """A valid dataset directory with every content image paired with every style image.
+
+    With ``references_per_style`` it is a format-2 set with that many held-out references per style.
+    """
     content = [f"c{i}.png" for i in range(n_content)]
     style = [f"s{i}.png" for i in range(n_style)]
     for i, f in enumerate(content):
@@ -32,6 +35,11 @@ def make_dataset(root: Path, name: str = "tiny", split: str | None = "public", n
              for ci, c in enumerate(content) for si, s in enumerate(style)]
     manifest = {"format": 1, "name": name, "licence": "CC0 test images", "content": content,
                 "style": style, "pairs": pairs, **manifest_extra}
+    if references_per_style:
+        refs = [{"file": f"r{si}-{k}.png", "style": s} for si, s in enumerate(style) for k in range(references_per_style)]
+        for i, ref in enumerate(refs):
+            write_image(root / "references" / ref["file"], seed * 100 + 80 + i)
+        manifest.update(format=2, references=refs)
     if split is not None:
         manifest["split"] = split
     write_manifest(root, manifest)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from arena.core.store import datasets as store
 from arena.core.datasets.errors import DatasetError
-from arena.core.imageset import CONTENT_DIR, PAIRS_NAME, STYLE_DIR
+from arena.core.imageset import CONTENT_DIR, PAIRS_NAME, REFERENCES_DIR, STYLE_DIR
 from arena.core.datasets.manifest import MANIFEST_NAME
 from arena.core.datasets.staging import stored_manifest
 from arena.core.enums import DatasetSplit
@@ -42,6 +42,7 @@ def public_download(settings: Settings, dataset_version: DatasetVersion) -> Path
     members = [MANIFEST_NAME, PAIRS_NAME]
     members += [f"{CONTENT_DIR}/{e['file']}" for e in manifest["content"]]
     members += [f"{STYLE_DIR}/{e['file']}" for e in manifest["style"]]
+    members += [f"{REFERENCES_DIR}/{e['file']}" for e in manifest.get("references", [])]
     # Written aside and renamed: concurrent requests never serve (or build on) half a zip.
     with written_aside(target) as tmp, zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_STORED) as zf:
         for member in members:

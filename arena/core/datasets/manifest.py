@@ -1,6 +1,7 @@
 """The dataset manifest: what an organizer writes, and the canonical form that is published.
 
-A *source* manifest (``manifest.json`` beside ``content/`` and ``style/``) lists the images,
+A *source* manifest (``manifest.json`` beside ``content/``, ``style/`` and, from format 2,
+``references/``) lists the images,
 the pairs, the split and the licence; image hashes there are optional. Publishing turns it
 into a *canonical* manifest in which every image carries the sha256 of the bytes that are
 stored, so the sha256 of the canonical manifest (sorted keys, no whitespace, UTF-8) pins
@@ -19,7 +20,10 @@ from arena.core.datasets.errors import DatasetError
 from arena.core.imageset import Pair, format_pairs
 from arena.core.enums import DatasetSplit
 
-FORMAT_VERSION = 1
+# Format 2 adds held-out style references; format 1 versions stay readable (their ids, the
+# hashes of their canonical bytes, never change).
+FORMAT_VERSION = 2
+READABLE_FORMATS = (1, 2)
 MANIFEST_NAME = "manifest.json"
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,119}$")
 # File names are plain names inside content/ or style/: no folders, no hidden files.
@@ -60,6 +64,28 @@ class PairEntry:
 
 
 @dataclass(frozen=True)
+class ReferenceEntry:
+    """A held-out image of one style: FID/KID compare against it; no generator ever sees it."""
+
+    file: str
+    style: str  # the conditioning image (in ``style/``) whose style this image shows
+    sha256: str = ""
+    width: int = 0
+    height: int = 0
+    source: str = ""
+    licence: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"file": self.file, "style": self.style, "sha256": self.sha256,
+                                "width": self.width, "height": self.height}
+        if self.source:
+            data["source"] = self.source
+        if self.licence:
+            data["licence"] = self.licence
+        return data
+
+
+@dataclass(frozen=True)
 class Manifest:
     """A dataset manifest (source or canonical; canonical ones have every image hash set)."""
 
@@ -72,6 +98,11 @@ class Manifest:
     description: str = ""
     format_version: int = FORMAT_VERSION
     extra: dict[str, Any] = field(default_factory=dict)
+    references: tuple[ReferenceEntry, ...] = ()
+
+    def references_of(self, style_file: str) -> tuple[ReferenceEntry, ...]:
+        """The held-out references of one conditioning style image."""
+        return tuple(r for r in self.references if r.style == style_file)
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON form; lists sorted so that the same set always serialises the same way."""
@@ -87,6 +118,9 @@ class Manifest:
         }
         if self.extra:
             data["attribution"] = self.extra.get("attribution", [])
+        if self.format_version >= 2:
+            # Only format 2 has the key, so a format-1 version's canonical bytes (its id) stay.
+            data["references"] = [r.to_dict() for r in sorted(self.references, key=lambda r: r.file)]
         return data
 
     def canonical_bytes(self) -> bytes:
@@ -133,9 +167,10 @@ def parse_manifest(data: Any, split: DatasetSplit | None = None, where: str = MA
     """
     if not isinstance(data, dict):
         raise DatasetError("bad_manifest", f"{where}: the manifest must be a JSON object.")
-    version = data.get("format", FORMAT_VERSION)
-    if version != FORMAT_VERSION:
-        raise DatasetError("bad_manifest", f"{where}: unsupported format {version!r} (this platform reads {FORMAT_VERSION}).")
+    version = data.get("format", 1)
+    if version not in READABLE_FORMATS:
+        raise DatasetError("bad_manifest", f"{where}: unsupported format {version!r} "
+                                           f"(this platform reads {', '.join(map(str, READABLE_FORMATS))}).")
     name = data.get("name")
     if not isinstance(name, str) or not NAME_RE.match(name):
         raise DatasetError("bad_manifest", f"{where}: 'name' must be 1-120 letters, digits, '.', '_' or '-'.")
@@ -155,6 +190,11 @@ def parse_manifest(data: Any, split: DatasetSplit | None = None, where: str = MA
         if not isinstance(data.get(key), list) or not data[key]:
             raise DatasetError("bad_manifest", f"{where}: '{key}' must be a non-empty list.")
     attribution = data.get("attribution")
+    raw_refs = data.get("references", [])
+    if version < 2 and "references" in data:
+        raise DatasetError("bad_manifest", f"{where}: 'references' needs \"format\": 2.")
+    if not isinstance(raw_refs, list):
+        raise DatasetError("bad_manifest", f"{where}: 'references' must be a list.")
     return Manifest(
         name=name,
         split=manifest_split,
@@ -164,6 +204,21 @@ def parse_manifest(data: Any, split: DatasetSplit | None = None, where: str = MA
         style=tuple(_image_entry(r, f"{where} style") for r in data["style"]),
         pairs=tuple(_pair_entry(r, i) for i, r in enumerate(data["pairs"])),
         extra={"attribution": attribution} if attribution else {},
+        format_version=version,
+        references=tuple(_reference_entry(r, f"{where} references") for r in raw_refs),
+    )
+
+
+def _reference_entry(raw: Any, where: str) -> ReferenceEntry:
+    if not isinstance(raw, dict) or not isinstance(raw.get("file"), str) or not isinstance(raw.get("style"), str):
+        raise DatasetError("bad_manifest", f"{where}: each reference is an object with 'file' and 'style'.")
+    unknown = set(raw) - {"file", "style", "sha256", "width", "height", "source", "licence"}
+    if unknown:
+        raise DatasetError("bad_manifest", f"{where}: unknown field(s) {sorted(unknown)} for {raw['file']}.")
+    return ReferenceEntry(
+        file=raw["file"], style=raw["style"], sha256=str(raw.get("sha256", "")).lower(),
+        width=int(raw.get("width", 0)), height=int(raw.get("height", 0)),
+        source=str(raw.get("source", "")), licence=str(raw.get("licence", "")),
     )
 
 

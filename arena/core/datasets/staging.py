@@ -8,7 +8,7 @@ from arena.core.store import datasets as store
 from arena.core.store.datasets import StoredVersion
 from arena.core.datasets.errors import DatasetError
 from arena.core.files import sha256_file
-from arena.core.imageset import CONTENT_DIR, PAIRS_NAME, STYLE_DIR
+from arena.core.imageset import CONTENT_DIR, PAIRS_NAME, REFERENCES_DIR, STYLE_DIR
 from arena.core.settings import Settings
 
 
@@ -38,6 +38,36 @@ def stage_dataset(settings: Settings, dataset_version: StoredVersion, dest: Path
             store.link_or_copy(src, dest / folder / entry["file"])
     store.link_or_copy(source / PAIRS_NAME, dest / PAIRS_NAME)
     return dest
+
+
+def stage_references(settings: Settings, dataset_version: StoredVersion, dest: Path,
+                     verify: bool = True) -> dict[str, list[Path]] | None:
+    """Lay out a version's held-out references in ``dest``; returns style file -> its references.
+
+    None for a version without references (format 1: FID is then measured against the
+    conditioning style images). The references are staged apart from the sandbox's inputs:
+    no generator ever sees them.
+
+    Raises:
+        DatasetError: the stored files are missing or altered.
+    """
+    manifest = stored_manifest(settings, dataset_version)
+    entries = manifest.get("references") or []
+    if not entries:
+        return None
+    source = store.dataset_path(settings, dataset_version) / REFERENCES_DIR
+    dest = Path(dest)
+    dest.mkdir(parents=True, exist_ok=True, mode=store.DIR_MODE)
+    by_style: dict[str, list[Path]] = {}
+    for entry in entries:
+        src = source / entry["file"]
+        if not src.is_file():
+            raise DatasetError("dataset_missing", f"{REFERENCES_DIR}/{entry['file']}: missing from stored version {dataset_version.manifest_sha256[:12]}.")
+        if verify and sha256_file(src) != entry["sha256"]:
+            raise DatasetError("dataset_corrupt", f"{REFERENCES_DIR}/{entry['file']}: altered in stored version {dataset_version.manifest_sha256[:12]}.")
+        store.link_or_copy(src, dest / entry["file"])
+        by_style.setdefault(entry["style"], []).append(dest / entry["file"])
+    return by_style
 
 
 def stored_manifest(settings: Settings, dataset_version: StoredVersion) -> dict:

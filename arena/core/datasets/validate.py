@@ -11,14 +11,15 @@ import hashlib
 import io
 import warnings
 from collections import Counter, defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
 from arena.core.datasets.errors import DatasetError
-from arena.core.imageset import CONTENT_DIR, PAIR_ID_RE, STYLE_DIR
+from arena.core.enums import DatasetSplit
+from arena.core.imageset import CONTENT_DIR, PAIR_ID_RE, REFERENCES_DIR, STYLE_DIR
 from arena.core.datasets.manifest import FILE_RE, ImageEntry, Manifest
 
 MIN_SIDE = 64
@@ -134,6 +135,85 @@ def check_structure(manifest: Manifest, source_dir: Path) -> list[str]:
     used_style = {p.style for p in manifest.pairs}
     problems += [f"content/{f}: listed but used by no pair." for f in sorted(content_files - used_content)]
     problems += [f"style/{f}: listed but used by no pair." for f in sorted(style_files - used_style)]
+    return problems + check_references_structure(manifest, source_dir)
+
+
+def check_references_structure(manifest: Manifest, source_dir: Path) -> list[str]:
+    """Problems with the held-out references: names, files, the styles they belong to, coverage.
+
+    A format-2 hidden version needs at least one reference for every style; a public one may
+    have none (its references, when given, let participants score locally as the platform does).
+    """
+    problems: list[str] = []
+    style_files = {e.file for e in manifest.style}
+    for file, n in sorted(Counter(r.file for r in manifest.references).items()):
+        if n > 1:
+            problems.append(f"{REFERENCES_DIR}/{file}: listed {n} times in 'references'.")
+    for ref in manifest.references:
+        if not FILE_RE.match(ref.file):
+            problems.append(f"{REFERENCES_DIR}/{ref.file}: not a plain file name (letters, digits, '.', '_', '-').")
+        elif not (source_dir / REFERENCES_DIR / ref.file).is_file():
+            problems.append(f"{REFERENCES_DIR}/{ref.file}: listed in the manifest but the file does not exist.")
+        if ref.style not in style_files:
+            problems.append(f"{REFERENCES_DIR}/{ref.file}: belongs to style '{ref.style}', which is not listed in 'style'.")
+    if manifest.format_version >= 2 and manifest.split == DatasetSplit.HIDDEN:
+        covered = {r.style for r in manifest.references}
+        problems += [f"style/{f}: has no held-out reference; a hidden set judges each style against "
+                     f"other images of it (add them under 'references')." for f in sorted(style_files - covered)]
+    return problems
+
+
+# Perceptual near-duplicates: the same picture resized, recompressed or lightly edited. Two
+# signatures must both agree: a difference hash of a 9x8 greyscale thumbnail (structure; 64
+# bits, within this many) and a 16x16 greyscale thumbnail (brightness; mean absolute
+# difference within this many levels of 255). The hash alone calls any two featureless
+# images equal; the thumbnail alone misses a copy with shifted brightness.
+NEAR_DUPLICATE_BITS = 6
+NEAR_DUPLICATE_LEVELS = 8.0
+
+
+@dataclass(frozen=True)
+class Signature:
+    """What the near-duplicate check compares of one image."""
+
+    dhash: int
+    thumb: np.ndarray = field(compare=False)
+
+    def near(self, other: Signature) -> tuple[bool, int, float]:
+        """(near-duplicate?, differing hash bits, mean thumbnail difference)."""
+        bits = bin(self.dhash ^ other.dhash).count("1")
+        levels = float(np.abs(self.thumb - other.thumb).mean())
+        return bits <= NEAR_DUPLICATE_BITS and levels <= NEAR_DUPLICATE_LEVELS, bits, levels
+
+
+def signature(data: bytes) -> Signature:
+    """The perceptual signature of an image's bytes."""
+    with Image.open(io.BytesIO(data)) as img:
+        grey = img.convert("L")
+        small = np.asarray(grey.resize((9, 8), Image.Resampling.LANCZOS), dtype=np.int16)
+        thumb = np.asarray(grey.resize((16, 16), Image.Resampling.LANCZOS), dtype=np.float64)
+    bits = (small[:, 1:] > small[:, :-1]).flatten()
+    return Signature(int("".join("1" if b else "0" for b in bits), 2), thumb)
+
+
+def find_conditioning_copies(references: list[tuple[str, str, Signature]],
+                             shown: list[tuple[str, str, Signature]]) -> list[str]:
+    """Problems for references that equal, or nearly equal, an image the generator is shown.
+
+    Args:
+        references: ``(label, sha256, signature)`` of each reference image.
+        shown: the same for each conditioning style image and content image.
+    """
+    problems = []
+    for label, sha, sig in references:
+        for other, other_sha, other_sig in shown:
+            near, bits, levels = sig.near(other_sig)
+            if sha == other_sha:
+                problems.append(f"{label}: identical to {other}, which the generator sees; a reference must be "
+                                f"another image of the style.")
+            elif near:
+                problems.append(f"{label}: a near-duplicate of {other} ({bits} of 64 hash bits and {levels:.1f} "
+                                f"grey levels apart), which the generator sees; use another image of the style.")
     return problems
 
 

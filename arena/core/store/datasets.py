@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Protocol
 
 from arena.core.datasets.errors import DatasetError
-from arena.core.imageset import CONTENT_DIR, PAIRS_NAME, STYLE_DIR
+from arena.core.imageset import CONTENT_DIR, PAIRS_NAME, REFERENCES_DIR, STYLE_DIR
 from arena.core.datasets.manifest import MANIFEST_NAME, Manifest
 from arena.core.models import DatasetVersion
 from arena.core.files import DIR_MODE, FILE_MODE, write_atomic
@@ -97,7 +97,8 @@ def write_version(settings: Settings, manifest: Manifest) -> Path:
         return final
     tmp = settings.datasets_dir / f".tmp-{sha[:12]}-{uuid.uuid4().hex[:8]}"
     try:
-        for folder, entries in ((CONTENT_DIR, manifest.content), (STYLE_DIR, manifest.style)):
+        for folder, entries in ((CONTENT_DIR, manifest.content), (STYLE_DIR, manifest.style),
+                                (REFERENCES_DIR, manifest.references)):
             (tmp / folder).mkdir(parents=True, mode=DIR_MODE)
             for entry in entries:
                 blob = blob_path(settings, entry.sha256)
