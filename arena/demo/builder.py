@@ -17,7 +17,7 @@ from typing import Callable
 import numpy as np
 from PIL import Image
 
-from arena.core.imageset import CONTENT_DIR, STYLE_DIR
+from arena.core.imageset import CONTENT_DIR, REFERENCES_DIR, STYLE_DIR
 from arena.core.datasets.manifest import FORMAT_VERSION, MANIFEST_NAME
 from arena.demo import textures
 from arena.demo.sources import SAMPLES, load_lfw_faces, load_rgb
@@ -167,6 +167,23 @@ def render_style(style: Style, side: int = STYLE_SIDE) -> Image.Image:
     return _PROCEDURAL[style.kind](style.seed, palette, side)
 
 
+# Held-out references: other images in each style, which FID/KID judge the outputs against and
+# no generator sees. A texture's references are other crops (and scales) of the same source
+# photograph; a procedural style's are other pictures painted the same way (other seeds).
+REFERENCE_CROPS = ((256, 240, 256), (40, 300, 192))
+REFERENCE_SEED_STEP = 1000
+
+
+def render_references(style: Style, side: int = STYLE_SIDE) -> list[Image.Image]:
+    """The held-out reference images of one style."""
+    palette = textures.PALETTES[style.palette]
+    if style.kind == "texture":
+        grey = load_rgb(style.sample)
+        return [textures.recolour(grey, palette, side, crop) for crop in REFERENCE_CROPS]
+    return [_PROCEDURAL[style.kind](style.seed + REFERENCE_SEED_STEP * (k + 1), palette, side)
+            for k in range(len(REFERENCE_CROPS))]
+
+
 def _save_png(img: Image.Image, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     img.save(path, format="PNG", compress_level=6)
@@ -193,6 +210,15 @@ def build_set(spec: SetSpec, dest: Path) -> DemoSet:
             f"procedural {style.kind} texture, palette {style.palette}, seed {style.seed}"
         licence = SAMPLES[style.sample].licence if style.sample else TEXTURE_LICENCE
         style_files.append({"file": file, "source": source, "licence": licence})
+    references = []
+    for style in spec.styles:
+        for k, image in enumerate(render_references(style)):
+            file = f"{style.name}--ref{k}.png"
+            _save_png(image, dest / REFERENCES_DIR / file)
+            how = f"crop {REFERENCE_CROPS[k]}" if style.sample else f"seed {style.seed + REFERENCE_SEED_STEP * (k + 1)}"
+            references.append({"file": file, "style": f"{style.name}.png",
+                               "source": f"another image in the style of {style.name} ({how})",
+                               "licence": SAMPLES[style.sample].licence if style.sample else TEXTURE_LICENCE})
     pairs = [{"pair_id": f"{c.name}--{s.name}", "content": f"{c.name}.png", "style": f"{s.name}.png"}
              for c in spec.content for s in spec.styles]
     manifest = {
@@ -201,6 +227,7 @@ def build_set(spec: SetSpec, dest: Path) -> DemoSet:
                    "matplotlib under their own licences (see 'attribution' and each image's 'licence'). "
                    "Styles: " + TEXTURE_LICENCE + " or recoloured scikit-image textures (CC0).",
         "attribution": _attribution(spec), "content": content_files, "style": style_files, "pairs": pairs,
+        "references": references,
     }
     (dest / MANIFEST_NAME).write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     return DemoSet(spec.name, spec.competition, spec.split, dest)
