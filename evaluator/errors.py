@@ -106,6 +106,10 @@ HIDDEN_RUN_MESSAGES: dict[str, str] = {
     "non_finite": "On the hidden run the generator returned NaN or infinite values.",
     "out_of_range": "On the hidden run the generator returned values outside [0, 1]. Outputs must be in [0, 1]; "
                     "if your model produces 0..255, divide by 255.",
+    "abandoned": "On the hidden run the generator ended the harness itself (for example with os._exit or "
+                 "sys.exit); return outputs from forward() instead.",
+    "lingering_processes": "On the hidden run the generator left processes running that could not be stopped; "
+                           "do not start background processes.",
 }
 HIDDEN_RUN_OUTPUT_MESSAGE = ("The generator's outputs on the hidden run broke the output contract ({code}): one "
                              "RGB PNG per pair at the content image's size. See the output contract in the guide.")
@@ -125,7 +129,7 @@ def hidden_run_message(code: str) -> str:
 # Output-contract categories (from output validation and scoring).
 OUTPUT_CODES = frozenset({
     "missing_output", "extra_output", "symlink", "not_png", "too_large", "not_rgb", "wrong_size",
-    "corrupt_output", "unreadable_output", "unreadable_image", "invalid_output",
+    "corrupt_output", "unreadable_output", "unreadable_image", "invalid_output", "bad_report",
 })
 
 

@@ -12,7 +12,6 @@ import json
 import math
 import os
 import re
-import shutil
 import tarfile
 import threading
 from collections import deque
@@ -100,7 +99,7 @@ def extract_outputs(archive: IO[bytes], output_dir: Path, max_members: int) -> d
                 count += 1
                 if count > max_members:
                     raise InvalidOutput("extra_output", f"The output directory holds more than {max_members} entries.")
-                name = member.name[2:] if member.name.startswith("./") else member.name
+                name = member.name.removeprefix("./")
                 if name in ("", ".", "images") and member.isdir():
                     continue
                 if name == "report.json":
@@ -206,27 +205,23 @@ def _clean_object(raw: dict[str, Any], schema: dict[str, str], where: str) -> di
 
 
 def _clean_value(value: Any, kind: str, where: str) -> Any:
-    if kind in ("text", "message"):
-        if isinstance(value, str):
-            return _clean_text(value, _TEXT_CHARS if kind == "text" else _MESSAGE_CHARS)
-    elif kind == "count_or_null" and value is None:
+    if kind in ("text", "message") and isinstance(value, str):
+        return _clean_text(value, _TEXT_CHARS if kind == "text" else _MESSAGE_CHARS)
+    if kind == "count_or_null" and value is None:
         return None
-    elif kind in ("count", "count_or_null"):
-        if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= _MAX_NUMBER:
-            return value
-    elif kind == "number":
-        if isinstance(value, (int, float)) and not isinstance(value, bool) and abs(value) <= _MAX_NUMBER:
-            return value
-    elif kind == "error":
-        if isinstance(value, dict):
-            return _clean_object(value, _ERROR_SCHEMA, where)
-    elif kind == "batches":
-        if isinstance(value, list) and len(value) <= _MAX_BATCHES:
-            return [_clean_value(batch, "batch", f"{where}[{i}]") for i, batch in enumerate(value)]
-    elif kind == "batch":
-        if isinstance(value, dict):
-            return _clean_object(value, _BATCH_SCHEMA, where)
+    if kind in ("count", "count_or_null") and _is_number(value, int) and 0 <= value <= _MAX_NUMBER:
+        return value
+    if kind == "number" and _is_number(value, (int, float)) and abs(value) <= _MAX_NUMBER:
+        return value
+    if kind in ("error", "batch") and isinstance(value, dict):
+        return _clean_object(value, _ERROR_SCHEMA if kind == "error" else _BATCH_SCHEMA, where)
+    if kind == "batches" and isinstance(value, list) and len(value) <= _MAX_BATCHES:
+        return [_clean_value(batch, "batch", f"{where}[{i}]") for i, batch in enumerate(value)]
     raise InvalidOutput("bad_report", f"{where} is a JSON {_json_kind(value)}, not what the harness writes.")
+
+
+def _is_number(value: Any, types: type | tuple[type, ...]) -> bool:
+    return isinstance(value, types) and not isinstance(value, bool)  # JSON true is not 1
 
 
 def _clean_text(value: str, cap: int) -> str:

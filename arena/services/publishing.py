@@ -181,6 +181,7 @@ def publish(session: Session, settings: Settings, source_dir: Path, split: Datas
         version = DatasetVersion(
             manifest_sha256=sha, name=manifest.name, split=manifest.split,
             n_content=len(manifest.content), n_style=len(manifest.style), n_pairs=len(manifest.pairs),
+            n_references=len(manifest.references),
             storage_path=path.relative_to(settings.datasets_dir).as_posix(), licence=manifest.licence,
         )
         session.add(version)

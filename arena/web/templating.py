@@ -1,7 +1,6 @@
 """Jinja setup: safe Markdown, number and date filters, and values every page needs."""
 from __future__ import annotations
 
-import math
 from datetime import datetime, timezone
 
 import markdown as markdown_lib
@@ -9,7 +8,9 @@ import nh3
 from flask import Flask
 from markupsafe import Markup
 
+from evaluator.metrics.catalog import UNCALIBRATED_NOTE
 from arena.services.leaderboard import metric_columns
+from arena.services.results import SCORE_SIGNIFICANT_DIGITS, round_score
 
 # Markdown may produce these; everything else (script, style, iframes, on* attributes) is
 # stripped by nh3, so an organizer's description cannot run code in a visitor's browser.
@@ -35,13 +36,14 @@ def render_markdown(text: str | None) -> Markup:
 
 
 def format_metric(value: float | None) -> str:
-    """A metric value to four significant digits (thousands separated), or an em dash when missing."""
-    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+    """A metric value to ``SCORE_SIGNIFICANT_DIGITS`` significant digits (thousands separated), or an em dash."""
+    value = round_score(value)
+    if value is None:
         return "—"
     # Exponent notation ("1.864e+04") reads badly in a table; large values get separators.
     if abs(value) >= 1000:
         return f"{value:,.0f}"
-    return f"{value:.4g}"
+    return f"{value:.{SCORE_SIGNIFICANT_DIGITS}g}"
 
 
 def format_time(value: datetime | None) -> str:
@@ -73,6 +75,6 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters.update(
         markdown=render_markdown, metric=format_metric, time=format_time, iso=iso_time, size=format_size
     )
-    app.jinja_env.globals.update(metric_columns=metric_columns)
+    app.jinja_env.globals.update(metric_columns=metric_columns, UNCALIBRATED_NOTE=UNCALIBRATED_NOTE)
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True

@@ -38,8 +38,26 @@ class MetricInfo:
 # Resolution policy shared by the VGG and LPIPS metrics; part of their versions.
 RESOLUTION_POLICY = "native-max512"
 
+# The one sentence shown wherever an uncalibrated number is.
+UNCALIBRATED_NOTE = ("Scored with seeded random networks instead of the published weights: these numbers rank "
+                     "the entries of this board against each other but are not comparable with FIDs "
+                     "published elsewhere.")
+
 # The metric a new competition ranks by.
 DEFAULT_RANKING_METRIC = MetricName.ART_FID.value
+
+FID_VERSION = "fid-pt2015-pool3-bilinear299-f64-1"
+LPIPS_VERSION = f"lpips-alex-v0.1-{RESOLUTION_POLICY}-1"
+ART_FID_FORMULA_VERSION = "artfid-(1+lpips)(1+fid)-1"
+
+
+def art_fid_version(fid_version: str, lpips_version: str) -> str:
+    """ArtFID's version: its formula's, plus the versions of the FID and LPIPS it is made of.
+
+    ArtFID moves whenever FID or LPIPS does, so a change to either must change its version too.
+    """
+    return f"{ART_FID_FORMULA_VERSION}[{fid_version};{lpips_version}]"
+
 
 METRICS: dict[str, MetricInfo] = {
     info.name: info
@@ -47,13 +65,13 @@ METRICS: dict[str, MetricInfo] = {
         MetricInfo(
             MetricName.ART_FID.value,
             "ArtFID",
-            version="artfid-(1+lpips)(1+fid)-1",
+            version=art_fid_version(FID_VERSION, LPIPS_VERSION),
             description="(1 + LPIPS)·(1 + FID), the default ranking metric",
         ),
         MetricInfo(
             MetricName.FID.value,
             "FID",
-            version="fid-pt2015-pool3-bilinear299-f64-1",
+            version=FID_VERSION,
             description="Fréchet Inception Distance, outputs vs distinct style images",
         ),
         MetricInfo(
@@ -65,7 +83,7 @@ METRICS: dict[str, MetricInfo] = {
         MetricInfo(
             MetricName.LPIPS.value,
             "LPIPS",
-            version=f"lpips-alex-v0.1-{RESOLUTION_POLICY}-1",
+            version=LPIPS_VERSION,
             description="LPIPS (AlexNet, v0.1) between each output and its content image",
         ),
         MetricInfo(

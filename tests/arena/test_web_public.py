@@ -49,8 +49,12 @@ def test_leaderboard_page_rows_badges_and_flags(client, scored):
     html = client.get("/competitions/demo/leaderboard").get_data(as_text=True)
     order = [html.index(x) for x in ("ann-v1", "bob-v1", "AdaIN", "cid-v1")]
     assert order == sorted(order)
-    assert html.count("badge-baseline") == 1 and html.count(">uncalibrated<") == 1
+    # One flagged row, and the one sentence that says what the flag means.
+    assert html.count("badge-baseline") == 1 and html.count('<td class="col-who">') >= 4
+    assert html.count('data-note="uncalibrated"') == 1 and html.count(">uncalibrated<") == 2
     assert "4 entries" in html and 'aria-sort="ascending"' in html
+    # The seeded test datasets have no held-out references: the board warns about it.
+    assert 'data-note="no-references"' in html
 
 
 def test_leaderboard_sorting_by_another_metric(client, scored):

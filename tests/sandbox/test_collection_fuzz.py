@@ -10,8 +10,8 @@ from hypothesis import HealthCheck, given, settings
 from sandbox.errors import InvalidOutput
 from sandbox.streams import parse_report
 
-# Bounded for the suite (about 15 s here); benchmarks/fuzz_collection.py runs it longer.
-FUZZ = settings(max_examples=400, deadline=None, database=None, derandomize=True,
+# Bounded for the suite (about 15 s for both tests here); benchmarks/fuzz_collection.py runs it longer.
+FUZZ = settings(max_examples=300, deadline=None, database=None, derandomize=True,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
 
@@ -29,7 +29,7 @@ def test_hostile_archives_raise_only_sandbox_errors(inputs):
     check()
 
 
-@settings(max_examples=300, deadline=None, database=None, derandomize=True)
+@settings(max_examples=200, deadline=None, database=None, derandomize=True)
 @given(report_bytes)
 def test_hostile_reports_parse_to_plain_values_or_bad_report(data: bytes):
     try:
@@ -52,9 +52,7 @@ def _assert_plain(value) -> None:
     elif isinstance(value, str):
         assert "\0" not in value
         value.encode("utf-8")  # no lone surrogates
-    elif isinstance(value, float):
-        assert abs(value) <= 2**53
-    elif isinstance(value, int) and not isinstance(value, bool):
+    elif isinstance(value, (int, float)) and not isinstance(value, bool):
         assert abs(value) <= 2**53
     else:
         assert value is None or isinstance(value, bool), value

@@ -21,6 +21,27 @@ def test_recipe_hash_changes_with_the_recipe():
     assert len(base.digest()) == 16
 
 
+def test_the_image_carries_the_exit_code_table_and_supervisor_beside_the_harness(tmp_path: Path, monkeypatch):
+    import shutil
+
+    from sandbox import image
+
+    rootfs = tmp_path / "rootfs"
+    (rootfs / "etc").mkdir(parents=True)
+    (rootfs / "etc/passwd").write_text("")
+    (rootfs / "etc/group").write_text("")
+    image._finish_rootfs(rootfs, "digest")
+    copied = {path.name for path in (rootfs / "opt/stylearena").iterdir()}
+    assert {"harness.py", "exit_codes.py", "supervisor.py"} <= copied
+    # ... and the recipe hash covers the table: editing it alone makes a new image.
+    harness_dir = tmp_path / "harness"
+    shutil.copytree(image.HARNESS_DIR, harness_dir, ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setattr(image, "HARNESS_DIR", harness_dir)
+    before = ImageRecipe().digest()
+    (harness_dir / "exit_codes.py").write_text((harness_dir / "exit_codes.py").read_text() + "\n# changed\n")
+    assert ImageRecipe().digest() != before
+
+
 def test_apt_mirror_reads_deb822_and_one_line_sources(tmp_path: Path):
     (tmp_path / "sources.list.d").mkdir()
     (tmp_path / "sources.list.d" / "debian.sources").write_text(

@@ -12,6 +12,8 @@ def test_host_modules_import_without_torch_or_docker_connection():
         "import docker.client\n"
         "assert 'torch' not in sys.modules, 'torch imported on a host path'\n"
         "assert not any(name.startswith('harness') for name in sys.modules), 'harness imported on the host'\n"
+        "assert 'sandbox.harness.exit_codes' in sys.modules, 'the runner reads the shared exit-code table'\n"
+        "assert not {'sandbox.harness.harness', 'sandbox.harness.supervisor'} & set(sys.modules)\n"
         "print('clean')\n"
     )
     # An unreachable engine: any client made at import time would fail loudly.

@@ -27,6 +27,9 @@ class DatasetVersion(Base):
     n_content: Mapped[int]
     n_style: Mapped[int]
     n_pairs: Mapped[int]
+    # Held-out style references (format 2); 0 means FID is measured against the conditioning
+    # style images themselves, which a copy of the style image can game (the board says so).
+    n_references: Mapped[int] = mapped_column(default=0, server_default="0")
     storage_path: Mapped[str] = mapped_column(sa.String(500))
     reference_stats_path: Mapped[Optional[str]] = mapped_column(sa.String(500))
     licence: Mapped[str] = mapped_column(sa.Text, default="")
