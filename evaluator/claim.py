@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session, sessionmaker
 
 from arena.core.db import transaction
-from arena.core.enums import EvaluationStatus, SubmissionStatus
+from arena.core.enums import DatasetSplit, EvaluationStatus, SubmissionStatus
 from arena.core.models import Competition, Evaluation, Score, Submission, utcnow
 from arena.core.target import EvaluationTarget
 from evaluator.errors import PLATFORM_MESSAGE, EvaluationFault, FaultKind
@@ -187,7 +187,8 @@ def finish_failed(
             session.rollback()
             return None
         _sync_submission(session, claim.evaluation_id, fault.log or None, None,
-                         platform_failure=kind is FaultKind.PLATFORM)
+                         platform_failure=kind is FaultKind.PLATFORM,
+                         smoke_failure=kind is FaultKind.PARTICIPANT and fault.split is DatasetSplit.PUBLIC)
     return values["status"]
 
 
@@ -234,12 +235,15 @@ def _sync_submission(
     public_log: str | None = None,
     public_outputs_sha256: str | None = None,
     platform_failure: bool = False,
+    smoke_failure: bool = False,
 ) -> None:
     """Mirror an evaluation's state onto its submission when it is the competition's current target.
 
     A submission's status follows the evaluation on its competition's current hidden dataset
     and scorer version; rescores on other versions never change it. A disqualified submission
-    keeps its status. A final platform failure releases the participant's quota.
+    keeps its status. A final platform failure releases the participant's quota, and so does
+    a failure on the public smoke run (catching those is what the smoke run is for; they have
+    their own, larger daily cap, ``arena.services.submissions.smoke_failure_cap``).
     """
     row = session.execute(
         sa.select(Evaluation.status, Evaluation.error_code, Evaluation.error_message,
@@ -265,6 +269,9 @@ def _sync_submission(
         if failed and platform_failure:
             # The platform gave up; the participant's upload must not cost them quota.
             values["counts_against_quota"] = False
+        if failed and smoke_failure:
+            values["counts_against_quota"] = False
+            values["failed_on_smoke"] = True
     if values:
         values["updated_at"] = utcnow()
         session.execute(sa.update(Submission).where(Submission.id == submission_id).values(**values),

@@ -61,16 +61,20 @@ class EvaluationFault(Exception):
         message: what the participant reads; never text a generator produced on a hidden run.
         log: the public smoke run's (capped) log, shown to the owner; empty otherwise.
         detail: the full technical text (exception messages, file names), organizers only.
+        split: the split whose run failed, when it was a run.
     """
 
     kind: FaultKind = FaultKind.PLATFORM
 
-    def __init__(self, code: str, message: str, *, log: str = "", detail: str = "") -> None:
+    def __init__(self, code: str, message: str, *, log: str = "", detail: str = "",
+                 split: DatasetSplit | None = None) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
         self.log = log
         self.detail = detail or message
+        # The split whose run failed (None: not a run's failure, e.g. staging or the platform).
+        self.split = split
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(code={self.code!r}, message={self.message!r})"
@@ -185,8 +189,8 @@ def fault_on_split(exc: BaseException, split: DatasetSplit, public_log_chars: in
         return fault
     if split is DatasetSplit.PUBLIC:
         return ParticipantFault(fault.code, f"Public smoke run: {fault.message}",
-                                log=truncate_log(fault.log, public_log_chars), detail=fault.detail)
-    return ParticipantFault(fault.code, hidden_run_message(fault.code), detail=fault.detail)
+                                log=truncate_log(fault.log, public_log_chars), detail=fault.detail, split=split)
+    return ParticipantFault(fault.code, hidden_run_message(fault.code), detail=fault.detail, split=split)
 
 
 def truncate_log(log: str, limit: int) -> str:

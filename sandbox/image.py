@@ -35,6 +35,14 @@ REPOSITORY = "stylearena-sandbox"
 DEFAULT_CACHE_DIR = Path("/var/cache/stylearena")
 DEFAULT_WHEEL = Path("/opt/wheels/torch-2.13.0+cpu-cp311-cp311-manylinux_2_28_x86_64.whl")
 HARNESS_DIR = Path(__file__).resolve().parent / "harness"
+# Standard-library modules of the platform the harness shares (one copy of each rule):
+# the image-set layout and pair-id grammar.
+SHARED_MODULES = (Path(__file__).resolve().parent.parent / "arena" / "core" / "imageset.py",)
+
+
+def harness_sources() -> list[Path]:
+    """Every file baked into /opt/stylearena: the harness's own and the shared modules."""
+    return sorted(HARNESS_DIR.glob("*.py")) + list(SHARED_MODULES)
 SITE_PACKAGES = "usr/local/lib/python3.11/dist-packages"
 # Big parts of the wheel nothing at inference time uses (headers, C++ test binaries).
 _TRIM = ("include", "test", "share/cmake")
@@ -58,7 +66,7 @@ class ImageRecipe:
         wheel = Path(self.torch_wheel)
         fields["torch_wheel"] = [wheel.name, wheel.stat().st_size if wheel.exists() else None]
         h.update(json.dumps({"version": RECIPE_VERSION, **fields}, sort_keys=True, default=str).encode())
-        for path in sorted(HARNESS_DIR.glob("*.py")):
+        for path in harness_sources():
             h.update(path.name.encode() + b"\0" + path.read_bytes())
         return h.hexdigest()[:16]
 
@@ -252,7 +260,7 @@ def _finish_rootfs(rootfs: Path, digest: str) -> None:
     (rootfs / "var/cache/apt").mkdir(parents=True, exist_ok=True)
     opt = rootfs / "opt/stylearena"
     opt.mkdir(parents=True, exist_ok=True)
-    for path in HARNESS_DIR.glob("*.py"):
+    for path in harness_sources():
         shutil.copyfile(path, opt / path.name)
         (opt / path.name).chmod(0o644)
     with (rootfs / "etc/passwd").open("a") as fh:

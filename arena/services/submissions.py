@@ -44,32 +44,59 @@ def day_start(now: datetime) -> datetime:
     return datetime.combine(now.date(), time(0), tzinfo=timezone.utc)
 
 
-def uploads_today(session: Session, user: User, competition: Competition, now: datetime) -> int:
-    """Uploads of ``user`` to ``competition`` today that count (platform failures do not)."""
+# Failures on the public smoke run are free (finding them is what the smoke run is for), up
+# to this many times the daily quota per day, so that the free runs cannot be abused.
+SMOKE_FAILURE_FACTOR = 4
+
+
+def smoke_failure_cap(competition: Competition) -> int:
+    """How many free smoke-run failures a participant has per day in ``competition``."""
+    return SMOKE_FAILURE_FACTOR * competition.daily_quota
+
+
+def charging_rule(competition: Competition) -> str:
+    """The charging rule in one sentence, as the submit page, the guide and the 429 say it."""
+    return (f"Each upload that is scored or fails on the hidden run uses one of your {competition.daily_quota} "
+            f"daily uploads; an upload that fails the public smoke run does not (up to "
+            f"{smoke_failure_cap(competition)} such failures a day), and neither does one the platform "
+            f"could not evaluate.")
+
+
+def _today(session: Session, user: User, competition: Competition, now: datetime, *condition) -> int:
     return session.scalar(
         sa.select(sa.func.count(Submission.id)).where(
             Submission.owner_id == user.id,
             Submission.competition_id == competition.id,
-            Submission.counts_against_quota.is_(True),
             Submission.is_baseline.is_(False),
             Submission.created_at >= day_start(now),
+            *condition,
         )
     ) or 0
 
 
+def uploads_today(session: Session, user: User, competition: Competition, now: datetime) -> int:
+    """Uploads of ``user`` to ``competition`` today that count (smoke-run and platform failures do not)."""
+    return _today(session, user, competition, now, Submission.counts_against_quota.is_(True))
+
+
+def smoke_failures_today(session: Session, user: User, competition: Competition, now: datetime) -> int:
+    """Today's uploads of ``user`` that failed the public smoke run (free, but capped)."""
+    return _today(session, user, competition, now, Submission.failed_on_smoke.is_(True))
+
+
 def check_quota(session: Session, user: User, competition: Competition, now: datetime) -> None:
-    """Raise ``QuotaExceeded`` if ``user`` has no uploads left today."""
-    used = uploads_today(session, user, competition, now)
-    if used >= competition.daily_quota:
-        resets = day_start(now) + timedelta(days=1)
-        wait = resets - now
-        hours, minutes = divmod(int(wait.total_seconds()) // 60, 60)
-        raise QuotaExceeded(
-            "quota_exceeded",
-            f"You have used all {competition.daily_quota} uploads for today in this competition. "
-            f"The count resets at {resets:%Y-%m-%d %H:%M} UTC (in {hours} h {minutes} min). "
-            "Uploads that failed because of a platform problem do not count.",
-        )
+    """Raise ``QuotaExceeded`` if ``user`` has no uploads (or no free smoke failures) left today."""
+    resets = day_start(now) + timedelta(days=1)
+    hours, minutes = divmod(int((resets - now).total_seconds()) // 60, 60)
+    when = f"The count resets at {resets:%Y-%m-%d %H:%M} UTC (in {hours} h {minutes} min). "
+    if uploads_today(session, user, competition, now) >= competition.daily_quota:
+        raise QuotaExceeded("quota_exceeded",
+                            f"You have used all {competition.daily_quota} uploads for today in this competition. "
+                            + when + charging_rule(competition))
+    if smoke_failures_today(session, user, competition, now) >= smoke_failure_cap(competition):
+        raise QuotaExceeded("smoke_failures_exceeded",
+                            f"{smoke_failure_cap(competition)} of your uploads failed the public smoke run today. "
+                            "Check your generator locally on the public dev set before uploading again. " + when)
 
 
 def _spool(stream: BinaryIO, directory: Path) -> Path:

@@ -16,12 +16,10 @@ be killed with everything the generator left running.
 from __future__ import annotations
 
 import argparse
-import csv
 import importlib
 import inspect
 import json
 import os
-import re
 import resource
 import stat
 import sys
@@ -32,12 +30,14 @@ import zipfile
 from pathlib import Path, PurePosixPath
 
 if __package__:  # never on the host's paths, but a test may read its constants
+    from arena.core import imageset
+
     from . import exit_codes
 else:  # run as a script with -I: its own folder is not on sys.path
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     import exit_codes
+    import imageset  # the platform's image-set module, copied beside this file
 
-PAIR_ID = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
 MAX_BATCH = 64
 # How far outside [0, 1] an output may stray and still be clamped: one float16 step above 1.0
 # (9.8e-4) passes, and it is under half an 8-bit step (1/510), so clamping inside it never
@@ -61,25 +61,16 @@ def say(message: str) -> None:
 
 
 def read_pairs(inputs: Path) -> list[tuple[str, str, str]]:
-    """The pair list; ids must be unique safe file names, images must exist (checked before any participant code)."""
-    pairs, seen = [], set()
-    with (inputs / "pairs.csv").open(newline="", encoding="utf-8") as fh:
-        reader = csv.DictReader(fh)
-        if reader.fieldnames is None or not {"pair_id", "content", "style"} <= set(reader.fieldnames):
-            raise HarnessFailure(exit_codes.BAD_INPUTS, "bad_inputs", "pairs.csv needs the header pair_id,content,style")
-        for row in reader:
-            pair_id = row["pair_id"] or ""
-            if not PAIR_ID.fullmatch(pair_id) or pair_id in seen:
-                raise HarnessFailure(exit_codes.BAD_INPUTS, "bad_inputs", f"unsafe or repeated pair id {pair_id!r}")
-            for folder in ("content", "style"):
-                name = row[folder] or ""
-                if PurePosixPath(name).name != name or not (inputs / folder / name).is_file():
-                    raise HarnessFailure(exit_codes.BAD_INPUTS, "bad_inputs", f"pair {pair_id}: no {folder} image {name!r}")
-            seen.add(pair_id)
-            pairs.append((pair_id, row["content"], row["style"]))
-    if not pairs:
-        raise HarnessFailure(exit_codes.BAD_INPUTS, "bad_inputs", "pairs.csv lists no pairs")
-    return pairs
+    """The pair list, by the platform's own rules; images must exist (checked before any participant code)."""
+    try:
+        parsed = imageset.read_pairs(inputs)
+    except imageset.PairsError as exc:
+        raise HarnessFailure(exit_codes.BAD_INPUTS, "bad_inputs", str(exc)) from exc
+    for pair in parsed:
+        for folder, name in ((imageset.CONTENT_DIR, pair.content), (imageset.STYLE_DIR, pair.style)):
+            if not (inputs / folder / name).is_file():
+                raise HarnessFailure(exit_codes.BAD_INPUTS, "bad_inputs", f"pair {pair.pair_id}: no {folder} image {name!r}")
+    return [(pair.pair_id, pair.content, pair.style) for pair in parsed]
 
 
 def extract_package(archive: Path, dest: Path) -> None:

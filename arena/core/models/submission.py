@@ -35,6 +35,8 @@ class Submission(Base):
     error_message: Mapped[Optional[str]] = mapped_column(sa.Text)
     # Platform faults never count against the participant's daily quota.
     counts_against_quota: Mapped[bool] = mapped_column(default=True)
+    # It failed the public smoke run: free, but counted against the smoke-failure cap.
+    failed_on_smoke: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     is_baseline: Mapped[bool] = mapped_column(default=False)
     disqualified_reason: Mapped[Optional[str]] = mapped_column(sa.Text)
     # The log of the public-split smoke run: the only log its owner may read.

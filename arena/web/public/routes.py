@@ -6,6 +6,7 @@ from flask_login import current_user
 
 from arena.core.enums import CompetitionStatus
 from arena.core.errors import NotFound
+from arena.core.settings import PROJECT_ROOT
 from arena.web.cache import app_cache, cached_for_visitors
 from arena.web.db_session import get_session, get_settings
 from arena.web.gallery import gallery_file, gallery_images
@@ -22,6 +23,10 @@ from arena.web.public.queries import (
     viewer,
     visible_competitions,
 )
+
+
+# The generator contract's one statement; the submit page and the guide link here.
+CONTRACT_PATH = PROJECT_ROOT / "sandbox" / "contract.md"
 
 
 @bp.get("/")
@@ -80,6 +85,13 @@ def leaderboard_csv(slug: str):
         mimetype="text/csv",
         headers={"Content-Disposition": f'attachment; filename="{comp.slug}-leaderboard.csv"'},
     )
+
+
+@bp.get("/contract")
+@cached_for_visitors
+def contract():
+    """The generator contract, rendered from the one file that states it (``sandbox/contract.md``)."""
+    return render_template("contract.html", text=CONTRACT_PATH.read_text(encoding="utf-8"))
 
 
 @bp.get("/competitions/<slug>/dev-set.zip")

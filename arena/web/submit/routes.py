@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import current_app, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
+from arena.services.submissions import charging_rule
 from arena.core.enums import CompetitionStatus
 from arena.core.errors import ArenaError
 from arena.web.db_session import get_session, get_settings
@@ -44,5 +45,5 @@ def submit(slug: str):
     return render_template(
         "submit.html", competition=competition, form=form, is_open=is_open,
         quota=quota_status(session, current_user, competition),
-        max_bytes=settings.max_upload_mb * 1024 * 1024,
+        max_bytes=settings.max_upload_mb * 1024 * 1024, charging_rule=charging_rule(competition),
     ), status
