@@ -7,7 +7,7 @@ import zipfile
 
 import pytest
 
-from arena.core.enums import SubmissionStatus
+from arena.core.enums import SubmissionStatus, UserRole
 from arena.core.store.outputs import outputs_path
 from webfixtures import ann_client, app, client, login_as, world  # noqa: F401  (fixtures)
 from webseed import add_scored, full_scores, make_submission, make_user
@@ -146,3 +146,16 @@ def test_dev_set_download_serves_the_published_public_split_only(client, app, wo
     world["competition"].public_dataset = hidden
     session.commit()
     assert client.get("/competitions/demo/dev-set.zip").status_code == 403
+
+def test_notes_are_private_to_the_owner_and_organizers(app, client, world):
+    session = world["session"]
+    sub = add_scored(session, world["competition"], world["ann"], full_scores(3.0), 5, notes="my secret recipe")
+    make_user(session, "olga", role=UserRole.ORGANIZER)
+    session.commit()
+    assert "my secret recipe" not in client.get(f"/submissions/{sub.id}").get_data(as_text=True)
+    login_as(client, "bob")
+    assert "my secret recipe" not in client.get(f"/submissions/{sub.id}").get_data(as_text=True)
+    for who in ("ann", "olga"):
+        other = app.test_client()
+        login_as(other, who)
+        assert "my secret recipe" in other.get(f"/submissions/{sub.id}").get_data(as_text=True), who

@@ -19,6 +19,13 @@ def _is_organizer(user: User | None) -> bool:
     return bool(user is not None and getattr(user, "is_authenticated", False) and user.is_organizer)
 
 
+def may_read_notes(submission: Submission, user: User | None) -> bool:
+    """Notes are the owner's working notes: shown to them and organizers (and on baselines)."""
+    if submission.is_baseline or _is_organizer(user):
+        return True
+    return bool(user is not None and getattr(user, "is_authenticated", False) and user.id == submission.owner_id)
+
+
 def viewer() -> User | None:
     """The logged-in user, or None for a visitor."""
     return current_user if current_user.is_authenticated else None  # type: ignore[return-value]

@@ -15,6 +15,7 @@ from arena.web.public.board import board_page, board_to_csv, board_to_json, pars
 from arena.core.datasets.download import public_download
 from arena.core.datasets.errors import DatasetError
 from arena.web.public.queries import (
+    may_read_notes,
     competition_or_404,
     current_evaluation,
     entrant_counts,
@@ -118,7 +119,7 @@ def submission(submission_id: int):
     scores = sorted(evaluation.scores, key=lambda s: s.metric) if evaluation else []
     return render_template(
         "submission_public.html", submission=sub, evaluation=evaluation, scores=scores,
-        images=gallery_images(get_settings(), sub),
+        images=gallery_images(get_settings(), sub), show_notes=may_read_notes(sub, viewer()),
     )
 
 
