@@ -27,7 +27,7 @@ MAX_PAGE_SIZE = 500
 class LeaderboardRow:
     """One entry of a leaderboard page; ``total`` is the number of entries on all pages."""
 
-    rank: int
+    rank: int | None  # None for a baseline (shown in place as an unranked reference line)
     submission_id: int
     owner_id: int
     username: str
@@ -114,7 +114,8 @@ def leaderboard_rows(
         sa.select(
             ranked.c.sid, ranked.c.owner_id, ranked.c.label, ranked.c.created_at,
             ranked.c.is_baseline, ranked.c.eid, ranked.c.sort_value,
-            sa.func.rank().over(order_by=by_value(ranked.c.sort_value)).label("rank"),
+            # Baselines are reference lines, not competitors: participants rank among themselves.
+            sa.func.rank().over(partition_by=ranked.c.is_baseline, order_by=by_value(ranked.c.sort_value)).label("rank"),
             sa.func.count().over().label("total"),
         )
         .where(ranked.c.rn == 1)
@@ -134,11 +135,11 @@ def leaderboard_rows(
         .join(User, User.id == best.c.owner_id)
         .join(other, other.evaluation_id == best.c.eid)
         .group_by(*group)
-        .order_by(best.c.rank, best.c.created_at, best.c.sid)
+        .order_by(by_value(best.c.sort_value), best.c.created_at, best.c.sid)
     )
     return [
         LeaderboardRow(
-            rank=int(r.rank),
+            rank=None if r.is_baseline else int(r.rank),
             submission_id=r.sid,
             owner_id=r.owner_id,
             username=r.username,

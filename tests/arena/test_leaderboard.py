@@ -71,6 +71,8 @@ def test_disqualified_excluded_baselines_marked_uncalibrated_flagged(board):
     assert [(r.label, r.is_baseline, r.calibrated) for r in rows] == [
         ("AdaIN", True, True), ("WCT", True, True), ("ann-ok", False, False)
     ]
+    # Baselines sit in place as unranked reference lines; the participant behind them is first.
+    assert [r.rank for r in rows] == [None, None, 1]
 
 
 def test_pagination_and_no_hidden_dataset(board):
