@@ -16,7 +16,7 @@ from enum import Enum
 
 from arena.core.enums import EvaluationStatus
 from evaluator import dispatch
-from evaluator.claim import claim_evaluation, finish_failed, finish_scored
+from evaluator.claim import claim_evaluation, finish_failed, finish_scored, record_step
 from evaluator.context import WorkerContext
 from evaluator.errors import EvaluationFault, LeaseLost, PlatformCode, PlatformFault, classify
 from evaluator.heartbeat import LeaseKeeper
@@ -47,7 +47,7 @@ def run_attempt(context: WorkerContext, evaluation_id: int) -> AttemptOutcome:
     log.info("evaluation %s attempt %s claimed by %s", evaluation_id, claim.attempt, claim.owner)
     abort = threading.Event()
     work_dir = settings.work_dir / f"{evaluation_id}-{claim.attempt}-{uuid.uuid4().hex[:8]}"
-    timings = Timings()
+    timings = Timings(on_step=lambda step: record_step(factory, claim, step))
     started = time.monotonic()
     try:
         with LeaseKeeper(factory, claim, settings.lease_seconds, abort):

@@ -88,6 +88,7 @@ def claim_evaluation(
                 lease_owner=owner,
                 lease_expires_at=expires,
                 started_at=now,
+                step=None,
             )
             .returning(Evaluation.attempt),
             execution_options=_NO_SYNC,
@@ -107,6 +108,14 @@ def extend_lease(factory: sessionmaker[Session], claim: Claim, lease_seconds: in
             execution_options=_NO_SYNC,
         )
         return expires if result.rowcount == 1 else None
+
+
+def record_step(factory: sessionmaker[Session], claim: Claim, step: str) -> bool:
+    """Note the step the attempt is in (fenced, like every write); False if it was fenced off."""
+    with transaction(factory) as session:
+        return session.execute(
+            sa.update(Evaluation).where(*_fenced(claim)).values(step=step), execution_options=_NO_SYNC
+        ).rowcount == 1
 
 
 def finish_scored(factory: sessionmaker[Session], claim: Claim, result: ScoredResult,

@@ -12,7 +12,7 @@ import math
 import platform
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
@@ -95,15 +95,25 @@ class RunOutcome:
     duration_s: float
 
 
-class Timings:
-    """Seconds per step of one attempt; owned by the attempt, so a failed one records them too."""
+# The steps of an attempt, in order; each is timed, and announced as it starts.
+STEPS = ("smoke", "stage", "run", "metrics")
 
-    def __init__(self) -> None:
+
+class Timings:
+    """Seconds per step of one attempt; owned by the attempt, so a failed one records them too.
+
+    ``on_step`` hears each step's name as it starts (the attempt records it for live status).
+    """
+
+    def __init__(self, on_step: Callable[[str], object] | None = None) -> None:
         self._values: dict[str, float] = {}
+        self._on_step = on_step
 
     @contextmanager
     def step(self, name: str) -> Iterator[None]:
         """Time the ``with`` block as ``<name>_s`` (recorded only when it finishes)."""
+        if self._on_step is not None:
+            self._on_step(name)
         started = time.monotonic()
         yield
         self.record(name, time.monotonic() - started)

@@ -10,6 +10,7 @@ import re
 import signal
 import socket
 import subprocess
+import time
 import sys
 from pathlib import Path
 
@@ -63,14 +64,7 @@ def competition(settings, db_session, tmp_path):
 def worker(settings, sandbox_image, tmp_path):
     """A real `stylearena worker` process on this test's database, Redis and queue."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("STYLEARENA_")}
-    env.update({
-        "STYLEARENA_DATABASE_URL": settings.database_url, "STYLEARENA_REDIS_URL": settings.redis_url,
-        "STYLEARENA_DATA_DIR": str(settings.data_dir), "STYLEARENA_DOCKER_HOST": settings.docker_host,
-        "STYLEARENA_QUEUE": settings.queue_name, "STYLEARENA_SANDBOX_IMAGE": SANDBOX.image,
-        "STYLEARENA_SANDBOX_MEMORY_MB": str(SANDBOX.memory_mb), "STYLEARENA_SANDBOX_CPUS": str(SANDBOX.cpus),
-        "STYLEARENA_SANDBOX_TIMEOUT_S": str(SANDBOX.timeout_s),
-        "STYLEARENA_SANDBOX_SMOKE_TIMEOUT_S": str(SANDBOX.smoke_timeout_s), "PYTHONUNBUFFERED": "1",
-    })
+    env.update(settings.with_overrides(sandbox=SANDBOX).to_env(), PYTHONUNBUFFERED="1")
     log = (tmp_path / "worker.log").open("wb")
     proc = subprocess.Popen([str(Path(sys.executable).with_name("stylearena")), "worker", "--name", "e2e-worker",
                              "--queued-grace", "2"], env=env, stdout=log, stderr=subprocess.STDOUT,
@@ -100,6 +94,19 @@ def test_submission_is_scored_by_a_real_worker(page, live_server, competition, w
     page.wait_for_url(re.compile(r"/me/submissions/\d+$"))
     assert page.locator("#status-badge .badge").inner_text().lower() in ("queued", "running")
 
+    # The tracker moves by itself (polling): record the steps it shows until the page is final.
+    seen: list[str] = []
+    deadline = time.monotonic() + 240
+    while time.monotonic() < deadline and page.locator("#progress").count():
+        step = page.locator("#progress").get_attribute("data-step")
+        if step and (not seen or seen[-1] != step):
+            seen.append(step)
+            if step in ("smoke_run", "hidden_run"):
+                shoot(page, artifacts_dir, f"submission-live-{step}")
+        page.wait_for_timeout(300)
+    order = ["queued", "starting", "smoke_run", "hidden_run", "scoring"]
+    assert seen and all(s in order for s in seen), seen
+    assert [order.index(s) for s in seen] == sorted(order.index(s) for s in seen), seen  # never backwards
     # No manual reload: the poller reloads the page once the status is final.
     try:
         page.wait_for_selector("#status-badge .badge[data-status='scored'], #status-badge .badge[data-status='failed']",

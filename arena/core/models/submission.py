@@ -90,6 +90,8 @@ class Evaluation(Base):
     # organizers only, never shown to the participant (a hidden run's text describes hidden data).
     error_detail: Mapped[Optional[str]] = mapped_column(sa.Text)
     platform_faults: Mapped[int] = mapped_column(default=0)
+    # The step a running attempt is in (``evaluator.pipeline.STEPS``), for the owner's live status.
+    step: Mapped[Optional[str]] = mapped_column(sa.String(20))
     # Content address of the stored hidden-run outputs, so a scorer-only rescore needs no rerun.
     outputs_sha256: Mapped[Optional[str]] = mapped_column(sa.String(64))
     provenance: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)

@@ -7,7 +7,7 @@ from flask_login import current_user, login_required
 from arena.web.db_session import get_session, get_settings
 from arena.web.gallery import gallery_images
 from arena.web.me import bp
-from arena.web.me.status import submission_status
+from arena.web.me.status import TRACKER_STEPS, submission_status
 from arena.web.public.queries import current_evaluation, own_submissions, owned_submission_or_404
 
 
@@ -27,7 +27,7 @@ def submission(submission_id: int):
     return render_template(
         "me/submission.html", submission=sub, evaluation=evaluation,
         scores=sorted(evaluation.scores, key=lambda s: s.metric) if evaluation else [],
-        images=gallery_images(get_settings(), sub),
+        images=gallery_images(get_settings(), sub), live=submission_status(sub), tracker=TRACKER_STEPS,
     )
 
 
@@ -47,6 +47,17 @@ def log(submission_id: int):
     """The log of the public-split run, as plain text (owner only)."""
     sub = owned_submission_or_404(get_session(), submission_id, current_user)
     # text/plain + nosniff: participant-written output must never render as HTML.
-    response = Response(sub.public_log or "", mimetype="text/plain")
+    response = Response(sub.public_log or _no_log_text(sub), mimetype="text/plain")
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response
+
+
+def _no_log_text(sub) -> str:
+    """What the log page says when there is no public-split log (never a blank page)."""
+    if sub.failed_on_smoke:
+        return "The public smoke run failed before it printed anything.\n"
+    if sub.error_code:
+        return (f"This submission failed ({sub.error_code}) after the public smoke run, on the hidden run.\n"
+                f"{sub.error_message or ''}\n\nLogs are kept only for the public smoke run: a hidden run's output "
+                "would describe the hidden images, so it is never shown.\n")
+    return "No log yet: the public smoke run has not finished.\n"

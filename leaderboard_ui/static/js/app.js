@@ -46,6 +46,23 @@
     var url = panel.getAttribute("data-status-url");
     var last = panel.getAttribute("data-status");
     var delay = 2000;
+    var order = ["queued", "smoke_run", "hidden_run", "scoring", "scored"];
+    var showStep = function (data) {
+      var step = data.step === "starting" ? "smoke_run" : data.step;
+      var reached = order.indexOf(step);
+      document.querySelectorAll("#progress li[data-step]").forEach(function (li, i) {
+        li.className = i < reached ? "done" : (i === reached ? "active" : "");
+      });
+      var progress = document.getElementById("progress");
+      if (progress) { progress.setAttribute("data-step", data.step); }
+      var detail = document.getElementById("progress-detail");
+      if (detail) {
+        var text = "";
+        if (data.queue_position) { text += "Position " + data.queue_position + " in the queue. "; }
+        if (data.elapsed_s !== null && data.elapsed_s !== undefined) { text += "Running for " + Math.round(data.elapsed_s) + " s. "; }
+        detail.textContent = text + "This page updates by itself.";
+      }
+    };
     var poll = function () {
       fetch(url, { headers: { "Accept": "application/json" }, credentials: "same-origin" })
         .then(function (r) { return r.ok ? r.json() : null; })
@@ -60,6 +77,7 @@
               badge.setAttribute("data-status", data.status);
             }
           }
+          showStep(data);
           if (data.final) { window.location.reload(); return "done"; }
         })
         .catch(function () { delay = Math.min(delay * 2, 30000); })
