@@ -27,13 +27,14 @@ from docker.errors import APIError, DockerException, ImageNotFound
 from arena.core.settings import Settings
 from sandbox.container import IDLE_UID, SANDBOX_UID
 from sandbox.engine import connect
+from sandbox.environment import DEBIAN_PACKAGES, DEBIAN_SUITE, TORCH_WHEEL
 from sandbox.errors import ImageBuildError, SandboxUnavailable
 
 # Bump when the build steps below change in a way the recipe fields do not capture.
 RECIPE_VERSION = "3"
 REPOSITORY = "stylearena-sandbox"
 DEFAULT_CACHE_DIR = Path("/var/cache/stylearena")
-DEFAULT_WHEEL = Path("/opt/wheels/torch-2.13.0+cpu-cp311-cp311-manylinux_2_28_x86_64.whl")
+DEFAULT_WHEEL = TORCH_WHEEL
 HARNESS_DIR = Path(__file__).resolve().parent / "harness"
 # Standard-library modules of the platform the harness shares (one copy of each rule):
 # the image-set layout and pair-id grammar.
@@ -53,8 +54,8 @@ _ROOTFS_TRIM = ("usr/share/doc", "usr/share/man", "usr/share/info", "usr/share/l
 class ImageRecipe:
     """Everything that decides the image's contents; its hash names the image."""
 
-    suite: str = "bookworm"
-    packages: tuple[str, ...] = ("python3", "python3-numpy", "python3-pil")
+    suite: str = DEBIAN_SUITE
+    packages: tuple[str, ...] = DEBIAN_PACKAGES
     torch_wheel: Path = DEFAULT_WHEEL
     mirror: str = field(default="", compare=False)
 

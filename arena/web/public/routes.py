@@ -11,6 +11,7 @@ from arena.web.cache import app_cache, cached_for_visitors
 from arena.web.db_session import get_session, get_settings
 from arena.web.gallery import gallery_file, gallery_images
 from arena.web.public import bp
+from arena.web.public.guide import build_guide
 from arena.web.public.board import board_page, board_to_csv, board_to_json, parse_page
 from arena.core.datasets.download import public_download
 from arena.core.datasets.errors import DatasetError
@@ -86,6 +87,15 @@ def leaderboard_csv(slug: str):
         mimetype="text/csv",
         headers={"Content-Disposition": f'attachment; filename="{comp.slug}-leaderboard.csv"'},
     )
+
+
+@bp.get("/competitions/<slug>/guide")
+@cached_for_visitors
+def guide(slug: str):
+    """The participant guide: environment, limits, contract, data sizes, charging, failures."""
+    session = get_session()
+    comp = competition_or_404(session, slug, viewer())
+    return render_template("guide.html", competition=comp, guide=build_guide(get_settings(), comp))
 
 
 @bp.get("/contract")

@@ -53,3 +53,13 @@ def read_manifest(root: Path) -> dict:
 def write_manifest(root: Path, manifest: dict) -> None:
     root.mkdir(parents=True, exist_ok=True)
     (root / "manifest.json").write_text(json.dumps(manifest, indent=1))
+
+
+def publish_small_sets(session, settings, tmp: Path):
+    """A public and a hidden (format 2, with references) version of 64x72 noise images, published."""
+    from arena.services.publishing import publish
+
+    public = publish(session, settings, make_dataset(tmp / "pub", name="guide-public"), reference_stats=None).version
+    hidden = publish(session, settings, make_dataset(tmp / "hid", name="guide-hidden", split="hidden", seed=3,
+                                                     references_per_style=1), reference_stats=None).version
+    return public, hidden

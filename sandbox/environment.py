@@ -1,0 +1,28 @@
+"""What a generator finds inside the CPU sandbox image: the facts the participant guide states.
+
+Docker-free on purpose (the web process reads it); ``sandbox.image`` builds the image from
+these same values, so the guide cannot drift from the image.
+"""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+# The CPU torch wheel the image installs (it lies on the project's machines).
+TORCH_WHEEL = Path("/opt/wheels/torch-2.13.0+cpu-cp311-cp311-manylinux_2_28_x86_64.whl")
+# Debian release and the packages the image adds to a minimal root filesystem.
+DEBIAN_SUITE = "bookworm"
+DEBIAN_PACKAGES = ("python3", "python3-numpy", "python3-pil")
+PYTHON_VERSION = "3.11"
+
+
+def torch_version(wheel: Path = TORCH_WHEEL) -> str:
+    """The torch version of a wheel, from its file name (``torch-2.13.0+cpu-...`` -> ``2.13.0+cpu``)."""
+    match = re.match(r"torch-([^-]+)-", wheel.name)
+    return match.group(1) if match else "unknown"
+
+
+def installed_summary() -> str:
+    """One line: what is importable inside the sandbox."""
+    return (f"Python {PYTHON_VERSION} (Debian {DEBIAN_SUITE}) with torch {torch_version()} (CPU build), "
+            "NumPy and Pillow; no torchvision, no network, no package installs.")
