@@ -17,6 +17,7 @@ def create_app(settings: "Settings | None" = None) -> "Flask":
     from arena.core.settings import PROJECT_ROOT, Settings
     from arena.web import auth, cache, db_session, errors, extensions, headers, templating
     from arena.web.accounts import bp as accounts_bp
+    from arena.web.admin import bp as admin_bp
     from arena.web.api import bp as api_bp
     from arena.web.me import bp as me_bp
     from arena.web.public import bp as public_bp
@@ -57,7 +58,7 @@ def create_app(settings: "Settings | None" = None) -> "Flask":
     headers.init_app(app)
     extensions.login_manager.user_loader(auth.load_user)
     errors.register_error_handlers(app)
-    for blueprint in (public_bp, accounts_bp, submit_bp, me_bp, api_bp):
+    for blueprint in (public_bp, accounts_bp, submit_bp, me_bp, api_bp, admin_bp):
         app.register_blueprint(blueprint)
     # Token-authenticated JSON API: no cookies, so no CSRF token.
     extensions.csrf.exempt(api_bp)

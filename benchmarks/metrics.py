@@ -10,10 +10,13 @@ Builds a fixed synthetic set (contents × styles pairs of PNGs), then in the sam
   straightforward per-pair VGG19 content/style loss (three forwards per pair), same
   folders, same weights;
 
-and prints images/s, the time ratio and the fraction of the convolution peak reached.
+and prints images/s, the time ratio and the fraction of the convolution peak reached. It
+also prints KID's peak memory at N = 20,000 per set of 2048-d features (subset kernels:
+bounded by the subset size; full N×N kernels would need 3 × 3.2 GB).
 
     python benchmarks/metrics.py            # small set: 6 contents × 4 styles at 256² (minutes)
     python benchmarks/metrics.py --full     # 20 × 10 = 200 pairs at 256²
+    python benchmarks/metrics.py --kid-only # just the KID memory line (about a minute)
 """
 from __future__ import annotations
 
@@ -21,6 +24,7 @@ import argparse
 import os
 import tempfile
 import time
+import tracemalloc
 from pathlib import Path
 
 import numpy as np
@@ -103,6 +107,26 @@ def flops_per_output(suite, side: int) -> float:
     return float(counter.get_total_flops())
 
 
+def kid_memory(n: int = 20_000, dim: int = 2048, subsets: int = 100) -> tuple[float, float]:
+    """Peak memory (MiB, tracemalloc) and seconds of one KID over two ``[n, dim]`` float32 sets.
+
+    The inputs are allocated before tracing starts: the figure is what KID itself adds.
+    """
+    from evaluator.metrics.kid import kernel_inception_distance
+
+    rng = np.random.default_rng(0)
+    a = rng.random((n, dim), dtype=np.float32)
+    b = rng.random((n, dim), dtype=np.float32)
+    tracemalloc.start()
+    start = time.perf_counter()
+    try:
+        kernel_inception_distance(a, b, subsets=subsets)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    return peak / 2**20, time.perf_counter() - start
+
+
 def reference_pipeline(root: Path, pairs: list, suite, torch_home: Path) -> dict[str, float]:
     """pytorch-fid + lpips + naive per-pair VGG losses on the same folders and weights."""
     import lpips
@@ -178,9 +202,20 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=None, help="torch threads (default: all CPUs)")
     parser.add_argument("--batch-size", type=int, default=8)
     parser.add_argument("--skip-reference", action="store_true")
+    parser.add_argument("--kid-only", action="store_true", help="only the KID memory figure")
     args = parser.parse_args()
     if args.full:
         args.contents, args.styles = 20, 10
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    n_kid = 20_000
+    peak_mib, kid_s = kid_memory(n_kid)
+    full_gib = 3 * n_kid * n_kid * 8 / 2**30
+    print(f"KID at N={n_kid:,} per set, 2048-d, 100 subsets of 1000: peak {peak_mib:.0f} MiB over its inputs "
+          f"(target < 200 MB; full N×N kernels would need {full_gib:.1f} GiB), {kid_s:.1f}s")  # fmt: skip
+    if args.kid_only:
+        return
 
     from evaluator.metrics.suite import MetricSuite
     from evaluator.metrics.backbones.inception import seeded_fid_inception
@@ -229,6 +264,9 @@ def main() -> None:
         print(f"reference: pytorch-fid {ref['pytorch_fid_s']:.1f}s, lpips {ref['lpips_s']:.1f}s, "
               f"per-pair VGG {ref['vgg_s']:.1f}s, total {ref['total_s']:.1f}s = {n / ref['total_s']:.2f} outputs/s")  # fmt: skip
         print(f"reference: fid={ref['fid']:.4f} lpips={ref['lpips']:.6f}")
+        fid_rel = abs(result.metrics["fid"] - ref["fid"]) / abs(ref["fid"])
+        print(f"agreement: FID relative difference {fid_rel:.1e}, "
+              f"mean LPIPS difference {abs(result.metrics['lpips'] - ref['lpips']):.1e}")  # fmt: skip
         print(f"time ratio ours/reference: {ours / ref['total_s']:.3f}")
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import platform
+import re
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -231,14 +232,20 @@ def on_split(split: DatasetSplit) -> Iterator[None]:
         raise fault from exc
 
 
-# Whole-run figures of the harness report worth keeping; the report is written where the
-# generator can overwrite it, so only these keys, as finite numbers or short strings, survive.
+# Whole-run figures of the harness report worth keeping. The report is written where the
+# generator can overwrite it, so only these keys survive: finite numbers, and text only when it
+# is one of a few known values (free text could carry hidden data into provenance).
 _REPORT_NUMBERS = ("total_s", "load_s", "peak_rss_mb", "peak_cuda_mb", "pairs_written", "parameter_count")
-_REPORT_TEXT = ("torch_version", "device", "format", "status")
+_REPORT_TEXT = {
+    "device": re.compile(r"cpu|cuda(:\d{1,2})?"),
+    "format": re.compile(r"torchscript|package"),
+    "status": re.compile(r"ok|error"),
+    "torch_version": re.compile(r"\d{1,2}\.\d{1,2}\.\d{1,2}(\+cpu|\+cu\d{2,3})?"),
+}
 
 
 def report_summary(report: Any) -> dict[str, Any]:
-    """The trustworthy whole-run part of a harness report (never per-image figures)."""
+    """The trustworthy whole-run part of a harness report (never per-image figures or free text)."""
     if not isinstance(report, dict):
         return {}
     summary: dict[str, Any] = {}
@@ -246,9 +253,9 @@ def report_summary(report: Any) -> dict[str, Any]:
         value = report.get(key)
         if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
             summary[key] = value
-    for key in _REPORT_TEXT:
+    for key, allowed in _REPORT_TEXT.items():
         value = report.get(key)
-        if isinstance(value, str) and len(value) <= 40:
+        if isinstance(value, str) and allowed.fullmatch(value):
             summary[key] = value
     return summary
 
@@ -295,7 +302,9 @@ def provenance(
         # Always recorded, calibrated or not, so that a row can be traced to the network that made it.
         "weight_hashes": dict(result.weight_hashes),
         "n": int(result.n),
-        "kid_std": float(result.kid_std),
+        # KID's spread over its subsets describes the estimator, not a confidence interval.
+        "kid": {"spread": float(result.kid.std), "subset_size": int(result.kid.subset_size),
+                "subsets": int(result.kid.subsets), "reliable": bool(result.kid.reliable)},
         "device": result.device,
         "deterministic": bool(result.deterministic),
         "sandbox_image_id": hidden.image_id if hidden else None,

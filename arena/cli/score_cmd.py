@@ -56,10 +56,21 @@ def score_cmd(
         echo_json(result.to_json())
         return
     for name, value in result.metrics.items():
-        click.echo(f"{METRICS[name].label:<13} {value:.6g}" + (f" ± {result.kid_std:.3g}" if name == "kid" else ""))
+        click.echo(f"{METRICS[name].label:<13} {value:.6g}" + (_kid_note(result) if name == "kid" else ""))
     click.echo(f"pairs: {result.n}, distinct styles: {result.n_styles}, device: {result.device}")
     if not result.calibrated:
         click.echo("UNCALIBRATED: seeded or unverified backbones; not comparable with official scores")
+
+
+def _kid_note(result) -> str:
+    # The spread over subsets is not a confidence interval, so it is never printed as "±".
+    from evaluator.metrics.kid import RELIABLE_SUBSET_SIZE
+
+    kid = result.kid
+    if not kid.reliable:
+        return (f"  (UNRELIABLE: {result.n} outputs vs {result.n_styles} reference images; "
+                f"KID needs {RELIABLE_SUBSET_SIZE} in each set)")
+    return f"  (spread over {kid.subsets} subsets of {kid.subset_size}: {kid.std:.3g})"
 
 
 def register(cli: click.Group) -> None:

@@ -65,7 +65,8 @@ def status_cmd(as_json: bool) -> None:
     if not all(s.verified for s in calibration.backbones):
         click.echo(
             "UNCALIBRATED: missing backbones run on seeded random weights and unverified files are "
-            "used as given; install the pinned files with `stylearena weights install --from DIR` or `stylearena weights fetch`"
+            "used as given; install the pinned files with `stylearena weights install --from DIR` "
+            "or `stylearena weights fetch`"
         )
     if not calibration.lpips_linear.verified:
         click.echo(

@@ -4,6 +4,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 from dataclasses import asdict, dataclass
 
 from sqlalchemy import select
@@ -13,6 +14,25 @@ from arena.core.enums import EvaluationStatus
 from arena.services.leaderboard import leaderboard_rows, metric_columns
 from arena.core.models import Competition, Evaluation, Submission
 from arena.core.target import EvaluationTarget
+
+# How many significant digits a score is shown and exported with: pages, the API and these
+# exports all round through ``round_score``. Four is the default until scores carry
+# confidence intervals (then the interval should decide the digits); sixteen digits claim a
+# precision no benchmark of this size has, and every shown digit is one more a generator
+# could steer. The stored value keeps full precision and decides the rank; organizers read
+# it on the admin page and in ``stylearena submission show``.
+SCORE_SIGNIFICANT_DIGITS = 4
+
+
+def round_score(value: float | None) -> float | None:
+    """``value`` rounded to ``SCORE_SIGNIFICANT_DIGITS`` significant digits (123.456789 -> 123.5).
+
+    None and non-finite values give None (JSON has no NaN).
+    """
+    if value is None or not math.isfinite(value):
+        return None
+    return float(f"{value:.{SCORE_SIGNIFICANT_DIGITS}g}")
+
 
 FIXED_COLUMNS = ("submission_id", "username", "label", "status", "is_baseline", "created_at", "rank",
                  "calibrated", "error_code", "disqualified_reason")
@@ -65,7 +85,7 @@ def competition_results(session: Session, competition: Competition) -> list[Resu
             is_baseline=bool(sub.is_baseline), created_at=sub.created_at.isoformat(), rank=ranks.get(sub.id),
             calibrated=all(s.calibrated for s in scores.values()) if scores else None,
             error_code=sub.error_code, disqualified_reason=sub.disqualified_reason,
-            metrics={n: scores[n].value if n in scores else None for n in names},
+            metrics={n: round_score(scores[n].value) if n in scores else None for n in names},
         ))
     return rows
 
@@ -90,7 +110,7 @@ def results_to_csv(rows: list[ResultRow]) -> str:
     writer.writerow([*FIXED_COLUMNS, *names])
     for r in rows:
         fixed = [getattr(r, c) for c in FIXED_COLUMNS]
-        # repr() of a float round-trips exactly, so the CSV loses nothing against the JSON.
+        # repr() of a (rounded) float round-trips exactly, so the CSV says what the JSON says.
         values = [repr(r.metrics[n]) if r.metrics.get(n) is not None else "" for n in names]
         writer.writerow([("" if v is None else v) for v in fixed] + values)
     return buf.getvalue()

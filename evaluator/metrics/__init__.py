@@ -8,4 +8,7 @@ standard library alone and torch loads only where a network runs::
     suite = MetricSuite.load(weights_dir, device=None)      # once per process
     result = suite.score(pairs, outputs_dir, content_dir, style_dir, cache_dir, dataset_key)
     suite.reference_stats(pairs, content_dir, style_dir, cache_dir, dataset_key)  # at publish
+    suite.backbone_digests()                                 # sha256 per backbone, file or seeded
+
+``score`` is ``start`` + ``update`` per batch + ``compute`` (see ``suite`` and ``scores``).
 """

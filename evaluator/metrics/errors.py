@@ -38,7 +38,8 @@ class ScoringError(MetricsError):
 
 
 class MetricComputationError(MetricsError):
-    """A platform-side failure while computing a metric (numerics check, unusable weights file)."""
+    """A platform-side failure while computing a metric (numerics check, unusable weights file,
+    or a ``ScoreState`` fed out of order: ``bad_state``)."""
 
     default_code = "metric_computation"
 

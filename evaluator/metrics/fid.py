@@ -13,7 +13,8 @@ decomposition (RᵀR = AᵢᵀAᵢ), so the matrix is never larger than d×d.
 
 Every distance is checked against an independent eigen-based evaluation of the same trace
 (``eigvalsh`` of the smaller Gram matrix); a disagreement raises ``FrechetDistanceError``
-instead of returning a wrong or complex number.
+instead of returning a wrong or complex number. A distance that rounding pushes just below
+zero (identical sets) is reported as 0.
 """
 from __future__ import annotations
 
@@ -96,7 +97,7 @@ def verify_trace(fast: float, a: GaussianSummary, b: GaussianSummary, rtol: floa
 
 
 def frechet_distance(a: GaussianSummary, b: GaussianSummary, rtol: float = CHECK_RTOL) -> float:
-    """FID between two summaries (checked; see module docstring).
+    """FID between two summaries (checked; see module docstring), never negative.
 
     Raises:
         FrechetDistanceError: if the fast trace fails its eigen-based check or is not finite.
@@ -106,9 +107,16 @@ def frechet_distance(a: GaussianSummary, b: GaussianSummary, rtol: float = CHECK
     trace_sqrt = trace_sqrt_product(a, b)
     verify_trace(trace_sqrt, a, b, rtol)
     diff = a.mu - b.mu
-    value = float(diff @ diff + a.trace + b.trace - 2.0 * trace_sqrt)
+    mean_term = float(diff @ diff)
+    value = mean_term + a.trace + b.trace - 2.0 * trace_sqrt
     if not np.isfinite(value):
         raise FrechetDistanceError(None, f"FID is not finite ({value})")
+    if value < 0.0:
+        # A squared distance: below zero only by rounding when the sets (nearly) coincide.
+        # Anything beyond the trace check's own tolerance is a numerics fault, not a score.
+        if value < -rtol * (mean_term + a.trace + b.trace):
+            raise FrechetDistanceError(None, f"FID is negative ({value!r}) beyond rounding; refusing to report it")
+        value = 0.0
     return value
 
 

@@ -35,8 +35,8 @@ DEFAULT_SEED = 2020
 class KidResult:
     """KID (mean of MMD² over subsets), the spread of the subset values, and how it was drawn.
 
-    ``reliable`` is False when either set has fewer than ``RELIABLE_SUBSET_SIZE`` rows (then
-    the subsets are smaller than torch-fidelity's, and ``mean`` is noise-dominated).
+    ``reliable`` is False when the subsets are smaller than ``RELIABLE_SUBSET_SIZE`` (a set
+    had fewer rows than torch-fidelity's subset size), and ``mean`` is then noise-dominated.
     ``std`` is the spread over subsets, not a confidence interval (see the module docstring).
     """
 
@@ -50,11 +50,6 @@ class KidResult:
 def adaptive_subset_size(n_a: int, n_b: int, cap: int = MAX_SUBSET_SIZE) -> int:
     """Subset size for two sets: as large as both allow, at most ``cap``."""
     return min(cap, n_a, n_b)
-
-
-def is_reliable(n_a: int, n_b: int, subset_size: int) -> bool:
-    """Whether a KID over sets of ``n_a`` and ``n_b`` rows in subsets of ``subset_size`` is trustworthy."""
-    return subset_size >= RELIABLE_SUBSET_SIZE and min(n_a, n_b) >= RELIABLE_SUBSET_SIZE
 
 
 def _polynomial_kernel(x: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -102,4 +97,4 @@ def kernel_inception_distance(
         values[index] = mmd2_unbiased(
             np.asarray(features_a[rows_a], dtype=np.float64), np.asarray(features_b[rows_b], dtype=np.float64)
         )
-    return KidResult(float(values.mean()), float(values.std()), size, subsets, is_reliable(n_a, n_b, size))
+    return KidResult(float(values.mean()), float(values.std()), size, subsets, size >= RELIABLE_SUBSET_SIZE)

@@ -1,15 +1,17 @@
 """The metric suite: backbones loaded once, reference statistics cached, outputs scored in batches.
 
 ``MetricSuite.load`` builds the three networks once per process; ``reference_stats`` fills
-(or reads) the per-dataset cache; ``score`` validates and decodes every output once, runs
-Inception, VGG19 and the LPIPS trunk on the same decoded batch, and reduces to per-pair
-values immediately, so memory stays bounded by one batch plus 2048 floats per output.
+(or reads) the per-dataset cache. Scoring has torchmetrics' shape: ``start`` makes an empty
+``ScoreState`` holding the reference side, ``update`` runs Inception, VGG19 and the LPIPS
+trunk on one decoded batch of outputs and reduces it to per-pair values at once (so memory
+stays bounded by one batch plus 2048 floats per output), and ``compute`` (the pure
+``scores.compute_scores``) turns the state into a ``ScoreResult``. ``score`` is the one-call
+form: it checks every output's header, then decodes each output once and runs the three.
 """
 from __future__ import annotations
 
 import time
 from collections import defaultdict
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Iterator
 
@@ -21,50 +23,43 @@ from evaluator.metrics import io
 from evaluator.metrics import losses
 from evaluator.metrics import refcache
 from evaluator.metrics.backbones import Backbones, load_backbones
-from evaluator.metrics.catalog import PER_PAIR_METRICS, MetricName, metric_versions
-from evaluator.metrics.errors import ScoringError
-from evaluator.metrics.fid import frechet_distance, summarize
+from evaluator.metrics.catalog import MetricName, metric_versions
+from evaluator.metrics.errors import MetricComputationError, ScoringError
+from evaluator.metrics.fid import summarize
 from evaluator.metrics.io import Pair
-from evaluator.metrics.kid import kernel_inception_distance
 from evaluator.metrics.refcache import ReferenceStats
 from evaluator.metrics.runtime import Runtime, configure_runtime
+from evaluator.metrics.scores import ScorerInfo, ScoreResult, ScoreState, compute_scores
+
+__all__ = ["MetricSuite", "ScoreResult", "ScoreState", "compute_scores", "metric_size", "to_metric_input"]
 
 # Longest side fed to VGG19 and the LPIPS trunk; larger images are downscaled (antialiased).
 MAX_METRIC_SIDE = 512
 DEFAULT_BATCH_SIZE = 8
 
 
-@dataclass(frozen=True)
-class ScoreResult:
-    """Scores of one set of outputs, with the provenance needed to trust and compare them."""
+def metric_size(height: int, width: int) -> tuple[int, int]:
+    """(height, width) an image is measured at by VGG19 and LPIPS: the resolution policy.
 
-    metrics: dict[str, float]
-    per_pair: dict[str, dict[str, float]]
-    kid_std: float
-    n: int
-    calibrated: bool
-    weight_hashes: dict[str, str]
-    metric_versions: dict[str, str]
-    device: str
-    deterministic: bool
-    n_styles: int = 0
-    kid_subset_size: int = 0
-    cache_hit: bool = False
-    timings: dict[str, float] = field(default_factory=dict)
-
-    def to_json(self) -> dict:
-        """A JSON-serialisable dict (what ``stylearena score --json`` prints)."""
-        return asdict(self)
+    Native size, the longer side capped at ``MAX_METRIC_SIDE`` (aspect kept); but never a
+    shorter side below ``io.MIN_SIDE``, the least AlexNet and VGG19's relu5_1 can measure, so a
+    very wide or tall image (more than 16:1) keeps a 32-pixel short side instead of crashing.
+    """
+    longest, shortest = max(height, width), min(height, width)
+    if longest <= MAX_METRIC_SIDE:
+        return height, width
+    scale = max(MAX_METRIC_SIDE / longest, min(1.0, io.MIN_SIDE / shortest))
+    if scale >= 1.0:
+        return height, width
+    return max(io.MIN_SIDE, round(height * scale)), max(io.MIN_SIDE, round(width * scale))
 
 
 def to_metric_input(batch: torch.Tensor) -> torch.Tensor:
-    """Apply the VGG/LPIPS resolution policy: native size, longer side capped at 512."""
+    """Apply the VGG/LPIPS resolution policy (``metric_size``) to a ``[B,3,H,W]`` batch."""
     height, width = batch.shape[-2:]
-    longest = max(height, width)
-    if longest <= MAX_METRIC_SIDE:
+    size = metric_size(height, width)
+    if size == (height, width):
         return batch
-    scale = MAX_METRIC_SIDE / longest
-    size = (max(1, round(height * scale)), max(1, round(width * scale)))
     return F.interpolate(batch, size=size, mode="bilinear", align_corners=False, antialias=True)
 
 
@@ -97,8 +92,31 @@ class MetricSuite:
 
     @property
     def calibrated(self) -> bool:
-        """True when every backbone file matched its pinned hash."""
+        """True when every backbone file and the LPIPS linear layers matched their pins."""
         return self.backbones.calibrated
+
+    @property
+    def weight_hashes(self) -> dict[str, str]:
+        """Backbone name -> file sha256, or ``uncalibrated:<scheme>:<digest>`` for a seeded network."""
+        return self.backbones.weight_hashes
+
+    def backbone_digests(self) -> dict[str, str]:
+        """Backbone name -> sha256 identifying the numbers it computes, whether file or seeded.
+
+        Keys: ``inception``, ``vgg19``, ``alexnet``, ``lpips_linear``. A file's digest is its
+        sha256; a seeded network's is ``state_digest`` of its parameters, the same on every
+        thread count (see ``backbones.seeded``).
+        """
+        return dict(self.backbones.digests)
+
+    def scorer_info(self) -> ScorerInfo:
+        """The provenance every result of this suite carries."""
+        return ScorerInfo(
+            calibrated=self.calibrated,
+            weight_hashes=dict(self.backbones.weight_hashes),
+            device=str(self.runtime.device),
+            deterministic=self.runtime.deterministic,
+        )
 
     # -- batching helpers -------------------------------------------------------------
 
@@ -204,7 +222,78 @@ class MetricSuite:
             refcache.save(stats, Path(cache_dir))
         return stats, False
 
-    # -- output side ------------------------------------------------------------------
+    # -- output side: start, update per batch, compute ----------------------------------
+
+    def start(
+        self,
+        pairs: list[Pair],
+        content_dir: Path,
+        style_dir: Path,
+        cache_dir: Path | None = None,
+        dataset_key: str | None = None,
+    ) -> ScoreState:
+        """An empty state for scoring ``pairs``, with their reference statistics (cached or computed).
+
+        Raises:
+            ScoringError: ``too_few_images`` (fewer than 2 pairs or styles), ``missing_input``.
+        """
+        started = time.perf_counter()
+        if len(pairs) < 2:
+            raise ScoringError("too_few_images", f"FID/KID need at least 2 outputs, got {len(pairs)}")
+        content_dir = Path(content_dir)
+        ref, cache_hit = self._reference_stats(pairs, content_dir, Path(style_dir), cache_dir, dataset_key)
+        return ScoreState(
+            pairs=tuple(pairs), reference=ref, scorer=self.scorer_info(), content_dir=content_dir,
+            cache_hit=cache_hit, timings={"reference_s": time.perf_counter() - started},
+        )  # fmt: skip
+
+    def update(self, state: ScoreState, pairs: list[Pair], outputs: torch.Tensor) -> None:
+        """Accumulate one batch: ``outputs`` is ``uint8 [B,3,H,W]``, row i the output of ``pairs[i]``.
+
+        All rows share one size, that of their content images (the suite batches by size).
+
+        Raises:
+            ScoringError: ``wrong_size`` for a batch that is not its content images' size.
+            MetricComputationError: ``bad_state`` for a pair not in ``state`` or added twice.
+        """
+        started = time.perf_counter()
+        if outputs.dtype != torch.uint8 or outputs.dim() != 4 or outputs.shape[0] != len(pairs):
+            raise MetricComputationError(
+                "bad_state", f"update needs a uint8 [B,3,H,W] batch of {len(pairs)} outputs, got "
+                f"{outputs.dtype} {tuple(outputs.shape)}",
+            )  # fmt: skip
+        # Checked before any compute, so a refused batch leaves the state as it was.
+        state.check_new([pair.pair_id for pair in pairs])
+        height, width = outputs.shape[-2:]
+        for pair in pairs:
+            if tuple(state.reference.content_sizes[pair.content]) != (width, height):
+                raise ScoringError(
+                    "wrong_size", f"{pair.pair_id}.png: {width}x{height} differs from its content image"
+                )
+        nets = self.backbones
+        with torch.inference_mode():
+            batch = outputs.to(self.runtime.device).float().div(255)  # torchvision's ToTensor
+            io.check_finite(batch, [f"{pair.pair_id}.png" for pair in pairs])
+            feats = nets.inception(batch).double().cpu().numpy()
+            metric_input = to_metric_input(batch)
+            taps = nets.vgg(metric_input)
+            content = self._content_targets(state.reference, pairs)
+            style = self._style_targets(state.reference, state.reference.style_index(), pairs)
+            content_values = losses.content_loss(taps, content).cpu().tolist()
+            style_values = losses.style_loss(taps, style).cpu().tolist()
+            lpips_values = self._lpips(metric_input, pairs, state.content_dir).cpu().tolist()
+        for row, pair in enumerate(pairs):
+            state.add(pair.pair_id, feats[row], {
+                MetricName.LPIPS.value: lpips_values[row],
+                MetricName.CONTENT_LOSS.value: content_values[row],
+                MetricName.STYLE_LOSS.value: style_values[row],
+            })  # fmt: skip
+        state.timings["features_s"] = state.timings.get("features_s", 0.0) + time.perf_counter() - started
+
+    @staticmethod
+    def compute(state: ScoreState) -> ScoreResult:
+        """Every metric from a complete state (``compute_scores``: pure, no network)."""
+        return compute_scores(state)
 
     def score(
         self,
@@ -215,7 +304,7 @@ class MetricSuite:
         cache_dir: Path | None = None,
         dataset_key: str | None = None,
     ) -> ScoreResult:
-        """Score the outputs of ``pairs`` (``<pair_id>.png`` in ``outputs_dir``).
+        """Score the outputs of ``pairs`` (``<pair_id>.png`` in ``outputs_dir``): check, start, update, compute.
 
         Raises:
             ScoringError: bad outputs or inputs (code names the problem, message the file).
@@ -232,71 +321,19 @@ class MetricSuite:
         sizes = {pair.pair_id: content_sizes[pair.content] for pair in pairs}
         for pair in pairs:
             io.check_output_header(output_paths[pair.pair_id], sizes[pair.pair_id])
-        ref, cache_hit = self._reference_stats(pairs, content_dir, style_dir, cache_dir, dataset_key)
-        reference_done = time.perf_counter()
+        state = self.start(pairs, content_dir, style_dir, cache_dir, dataset_key)
+        state.timings["reference_s"] = time.perf_counter() - started
 
-        nets = self.backbones
-        style_index = ref.style_index()
         by_id = {pair.pair_id: pair for pair in pairs}
         # Pairs sharing a content image land in the same batch, so its LPIPS features are reused.
         ordered = sorted(pairs, key=lambda p: (sizes[p.pair_id], p.content, p.pair_id))
-        inception_rows: dict[str, np.ndarray] = {}
-        per_pair: dict[str, dict[str, float]] = {}
-        with torch.inference_mode():
-            for group in self._grouped([p.pair_id for p in ordered], sizes):
-                group_pairs = [by_id[pair_id] for pair_id in group]
-                batch = self._to_device(
-                    [io.decode_output(output_paths[p.pair_id], sizes[p.pair_id]) for p in group_pairs]
-                )
-                io.check_finite(batch, [output_paths[p.pair_id].name for p in group_pairs])
-                feats = nets.inception(batch).double().cpu().numpy()
-                metric_input = to_metric_input(batch)
-                taps = nets.vgg(metric_input)
-                content = self._content_targets(ref, group_pairs)
-                style = self._style_targets(ref, style_index, group_pairs)
-                content_values = losses.content_loss(taps, content).cpu().tolist()
-                style_values = losses.style_loss(taps, style).cpu().tolist()
-                lpips_values = self._lpips(metric_input, group_pairs, content_dir).cpu().tolist()
-                for row, pair in enumerate(group_pairs):
-                    inception_rows[pair.pair_id] = feats[row]
-                    per_pair[pair.pair_id] = {
-                        MetricName.LPIPS.value: lpips_values[row],
-                        MetricName.CONTENT_LOSS.value: content_values[row],
-                        MetricName.STYLE_LOSS.value: style_values[row],
-                    }
-        features_done = time.perf_counter()
-
-        output_features = np.stack([inception_rows[pair.pair_id] for pair in pairs])
-        fid = frechet_distance(summarize(output_features), ref.fid)
-        kid = kernel_inception_distance(output_features, np.asarray(ref.style_inception))
-        metrics = {
-            name: float(np.mean([per_pair[p.pair_id][name] for p in pairs], dtype=np.float64))
-            for name in PER_PAIR_METRICS
-        }
-        metrics[MetricName.FID.value] = fid
-        metrics[MetricName.KID.value] = kid.mean
-        metrics[MetricName.ART_FID.value] = (1.0 + metrics[MetricName.LPIPS.value]) * (1.0 + fid)
-        finished = time.perf_counter()
-        return ScoreResult(
-            metrics={name: metrics[name] for name in (m.value for m in MetricName)},
-            per_pair={pair.pair_id: per_pair[pair.pair_id] for pair in pairs},
-            kid_std=kid.std,
-            n=len(pairs),
-            calibrated=self.calibrated,
-            weight_hashes=self.backbones.weight_hashes,
-            metric_versions=metric_versions(),
-            device=str(self.runtime.device),
-            deterministic=self.runtime.deterministic,
-            n_styles=len(ref.style_names),
-            kid_subset_size=kid.subset_size,
-            cache_hit=cache_hit,
-            timings={
-                "reference_s": reference_done - started,
-                "features_s": features_done - reference_done,
-                "distances_s": finished - features_done,
-                "total_s": finished - started,
-            },
-        )
+        for group in self._grouped([p.pair_id for p in ordered], sizes):
+            group_pairs = [by_id[pair_id] for pair_id in group]
+            batch = torch.stack(
+                [io.decode_output(output_paths[p.pair_id], sizes[p.pair_id]) for p in group_pairs]
+            )
+            self.update(state, group_pairs, batch)
+        return self.compute(state)
 
     def _content_targets(self, ref: ReferenceStats, group: list[Pair]) -> list[torch.Tensor]:
         layers = zip(*(ref.content_targets[pair.content] for pair in group))

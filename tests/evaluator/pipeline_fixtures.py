@@ -157,7 +157,7 @@ class FakeRunner:
                 if mode == "wrong_size":
                     image = image.resize((image.width - 8, image.height))
                 image.save(output_dir / f"{row['pair_id']}.png", format="PNG")
-        return RunResult(log=f"fake run over {inputs_dir.name}\n", report={"total_s": 0.01, "device": "fake"},
+        return RunResult(log=f"fake run over {inputs_dir.name}\n", report={"total_s": 0.01, "device": "cpu"},
                          duration_s=0.01, image_id="sha256:fake")
 
 

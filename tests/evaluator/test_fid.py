@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -48,6 +49,31 @@ def test_fid_equals_pytorch_fid_formula_on_small_features():
     # A set against itself is at distance zero (up to rounding of the traces).
     same = summarize(a)
     assert abs(frechet_distance(same, same)) < 1e-9 * same.trace
+
+
+def test_fid_of_identical_sets_is_never_negative():
+    # Rounding leaves the raw formula a few ulps either side of zero for a set against itself;
+    # a distance must not print as -7e-15. Some of these seeds go negative before the clamp.
+    went_negative = 0
+    for seed in range(20):
+        same = summarize(_features(seed, 50, 64))
+        raw = 2 * same.trace - 2 * trace_sqrt_product(same, same)  # the formula, the mean term being 0
+        went_negative += raw < 0
+        value = frechet_distance(same, same)
+        assert value == (0.0 if raw < 0 else raw) and value >= 0.0
+    assert went_negative > 0
+
+
+def test_a_clearly_negative_distance_is_a_numerics_error(monkeypatch):
+    import evaluator.metrics.fid as fid_module
+
+    a = summarize(_features(9, 30, 16))
+    # A trace term that passes the check but makes the distance clearly negative.
+    monkeypatch.setattr(fid_module, "verify_trace", lambda fast, a, b, rtol: fast)
+    monkeypatch.setattr(fid_module, "trace_sqrt_product", lambda a, b: 2 * a.trace)
+    with pytest.raises(FrechetDistanceError) as excinfo:
+        fid_module.frechet_distance(a, a)
+    assert "negative" in excinfo.value.message
 
 
 def test_fast_trace_agrees_with_eigen_check_at_full_dimension():

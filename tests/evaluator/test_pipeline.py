@@ -50,7 +50,7 @@ def test_scored_attempt_records_everything(eval_settings, session_factory, world
     # Uncalibrated rows still name the (seeded) networks that made them.
     assert prov["calibrated"] is False and {"inception", "alexnet", "vgg19"} <= set(prov["weight_hashes"])
     assert all(prov["weight_hashes"].values())
-    assert prov["sandbox_image_id"] == "sha256:fake" and prov["harness_report"] == {"total_s": 0.01, "device": "fake"}
+    assert prov["sandbox_image_id"] == "sha256:fake" and prov["harness_report"] == {"total_s": 0.01, "device": "cpu"}
     assert prov["attempt"] == 1 and prov["worker"] == "test-worker" and prov["platform_version"]
     assert {"smoke_s", "stage_s", "run_s", "metrics_s", "total_s"} <= set(evaluation.timings)
     # Hidden outputs kept for rescoring; public outputs and log kept for the owner's page.
@@ -80,7 +80,8 @@ def test_smoke_run_crash_fails_with_its_log_shown(eval_settings, session_factory
     assert submission.status is SubmissionStatus.FAILED and submission.error_code == "generator_crashed"
     assert submission.error_message.startswith("Public smoke run:")
     assert "boom in public-inputs" in submission.public_log
-    assert submission.counts_against_quota is True
+    # A smoke-run failure is what the smoke run is for: free (up to its own cap).
+    assert submission.counts_against_quota is False and submission.failed_on_smoke is True
 
 
 def test_hidden_run_crash_never_shows_the_hidden_log(eval_settings, session_factory, world, generator, metric_suite):
@@ -138,3 +139,14 @@ def test_real_sandbox_scores_a_torchscript_upload(eval_settings, session_factory
     assert evaluation.provenance["harness_report"]["pairs_written"] == 2
     assert all(s.value == s.value for s in evaluation.scores)  # finite, not NaN
     assert evaluation.per_pair["p0"]["lpips"] > 0  # the generator changed the image
+
+
+def test_report_summary_keeps_only_whole_run_numbers_and_known_words():
+    from evaluator.pipeline import report_summary
+
+    hostile = {"total_s": 1.5, "load_s": float("nan"), "pairs_written": True, "device": "cpu; hidden p3",
+               "format": "package", "status": "ok", "torch_version": "2.13.0+cpu", "batches": [{"s": 0.1}],
+               "peak_rss_mb": 123.0, "error": {"message": "pair p3"}}
+    assert report_summary(hostile) == {"total_s": 1.5, "peak_rss_mb": 123.0, "format": "package", "status": "ok",
+                                       "torch_version": "2.13.0+cpu"}
+    assert report_summary(["not", "a", "dict"]) == {}

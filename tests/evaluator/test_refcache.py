@@ -14,7 +14,7 @@ from metrics_support import make_image_set, seeded_suite
 
 
 def _numbers(result) -> tuple:
-    return result.metrics, result.per_pair, result.kid_std
+    return result.metrics, result.per_pair, result.kid
 
 
 @pytest.fixture(scope="module")

@@ -53,8 +53,14 @@ def test_score_json_reports_every_metric_and_calibration(image_set):
     assert data["metrics"]["art_fid"] == pytest.approx((1 + data["metrics"]["lpips"]) * (1 + data["metrics"]["fid"]))
     api = seeded_suite().score(image_set.pairs, image_set.outputs, image_set.content, image_set.style)
     assert data["metrics"] == api.metrics  # the kit computes exactly what the platform computes
+    assert data["metrics"]["kid"] == data["kid"]["mean"]
+    # 4 outputs vs 2 styles: subsets of 2, far below the 1000 a KID needs; flagged, not hidden.
+    assert data["kid"]["subset_size"] == 2 and data["kid"]["reliable"] is False
     text = _score(image_set)
     assert text.exit_code == 0 and "UNCALIBRATED" in text.output and "ArtFID" in text.output
+    kid_line = next(line for line in text.output.splitlines() if line.startswith("KID"))
+    # The subset spread is not a confidence interval: never printed as "±".
+    assert "UNRELIABLE" in kid_line and "±" not in text.output
 
 
 def _copy_outputs(image_set, tmp_path):

@@ -1,6 +1,7 @@
 """Views of the API blueprint. Errors are ``{"error": {"code", "message"}}`` (see errors.py)."""
 from __future__ import annotations
 
+
 from flask import current_app, g, jsonify, request, url_for
 
 from arena.core.errors import ArenaError
@@ -88,7 +89,8 @@ def submit(slug: str):
 @token_required
 def submissions():
     """The token owner's submissions, newest first."""
-    return jsonify(submissions=[submission_status(s) for s in own_submissions(get_session(), g.api_user)])
+    return jsonify(submissions=[submission_status(s)
+                                for s in own_submissions(get_session(), g.api_user)])
 
 
 @bp.get("/submissions/<int:submission_id>")
@@ -96,3 +98,4 @@ def submissions():
 def submission(submission_id: int):
     """Status and scores of one of the token owner's submissions."""
     return jsonify(submission_status(owned_submission_or_404(get_session(), submission_id, g.api_user)))
+

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session, object_session
 
 from arena.core.enums import EvaluationStatus, SubmissionStatus
 from arena.core.models import Evaluation, Submission, utcnow
+from arena.services.results import round_score
 from arena.web.public.queries import current_evaluation
 
 
@@ -43,7 +44,8 @@ def submission_status(sub: Submission) -> dict[str, Any]:
     session = object_session(sub)
     running = evaluation is not None and evaluation.status is EvaluationStatus.RUNNING and evaluation.started_at
     elapsed = (utcnow() - _aware(evaluation.started_at)).total_seconds() if running else None
-    scores = {s.metric: s.value for s in evaluation.scores} if evaluation else {}
+    # At the precision ranking needs, never sixteen digits (see arena.services.results).
+    scores = {s.metric: round_score(s.value) for s in evaluation.scores} if evaluation else {}
     calibrated = bool(evaluation and evaluation.scores and all(s.calibrated for s in evaluation.scores))
     return {
         "id": sub.id,

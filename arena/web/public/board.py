@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from evaluator.metrics.catalog import MetricInfo
+from arena.services.results import round_score
 from arena.services.leaderboard import LeaderboardRow, leaderboard_rows, metric_columns, resolve_metric
 from arena.core.models import Competition
 from arena.web.cache import TTLCache
@@ -69,7 +70,7 @@ def row_to_json(row: LeaderboardRow) -> dict[str, Any]:
         "submitted_at": row.created_at.isoformat(),
         "baseline": row.is_baseline,
         "calibrated": row.calibrated,
-        "metrics": row.metrics,
+        "metrics": {name: round_score(value) for name, value in row.metrics.items()},
     }
 
 
@@ -107,6 +108,6 @@ def board_to_csv(board: BoardPage) -> str:
         writer.writerow([
             r.rank, _csv_cell(r.username), _csv_cell(r.label), r.submission_id, r.created_at.isoformat(),
             int(r.is_baseline), int(r.calibrated),
-            *[("" if r.metrics[n] is None else repr(r.metrics[n])) for n in names],
+            *[("" if r.metrics[n] is None else repr(round_score(r.metrics[n]))) for n in names],
         ])
     return out.getvalue()

@@ -126,20 +126,21 @@ def _from_file_or_seed(
 def load_backbones(weights_dir: Path | None, device: torch.device) -> Backbones:
     """Build the Inception, VGG19 and LPIPS-Alex networks on ``device`` in inference layout."""
     calibration: Calibration = calibration_status(Path(weights_dir) if weights_dir is not None else None)
-    inception_net, inception_info = _from_file_or_seed(
-        Backbone.INCEPTION, calibration.backbone(Backbone.INCEPTION), build_fid_inception, seeded_fid_inception
-    )
-    vgg_features, vgg_info = _from_file_or_seed(
-        Backbone.VGG19, calibration.backbone(Backbone.VGG19), build_vgg19_features, seeded_vgg19_features,
-        prefix="features.",
-    )
-    alex_trunk, alex_info = _from_file_or_seed(
-        Backbone.ALEXNET, calibration.backbone(Backbone.ALEXNET), build_alexnet_trunk, seeded_alexnet_trunk,
-        prefix="features.",
+    specs = {
+        Backbone.INCEPTION: (build_fid_inception, seeded_fid_inception, ""),
+        Backbone.VGG19: (build_vgg19_features, seeded_vgg19_features, "features."),
+        Backbone.ALEXNET: (build_alexnet_trunk, seeded_alexnet_trunk, "features."),
+    }
+    # Files first: a file that does not fit fails before seconds are spent seeding the others.
+    order = sorted(specs, key=lambda b: calibration.backbone(b).state is WeightState.MISSING)
+    loaded = {b: _from_file_or_seed(b, calibration.backbone(b), *specs[b]) for b in order}
+    (inception_net, inception_info), (vgg_features, vgg_info), (alex_trunk, alex_info) = (
+        loaded[b] for b in specs
     )
     linear = calibration.lpips_linear
     if linear.state is WeightState.MISSING:
-        raise ModuleNotFoundError("the lpips package is not installed (pip install lpips); LPIPS needs its linear layers")
+        raise ModuleNotFoundError("the lpips package is not installed (pip install lpips); LPIPS needs its "
+                                  "linear layers")
     linear_info = BackboneInfo(LPIPS_LINEAR_KEY, "file", linear.sha256 or "", linear.verified, linear.sha256 or "")
     lpips = LpipsAlex(alex_trunk, load_linear_weights(linear.path))
     networks = [FidInception(inception_net), VggEncoder(vgg_features), lpips]

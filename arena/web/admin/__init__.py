@@ -1,0 +1,6 @@
+"""Organizer-only pages: everything recorded about a submission, hidden-run detail included."""
+from flask import Blueprint
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+from arena.web.admin import routes  # noqa: E402,F401  (routes attach themselves to bp)
