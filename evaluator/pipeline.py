@@ -24,7 +24,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session, sessionmaker
 
 from arena.core.datasets.errors import DatasetError
-from arena.core.datasets.staging import stage_dataset
+from arena.core.datasets.staging import stage_dataset, stage_references
 from arena.core.db import transaction
 from arena.core.enums import DatasetSplit, EvaluationKind, EvaluationStatus, SubmissionFormat
 from arena.core.imageset import CONTENT_DIR, PAIRS_NAME, STYLE_DIR
@@ -175,6 +175,14 @@ def stage_inputs(settings: Settings, dataset: DatasetRef, dest: Path) -> Path:
         raise PlatformFault(PlatformCode.DATASET_UNAVAILABLE.value, exc.message) from exc
 
 
+def stage_held_out(settings: Settings, dataset: DatasetRef, dest: Path) -> dict[str, list[Path]] | None:
+    """Stage a version's held-out style references for the scorer (None: the version has none)."""
+    try:
+        return stage_references(settings, dataset, dest)
+    except DatasetError as exc:
+        raise PlatformFault(PlatformCode.DATASET_UNAVAILABLE.value, exc.message) from exc
+
+
 def submission_path(settings: Settings, task: EvaluationTask) -> Path:
     """The stored upload; its absence is the platform's fault (the upload was accepted)."""
     path = upload_path(settings, task.submission_sha256)
@@ -260,13 +268,15 @@ def report_summary(report: Any) -> dict[str, Any]:
     return summary
 
 
-def compute_scores(context: WorkerContext, task: EvaluationTask, inputs_dir: Path, outputs_dir: Path) -> Any:
-    """Score validated outputs against the staged inputs (reference statistics cached)."""
+def compute_scores(context: WorkerContext, task: EvaluationTask, inputs_dir: Path, outputs_dir: Path,
+                   references: dict[str, list[Path]] | None) -> Any:
+    """Score validated outputs against the staged inputs and held-out references (statistics cached)."""
     from evaluator.metrics.io import read_pairs_csv  # noqa: PLC0415 - torch only in workers
 
     pairs = read_pairs_csv(inputs_dir / PAIRS_NAME)
     return context.scorer.score(pairs, outputs_dir, inputs_dir / CONTENT_DIR, inputs_dir / STYLE_DIR,
-                                cache_dir=context.settings.cache_dir, dataset_key=task.dataset.manifest_sha256)
+                                cache_dir=context.settings.cache_dir, dataset_key=task.dataset.manifest_sha256,
+                                references=references)
 
 
 def score_values(result: Any) -> tuple[ScoreValue, ...]:
@@ -309,6 +319,8 @@ def provenance(
         "deterministic": bool(result.deterministic),
         "sandbox_image_id": hidden.image_id if hidden else None,
         "outputs_reused": hidden is None,
+        "reference_protocol": result.reference_protocol,
+        "n_references": int(result.n_references),
         "platform_version": platform_version(),
         "worker_host": platform.node(),
         "worker": worker_name,
@@ -342,6 +354,8 @@ def evaluate(context: WorkerContext, task: EvaluationTask, claim: Claim, work_di
     with on_split(DatasetSplit.HIDDEN):
         with timings.step("stage"):
             inputs = stage_inputs(settings, task.dataset, work_dir / "inputs")
+            # Beside the inputs, never inside them: the sandbox mounts only ``inputs``.
+            references = stage_held_out(settings, task.dataset, work_dir / "references")
         hidden: RunOutcome | None = None
         if task.reusable_outputs_sha256 is not None:
             outputs_sha256 = task.reusable_outputs_sha256
@@ -351,7 +365,7 @@ def evaluate(context: WorkerContext, task: EvaluationTask, claim: Claim, work_di
                 hidden = run_generator(context, task, claim, inputs, work_dir / "outputs", DatasetSplit.HIDDEN, abort)
             outputs_sha256, outputs_dir = hidden.outputs_sha256, hidden.outputs_dir
         with timings.step("metrics"):
-            result = compute_scores(context, task, inputs, outputs_dir)
+            result = compute_scores(context, task, inputs, outputs_dir, references)
     if abort.is_set():
         # The lease was lost while scoring; the fenced write would be refused anyway.
         raise LeaseLost("lease lost while scoring")

@@ -19,8 +19,12 @@ from typing import Any, Protocol
 
 from evaluator.metrics.catalog import RESOLUTION_POLICY, metric_versions
 
-# How FID/KID references are chosen; changes when the reference protocol changes.
-REFERENCE_PROTOCOL = "distinct-style-images-1"
+# How FID/KID references are chosen; changes when the reference protocol changes. The rule:
+# the held-out reference images of the styles the pairs use when the dataset version has them,
+# else the distinct conditioning style images (each distinct image once either way); style_loss
+# always compares with the conditioning image of each pair. A score records which applied
+# (``ScoreResult.reference_protocol``).
+REFERENCE_PROTOCOL = "held-out-references-else-conditioning-styles-2"
 # How intervals are computed and ties ranked (none yet: exact order of the ranking metric).
 RANK_RULE = "exact-order-1"
 # Bumped when the set of components or their encoding changes.

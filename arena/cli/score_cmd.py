@@ -57,7 +57,8 @@ def score_cmd(
         return
     for name, value in result.metrics.items():
         click.echo(f"{METRICS[name].label:<13} {value:.6g}" + (_kid_note(result) if name == "kid" else ""))
-    click.echo(f"pairs: {result.n}, distinct styles: {result.n_styles}, device: {result.device}")
+    click.echo(f"pairs: {result.n}, distinct styles: {result.n_styles}, FID/KID references: "
+               f"{result.n_references} ({result.reference_protocol}), device: {result.device}")
     if not result.calibrated:
         click.echo("UNCALIBRATED: seeded or unverified backbones; not comparable with official scores")
 
@@ -68,7 +69,7 @@ def _kid_note(result) -> str:
 
     kid = result.kid
     if not kid.reliable:
-        return (f"  (UNRELIABLE: {result.n} outputs vs {result.n_styles} reference images; "
+        return (f"  (UNRELIABLE: {result.n} outputs vs {result.n_references} reference images; "
                 f"KID needs {RELIABLE_SUBSET_SIZE} in each set)")
     return f"  (spread over {kid.subsets} subsets of {kid.subset_size}: {kid.std:.3g})"
 

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from arena.core.store import datasets as store
 from arena.core.datasets.errors import DatasetError, DatasetInvalid
 from arena.core.imageset import CONTENT_DIR, PAIRS_NAME, REFERENCES_DIR, STYLE_DIR
-from arena.core.datasets.manifest import ImageEntry, Manifest, PairEntry, ReferenceEntry, load_manifest
+from arena.core.datasets.manifest import MANIFEST_NAME, ImageEntry, Manifest, PairEntry, ReferenceEntry, load_manifest
 from arena.core.datasets.validate import (
     Signature,
     check_declared_hash,
@@ -59,9 +59,14 @@ def metrics_reference_stats(settings: Settings, version_path: Path, manifest_sha
 
     weights = settings.resolved_weights_dir
     suite = shared_suite(weights if weights.is_dir() else None)
+    manifest = json.loads((version_path / MANIFEST_NAME).read_text(encoding="utf-8"))
+    references: dict[str, list[Path]] = {}
+    for entry in manifest.get("references", []):
+        references.setdefault(entry["style"], []).append(version_path / REFERENCES_DIR / entry["file"])
+    # The same references the workers stage, so that they find this cache entry.
     stats = suite.reference_stats(read_pairs_csv(version_path / PAIRS_NAME), version_path / CONTENT_DIR,
                                   version_path / STYLE_DIR, cache_dir=settings.cache_dir,
-                                  dataset_key=manifest_sha256)
+                                  dataset_key=manifest_sha256, references=references or None)
     return stats.key
 
 

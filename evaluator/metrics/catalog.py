@@ -46,7 +46,15 @@ UNCALIBRATED_NOTE = ("Scored with seeded random networks instead of the publishe
 # The metric a new competition ranks by.
 DEFAULT_RANKING_METRIC = MetricName.ART_FID.value
 
-FID_VERSION = "fid-pt2015-pool3-bilinear299-f64-1"
+# Which images FID and KID compare the outputs with (``ScoreResult.reference_protocol``): the
+# held-out reference images of the styles the pairs use when the dataset version has them
+# (format 2), else the distinct conditioning style images (format 1).
+REFERENCE_PROTOCOL_HELD_OUT = "held-out-references"
+REFERENCE_PROTOCOL_CONDITIONING = "conditioning-styles"
+
+# "-refs-1": the reference set follows that rule (the previous "…-1" always used the conditioning styles).
+FID_VERSION = "fid-pt2015-pool3-bilinear299-f64-refs-1"
+KID_VERSION = "kid-poly3-unbiased-s100-seed2020-refs-1"
 LPIPS_VERSION = f"lpips-alex-v0.1-{RESOLUTION_POLICY}-1"
 ART_FID_FORMULA_VERSION = "artfid-(1+lpips)(1+fid)-1"
 
@@ -72,12 +80,12 @@ METRICS: dict[str, MetricInfo] = {
             MetricName.FID.value,
             "FID",
             version=FID_VERSION,
-            description="Fréchet Inception Distance, outputs vs distinct style images",
+            description="Fréchet Inception Distance, outputs vs the held-out reference images (else the distinct style images)",
         ),
         MetricInfo(
             MetricName.KID.value,
             "KID",
-            version="kid-poly3-unbiased-s100-seed2020-1",
+            version=KID_VERSION,
             description="Kernel Inception Distance (unbiased MMD², polynomial kernel)",
         ),
         MetricInfo(

@@ -5,8 +5,14 @@ set's Inception features and FID summary, each style image's VGG channel means/s
 content image's normalised relu4_1/relu5_1 features — is computed once per dataset version
 and stored under ``cache_dir/<key>/``. The key is a sha256 over the dataset identity (its
 manifest hash, or the bytes of the referenced files when none is given), the backbone
-weight hashes, the metric definition versions and the referenced file names; a change in
-any of them is a different key, never a stale hit.
+weight hashes, the metric definition versions, the referenced file names, the reference
+protocol and, under the held-out protocol, the names and sha256 of the reference images; a
+change in any of them is a different key, never a stale hit (the two protocols never share
+an entry).
+
+Under the held-out protocol the FID/KID side (``fid``, ``reference_inception``) comes from
+the held-out reference images, while the style VGG statistics stay those of the conditioning
+style images (``style_loss`` compares each output with the image its generator was given).
 
 Arrays are plain ``.npy`` files (loaded with ``allow_pickle=False``; content features are
 memory-mapped) and a ``meta.json``; a cache directory is written under a temporary name and
@@ -25,9 +31,10 @@ from pathlib import Path
 
 import numpy as np
 
+from evaluator.metrics.catalog import REFERENCE_PROTOCOL_CONDITIONING, REFERENCE_PROTOCOL_HELD_OUT
 from evaluator.metrics.fid import GaussianSummary
 
-FORMAT = "stylearena-refstats-1"
+FORMAT = "stylearena-refstats-2"
 STYLE_LAYERS = 5
 CONTENT_LAYERS = 2
 
@@ -38,28 +45,41 @@ class ReferenceStats:
 
     key: str
     style_names: tuple[str, ...]
-    style_inception: np.ndarray  # [n_styles, 2048] float64
-    fid: GaussianSummary
+    style_inception: np.ndarray  # [n_styles, 2048] float64, the conditioning style images
+    fid: GaussianSummary  # of ``fid_features``: what FID compares the outputs with
     style_means: tuple[np.ndarray, ...]  # per VGG layer: [n_styles, C] float32
     style_stds: tuple[np.ndarray, ...]
     content_names: tuple[str, ...]
     content_sizes: dict[str, tuple[int, int]]  # name -> (width, height) of the original file
     content_targets: dict[str, tuple[np.ndarray, ...]]  # name -> ([C,H,W] relu4_1, relu5_1) float32
+    protocol: str = REFERENCE_PROTOCOL_CONDITIONING
+    reference_names: tuple[str, ...] = ()  # held-out protocol: the distinct reference images
+    reference_inception: np.ndarray | None = None  # held-out protocol: [n_references, 2048] float64
+
+    @property
+    def fid_features(self) -> np.ndarray:
+        """The Inception features FID and KID compare the outputs with, under this protocol."""
+        return self.style_inception if self.reference_inception is None else self.reference_inception
 
     def style_index(self) -> dict[str, int]:
         """Style file name -> row in the style arrays."""
         return {name: index for index, name in enumerate(self.style_names)}
 
 
-def fingerprint_files(root: Path, names: list[str]) -> str:
-    """sha256 over the names and bytes of files (identity of a dataset given without a key)."""
+def fingerprint_files(root: Path, names: list[str], *, names_too: bool = True) -> str:
+    """sha256 over the names and bytes of files (identity of a dataset given without a key).
+
+    ``names_too=False`` with one name: the plain sha256 of that file's bytes.
+    """
     digest = hashlib.sha256()
     for name in sorted(set(names)):
-        digest.update(name.encode() + b"\0")
+        if names_too:
+            digest.update(name.encode() + b"\0")
         with (root / name).open("rb") as handle:
             for chunk in iter(lambda: handle.read(1 << 20), b""):
                 digest.update(chunk)
-        digest.update(b"\0")
+        if names_too:
+            digest.update(b"\0")
     return digest.hexdigest()
 
 
@@ -69,9 +89,16 @@ def cache_key(
     metric_versions: dict[str, str],
     content_names: list[str],
     style_names: list[str],
+    references: list[tuple[str, str, str]] | None = None,
 ) -> str:
-    """The cache key: sha256 of everything the reference statistics depend on."""
+    """The cache key: sha256 of everything the reference statistics depend on.
+
+    ``references``: (style, reference name, sha256) of every held-out reference image used
+    (held-out protocol), or None (conditioning-styles protocol).
+    """
     material = {
+        "protocol": REFERENCE_PROTOCOL_CONDITIONING if references is None else REFERENCE_PROTOCOL_HELD_OUT,
+        "references": None if references is None else sorted(map(list, set(references))),
         "format": FORMAT,
         "dataset": dataset_key,
         "weights": dict(sorted(weight_hashes.items())),
@@ -94,6 +121,8 @@ def save(stats: ReferenceStats, cache_dir: Path) -> Path:
         np.save(tmp / "fid_mu.npy", stats.fid.mu)
         np.save(tmp / "fid_factor.npy", stats.fid.factor)
         np.save(tmp / "fid_trace.npy", np.asarray(stats.fid.trace, dtype=np.float64))
+        if stats.reference_inception is not None:
+            np.save(tmp / "reference_inception.npy", stats.reference_inception)
         for layer in range(STYLE_LAYERS):
             np.save(tmp / f"style_mean_{layer}.npy", stats.style_means[layer])
             np.save(tmp / f"style_std_{layer}.npy", stats.style_stds[layer])
@@ -107,6 +136,8 @@ def save(stats: ReferenceStats, cache_dir: Path) -> Path:
             "style_names": list(stats.style_names),
             "content_names": list(stats.content_names),
             "content_sizes": {name: list(size) for name, size in stats.content_sizes.items()},
+            "protocol": stats.protocol,
+            "reference_names": list(stats.reference_names),
         }
         # meta.json last: its presence marks a complete entry.
         (tmp / "meta.json").write_text(json.dumps(meta, indent=1))
@@ -133,6 +164,10 @@ def load(cache_dir: Path, key: str) -> ReferenceStats | None:
             return np.load(folder / name, allow_pickle=False, mmap_mode="r" if mmap else None)
 
         content_names = tuple(meta["content_names"])
+        protocol = meta["protocol"]
+        if protocol not in (REFERENCE_PROTOCOL_CONDITIONING, REFERENCE_PROTOCOL_HELD_OUT):
+            return None
+        held_out = protocol == REFERENCE_PROTOCOL_HELD_OUT
         return ReferenceStats(
             key=key,
             style_names=tuple(meta["style_names"]),
@@ -151,6 +186,9 @@ def load(cache_dir: Path, key: str) -> ReferenceStats | None:
                 name: tuple(read(f"content_{index}_{layer}.npy", mmap=True) for layer in range(CONTENT_LAYERS))
                 for index, name in enumerate(content_names)
             },
+            protocol=protocol,
+            reference_names=tuple(meta["reference_names"]),
+            reference_inception=read("reference_inception.npy") if held_out else None,
         )
     except (OSError, ValueError, KeyError, TypeError):
         # Missing or damaged entry: the caller recomputes and rewrites it.

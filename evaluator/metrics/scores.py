@@ -15,7 +15,12 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from evaluator.metrics.catalog import PER_PAIR_METRICS, MetricName, metric_versions
+from evaluator.metrics.catalog import (
+    PER_PAIR_METRICS,
+    REFERENCE_PROTOCOL_CONDITIONING,
+    MetricName,
+    metric_versions,
+)
 from evaluator.metrics.errors import MetricComputationError
 from evaluator.metrics.fid import frechet_distance, summarize
 from evaluator.metrics.kid import KidResult, kernel_inception_distance
@@ -90,7 +95,10 @@ class ScoreResult:
     """Scores of one set of outputs, with the provenance needed to trust and compare them.
 
     ``kid`` carries KID's subset spread and its ``reliable`` flag: the spread is not a
-    confidence interval (see ``evaluator.metrics.kid``).
+    confidence interval (see ``evaluator.metrics.kid``). ``reference_protocol`` says what FID
+    and KID compared the outputs with (``held-out-references`` or ``conditioning-styles``),
+    ``n_references`` how many distinct images that was; ``n_styles`` counts the distinct
+    conditioning style images of the pairs.
     """
 
     metrics: dict[str, float]
@@ -105,6 +113,8 @@ class ScoreResult:
     deterministic: bool
     cache_hit: bool = False
     timings: dict[str, float] = field(default_factory=dict)
+    reference_protocol: str = REFERENCE_PROTOCOL_CONDITIONING
+    n_references: int = 0
 
     @property
     def kid_std(self) -> float:
@@ -132,8 +142,9 @@ def compute_scores(state: ScoreState) -> ScoreResult:
     pairs = state.pairs
     ref = state.reference
     output_features = np.stack([state.inception[pair.pair_id] for pair in pairs])
+    reference_features = ref.fid_features
     fid = frechet_distance(summarize(output_features), ref.fid)
-    kid = kernel_inception_distance(output_features, ref.style_inception)
+    kid = kernel_inception_distance(output_features, reference_features)
     metrics = {
         name: float(np.mean([state.per_pair[p.pair_id][name] for p in pairs], dtype=np.float64))
         for name in PER_PAIR_METRICS
@@ -157,4 +168,6 @@ def compute_scores(state: ScoreState) -> ScoreResult:
         deterministic=state.scorer.deterministic,
         cache_hit=state.cache_hit,
         timings=timings,
+        reference_protocol=ref.protocol,
+        n_references=len(reference_features),
     )

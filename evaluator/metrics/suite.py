@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Iterator
+from typing import Iterator, NamedTuple
 
 import numpy as np
 import torch
@@ -23,7 +24,7 @@ from evaluator.metrics import io
 from evaluator.metrics import losses
 from evaluator.metrics import refcache
 from evaluator.metrics.backbones import Backbones, load_backbones
-from evaluator.metrics.catalog import MetricName, metric_versions
+from evaluator.metrics.catalog import REFERENCE_PROTOCOL_CONDITIONING, REFERENCE_PROTOCOL_HELD_OUT, MetricName, metric_versions
 from evaluator.metrics.errors import MetricComputationError, ScoringError
 from evaluator.metrics.fid import summarize
 from evaluator.metrics.io import Pair
@@ -61,6 +62,57 @@ def to_metric_input(batch: torch.Tensor) -> torch.Tensor:
     if size == (height, width):
         return batch
     return F.interpolate(batch, size=size, mode="bilinear", align_corners=False, antialias=True)
+
+
+# Held-out references as the dataset staging gives them: conditioning style file name -> the
+# paths of that style's reference images (``arena.core.datasets.staging.stage_references``).
+References = Mapping[str, Sequence[Path]]
+
+
+class ReferenceImage(NamedTuple):
+    """One distinct held-out reference image: its name, where it lies, its sha256."""
+
+    name: str
+    path: Path
+    sha256: str
+
+
+class ReferenceSet(NamedTuple):
+    """The held-out references of the styles some pairs use: distinct images, and who uses them."""
+
+    images: tuple[ReferenceImage, ...]  # distinct by content, sorted by name
+    by_style: tuple[tuple[str, str, str], ...]  # (style, reference name, sha256), for the cache key
+
+
+def reference_set(pairs: list[Pair], references: References) -> ReferenceSet:
+    """The distinct held-out reference images of the styles ``pairs`` use (each image once).
+
+    Only the references of styles the pairs use count (as the conditioning protocol counts only
+    their styles); an image listed twice, or under two names with the same bytes, counts once.
+
+    Raises:
+        ScoringError: ``missing_input`` for a style without references or a missing file,
+            ``too_few_images`` for fewer than 2 distinct reference images.
+    """
+    distinct: dict[str, ReferenceImage] = {}
+    by_style: set[tuple[str, str, str]] = set()
+    for style in sorted({pair.style for pair in pairs}):
+        paths = references.get(style) or ()
+        if not paths:
+            raise ScoringError("missing_input", f"style image {style} has no held-out reference image")
+        for path in paths:
+            path = Path(path)
+            if not path.is_file():
+                raise ScoringError("missing_input", f"reference image {path.name} of style {style} not found")
+            sha256 = refcache.fingerprint_files(path.parent, [path.name], names_too=False)
+            image = distinct.setdefault(sha256, ReferenceImage(path.name, path, sha256))
+            by_style.add((style, image.name, sha256))
+    if len(distinct) < 2:
+        raise ScoringError(
+            "too_few_images", f"FID/KID need at least 2 distinct reference images, the pairs' styles have {len(distinct)}"
+        )
+    images = tuple(sorted(distinct.values(), key=lambda image: (image.name, image.sha256)))
+    return ReferenceSet(images, tuple(sorted(by_style)))
 
 
 def _chunks(items: list, size: int) -> Iterator[list]:
@@ -134,7 +186,13 @@ class MetricSuite:
     # -- reference side ---------------------------------------------------------------
 
     def _compute_reference(
-        self, key: str, content_names: list[str], style_names: list[str], content_dir: Path, style_dir: Path
+        self,
+        key: str,
+        content_names: list[str],
+        style_names: list[str],
+        content_dir: Path,
+        style_dir: Path,
+        held_out: ReferenceSet | None = None,
     ) -> ReferenceStats:
         nets = self.backbones
         style_sizes = {name: io.image_size(style_dir / name) for name in style_names}
@@ -155,24 +213,53 @@ class MetricSuite:
                 targets = losses.content_targets(nets.vgg(to_metric_input(batch)))
                 for row, name in enumerate(group):
                     content_targets[name] = tuple(t[row].contiguous().cpu().numpy() for t in targets)
+            reference_inception = None if held_out is None else self._inception_features(held_out.images)
         style_inception = np.stack([inception_rows[name] for name in style_names])
         layers = range(len(losses.STYLE_LAYERS))
         return ReferenceStats(
             key=key,
             style_names=tuple(style_names),
             style_inception=style_inception,
-            fid=summarize(style_inception),
+            fid=summarize(style_inception if reference_inception is None else reference_inception),
             style_means=tuple(np.stack([style_rows[n][layer][0] for n in style_names]) for layer in layers),
             style_stds=tuple(np.stack([style_rows[n][layer][1] for n in style_names]) for layer in layers),
             content_names=tuple(content_names),
             content_sizes=content_sizes,
             content_targets=content_targets,
+            protocol=REFERENCE_PROTOCOL_CONDITIONING if held_out is None else REFERENCE_PROTOCOL_HELD_OUT,
+            reference_names=() if held_out is None else tuple(image.name for image in held_out.images),
+            reference_inception=reference_inception,
         )
 
+    def _inception_features(self, images: tuple[ReferenceImage, ...]) -> np.ndarray:
+        """``[n, 2048]`` float64 Inception features of the held-out reference images, in order."""
+        # Keyed by position: two distinct images may share a file name in different folders.
+        sizes = {index: io.image_size(image.path) for index, image in enumerate(images)}
+        rows: dict[int, np.ndarray] = {}
+        for group in self._grouped(list(sizes), sizes):
+            batch = self._to_device([io.decode_reference(images[index].path) for index in group])
+            feats = self.backbones.inception(batch).double().cpu().numpy()
+            rows.update(zip(group, feats))
+        return np.stack([rows[index] for index in range(len(images))])
+
     def reference_key(
-        self, pairs: list[Pair], content_dir: Path, style_dir: Path, dataset_key: str | None = None
+        self,
+        pairs: list[Pair],
+        content_dir: Path,
+        style_dir: Path,
+        dataset_key: str | None = None,
+        *,
+        references: References | None = None,
     ) -> str:
-        """The cache key of the reference statistics these pairs need."""
+        """The cache key of the reference statistics these pairs need (under the protocol
+        ``references`` selects: held-out references when given, else the conditioning styles)."""
+        held_out = None if references is None else reference_set(pairs, references)
+        return self._reference_key(pairs, content_dir, style_dir, dataset_key, held_out)
+
+    def _reference_key(
+        self, pairs: list[Pair], content_dir: Path, style_dir: Path, dataset_key: str | None,
+        held_out: ReferenceSet | None,
+    ) -> str:
         contents = sorted({pair.content for pair in pairs})
         styles = sorted({pair.style for pair in pairs})
         if dataset_key is None:
@@ -185,7 +272,10 @@ class MetricSuite:
             dataset_key = "files:" + refcache.fingerprint_files(content_dir, contents) + ":" + (
                 refcache.fingerprint_files(style_dir, styles)
             )
-        return refcache.cache_key(dataset_key, self.backbones.weight_hashes, metric_versions(), contents, styles)
+        return refcache.cache_key(
+            dataset_key, self.backbones.weight_hashes, metric_versions(), contents, styles,
+            None if held_out is None else list(held_out.by_style),
+        )
 
     def reference_stats(
         self,
@@ -194,30 +284,39 @@ class MetricSuite:
         style_dir: Path,
         cache_dir: Path | None = None,
         dataset_key: str | None = None,
+        *,
+        references: References | None = None,
     ) -> ReferenceStats:
         """Reference statistics for ``pairs``: read from ``cache_dir`` or computed (and stored there).
 
-        The dataset publisher calls this at publish time so that no submission pays for it.
+        With ``references`` (style file -> its held-out reference images) FID/KID compare with
+        the distinct reference images of the pairs' styles; without, with the distinct style
+        images. The dataset publisher calls this at publish time so that no submission pays
+        for it (with the same ``references`` the workers pass, or the key differs).
         """
-        stats, _ = self._reference_stats(pairs, Path(content_dir), Path(style_dir), cache_dir, dataset_key)
+        stats, _ = self._reference_stats(
+            pairs, Path(content_dir), Path(style_dir), cache_dir, dataset_key, references
+        )
         return stats
 
     def _reference_stats(
-        self, pairs: list[Pair], content_dir: Path, style_dir: Path, cache_dir: Path | None, dataset_key: str | None
+        self, pairs: list[Pair], content_dir: Path, style_dir: Path, cache_dir: Path | None, dataset_key: str | None,
+        references: References | None = None,
     ) -> tuple[ReferenceStats, bool]:
-        key = self.reference_key(pairs, content_dir, style_dir, dataset_key)
+        held_out = None if references is None else reference_set(pairs, references)
+        key = self._reference_key(pairs, content_dir, style_dir, dataset_key, held_out)
         if cache_dir is not None:
             cached = refcache.load(Path(cache_dir), key)
             if cached is not None:
                 return cached, True
             refcache.discard(Path(cache_dir), key)
         styles = sorted({pair.style for pair in pairs})
-        if len(styles) < 2:
+        if held_out is None and len(styles) < 2:
             raise ScoringError(
                 "too_few_images", f"FID/KID need at least 2 distinct style images, the pairs use {len(styles)}"
             )
         contents = sorted({pair.content for pair in pairs})
-        stats = self._compute_reference(key, contents, styles, content_dir, style_dir)
+        stats = self._compute_reference(key, contents, styles, content_dir, style_dir, held_out)
         if cache_dir is not None:
             refcache.save(stats, Path(cache_dir))
         return stats, False
@@ -231,8 +330,12 @@ class MetricSuite:
         style_dir: Path,
         cache_dir: Path | None = None,
         dataset_key: str | None = None,
+        *,
+        references: References | None = None,
     ) -> ScoreState:
         """An empty state for scoring ``pairs``, with their reference statistics (cached or computed).
+
+        ``references``: as in ``reference_stats`` (held-out references for FID/KID, or None).
 
         Raises:
             ScoringError: ``too_few_images`` (fewer than 2 pairs or styles), ``missing_input``.
@@ -241,7 +344,9 @@ class MetricSuite:
         if len(pairs) < 2:
             raise ScoringError("too_few_images", f"FID/KID need at least 2 outputs, got {len(pairs)}")
         content_dir = Path(content_dir)
-        ref, cache_hit = self._reference_stats(pairs, content_dir, Path(style_dir), cache_dir, dataset_key)
+        ref, cache_hit = self._reference_stats(
+            pairs, content_dir, Path(style_dir), cache_dir, dataset_key, references
+        )
         return ScoreState(
             pairs=tuple(pairs), reference=ref, scorer=self.scorer_info(), content_dir=content_dir,
             cache_hit=cache_hit, timings={"reference_s": time.perf_counter() - started},
@@ -303,8 +408,15 @@ class MetricSuite:
         style_dir: Path,
         cache_dir: Path | None = None,
         dataset_key: str | None = None,
+        *,
+        references: References | None = None,
     ) -> ScoreResult:
         """Score the outputs of ``pairs`` (``<pair_id>.png`` in ``outputs_dir``): check, start, update, compute.
+
+        ``references`` (style file -> its held-out reference images, as ``stage_references``
+        returns them): FID/KID compare with them instead of the conditioning style images;
+        ``style_loss`` still compares each output with its pair's style image. None: today's
+        conditioning-styles protocol. ``ScoreResult.reference_protocol`` records which.
 
         Raises:
             ScoringError: bad outputs or inputs (code names the problem, message the file).
@@ -321,7 +433,7 @@ class MetricSuite:
         sizes = {pair.pair_id: content_sizes[pair.content] for pair in pairs}
         for pair in pairs:
             io.check_output_header(output_paths[pair.pair_id], sizes[pair.pair_id])
-        state = self.start(pairs, content_dir, style_dir, cache_dir, dataset_key)
+        state = self.start(pairs, content_dir, style_dir, cache_dir, dataset_key, references=references)
         state.timings["reference_s"] = time.perf_counter() - started
 
         by_id = {pair.pair_id: pair for pair in pairs}

@@ -150,3 +150,31 @@ def test_report_summary_keeps_only_whole_run_numbers_and_known_words():
     assert report_summary(hostile) == {"total_s": 1.5, "peak_rss_mb": 123.0, "format": "package", "status": "ok",
                                        "torch_version": "2.13.0+cpu"}
     assert report_summary(["not", "a", "dict"]) == {}
+
+
+def test_held_out_references_are_scored_against_and_never_mounted(eval_settings, session_factory, world, generator,
+                                                                  metric_suite, tmp_path):
+    from datasets_helpers import make_dataset
+
+    from arena.core.db import transaction
+    from arena.core.models import Competition
+    from arena.services.publishing import publish
+
+    with transaction(session_factory) as session:
+        hidden = publish(session, eval_settings, make_dataset(tmp_path / "v2", name="refs-hidden", split="hidden",
+                                                              seed=9, references_per_style=2),
+                         reference_stats=None).version
+        session.get(Competition, world.competition_id).hidden_dataset_id = hidden.id
+    seen_inputs = []
+
+    class Recording(FakeRunner):
+        def run(self, submission_path, submission_format, inputs_dir, *args, **kwargs):
+            seen_inputs.append(sorted(p.name for p in inputs_dir.iterdir()))
+            return super().run(submission_path, submission_format, inputs_dir, *args, **kwargs)
+
+    submission_id = upload(eval_settings, session_factory, world, generator)
+    outcome = run_attempt(_context(eval_settings, metric_suite, Recording()), _evaluation(session_factory, submission_id).id)
+    assert outcome is AttemptOutcome.SCORED
+    assert seen_inputs == [["content", "pairs.csv", "style"]] * 2  # smoke and hidden runs: no references/
+    prov = _evaluation(session_factory, submission_id).provenance
+    assert (prov["reference_protocol"], prov["n_references"]) == ("held-out-references", 4)
