@@ -46,16 +46,27 @@ def weights_group() -> None:
 @weights_group.command("status")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 def status_cmd(as_json: bool) -> None:
-    """Show which weight files are installed and whether they verify (the suite's own rule)."""
+    """Show which weight files are installed, whether they verify, and the scorer they make."""
+    from evaluator.scorer import installed_identity  # noqa: PLC0415 - loads the backbones (torch)
+
     folder = get_settings().resolved_weights_dir
     calibration = calibration_status(folder)
     calibrated = calibration.calibrated
     statuses = [*calibration.backbones, calibration.lpips_linear]
     names = [s.entry.backbone.value for s in calibration.backbones] + [LPIPS_LINEAR_KEY]
+    from evaluator.metrics.errors import BackboneWeightsError  # noqa: PLC0415
+
+    try:
+        scorer = installed_identity(folder)
+        scorer_id, scorer_name = scorer.id, scorer.name
+    except BackboneWeightsError as exc:
+        scorer_id, scorer_name = None, f"none: the installed files do not load ({exc.message})"
     if as_json:
-        echo_json({"weights_dir": str(folder), "calibrated": calibrated, "files": _status_rows(statuses, names)})
+        echo_json({"weights_dir": str(folder), "calibrated": calibrated, "scorer": scorer_id,
+                   "scorer_name": scorer_name, "files": _status_rows(statuses, names)})
         return
     click.echo(f"weights folder: {folder}")
+    click.echo(f"scorer: {scorer_id or '-'} ({scorer_name})")
     for s, name in zip(statuses, names):
         where = s.entry.filename if name != LPIPS_LINEAR_KEY else f"{s.path} (inside the lpips package)"
         click.echo(f"  {name:<12} {s.state.value:<18} {where}")

@@ -1,6 +1,8 @@
 """The weights manager: pinned manifest, verification on install, clean offline failure."""
 from __future__ import annotations
 
+import json
+
 import hashlib
 import socket
 from pathlib import Path
@@ -89,6 +91,10 @@ def test_weights_cli_status_install_and_fetch(tmp_path):
     status = runner.invoke(cli, ["weights", "status", "--json"], obj={"settings": settings})
     assert status.exit_code == 0, status.output
     assert '"calibrated": false' in status.output and '"state": "missing"' in status.output
+    # It names the scorer these (missing) files make: the seeded one every worker here is.
+    from scorerfixtures import seeded_scorer_id
+
+    assert json.loads(status.output)["scorer"] == seeded_scorer_id()
     source = tmp_path / "src"
     source.mkdir()
     (source / manifest_entry(Backbone.INCEPTION).filename).write_bytes(b"tampered")
