@@ -88,8 +88,10 @@ def test_leaderboard_sorting_and_screenshots(page, live_server, db_session, comp
     by_art_fid = page.locator("table.board tbody tr .who-name").all_inner_texts()
     assert by_art_fid[:3] == ["monet", "vangogh", "twin"]
     ranks = page.locator("table.board tbody tr .rank").all_inner_texts()
-    assert ranks[:4] == ["1", "2", "2", "4"]  # equal ArtFID shares a rank, earlier first
-    assert page.locator(".badge-baseline").count() == 1 and page.locator(".flag").count() == 1
+    # Equal ArtFID shares a rank, earlier first; the baseline sits in place as an unranked "ref" line.
+    assert ranks[:5] == ["1", "2", "2", "ref", "4"]
+    assert page.locator(".badge-baseline").count() == 1 and page.locator("table.board .flag").count() == 1
+    assert page.locator('[data-note="uncalibrated"]').count() == 1  # the one sentence saying what the flag means
     shoot(page, artifacts_dir, "leaderboard")
 
     page.select_option("#metric-select", "lpips")
