@@ -1,5 +1,8 @@
 """Host-side validation of a generator's outputs: only validated PNGs ever reach the metrics.
 
+The one owner of the output checks: the pipeline calls ``validate_outputs`` after a run, and
+the metrics (the local scoring kit included) call ``check_output_names`` and ``check_png``.
+
 The outputs are participant-controlled files, so each is checked before decoding: no links,
 exactly the expected names, a byte cap, PNG only (``formats=["PNG"]``), a pixel cap just
 above the expected size (checked from the header, before any decoding, and Pillow's
@@ -37,24 +40,35 @@ def validate_outputs(output_dir: Path, inputs_dir: Path) -> None:
     """
     output_dir, inputs_dir = Path(output_dir), Path(inputs_dir)
     expected = expected_outputs(inputs_dir)
-    present: dict[str, os.DirEntry[str]] = {}
-    with os.scandir(output_dir) as entries:
-        for entry in entries:
-            if entry.is_symlink():
-                raise InvalidOutput("symlink", f"Output {entry.name!r} is a symbolic link; write regular PNG files.")
-            if not entry.is_file(follow_symlinks=False) or entry.name not in expected:
-                raise InvalidOutput("extra_output", f"Unexpected file {entry.name!r}: write exactly one <pair_id>.png per pair.")
-            present[entry.name] = entry
-    missing = sorted(set(expected) - set(present))
-    if missing:
-        shown = ", ".join(missing[:5]) + (" ..." if len(missing) > 5 else "")
-        raise InvalidOutput("missing_output", f"{len(missing)} of {len(expected)} outputs are missing: {shown}.")
+    check_output_names(output_dir, set(expected))
     sizes: dict[str, tuple[int, int]] = {}
     for name, content_name in sorted(expected.items()):
         if content_name not in sizes:
             with Image.open(inputs_dir / CONTENT_DIR / content_name) as content:  # platform data
                 sizes[content_name] = content.size
         check_png(output_dir / name, sizes[content_name])
+
+
+def check_output_names(output_dir: Path, expected: set[str], ignored: frozenset[str] = frozenset()) -> None:
+    """Check that ``output_dir`` holds exactly the ``expected`` regular files (plus ``ignored`` ones).
+
+    Raises:
+        InvalidOutput: ``symlink``, ``extra_output`` or ``missing_output``, naming the file.
+    """
+    present: set[str] = set()
+    with os.scandir(output_dir) as entries:
+        for entry in entries:
+            if entry.name in ignored:
+                continue
+            if entry.is_symlink():
+                raise InvalidOutput("symlink", f"Output {entry.name!r} is a symbolic link; write regular PNG files.")
+            if not entry.is_file(follow_symlinks=False) or entry.name not in expected:
+                raise InvalidOutput("extra_output", f"Unexpected file {entry.name!r}: write exactly one <pair_id>.png per pair.")
+            present.add(entry.name)
+    missing = sorted(expected - present)
+    if missing:
+        shown = ", ".join(missing[:5]) + (" ..." if len(missing) > 5 else "")
+        raise InvalidOutput("missing_output", f"{len(missing)} of {len(expected)} outputs are missing: {shown}.")
 
 
 def check_png(path: Path, size: tuple[int, int]) -> None:

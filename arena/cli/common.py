@@ -8,7 +8,7 @@ from typing import Any, Iterator
 import click
 from sqlalchemy.orm import Session
 
-from arena.core.db import make_engine, make_session_factory
+from arena.core.db import make_engine, make_session_factory, transaction
 from arena.core.settings import Settings
 
 
@@ -26,16 +26,10 @@ def get_settings(ctx: click.Context | None = None) -> Settings:
 def cli_session(settings: Settings) -> Iterator[Session]:
     """A session for one CLI command: commit on success, roll back on error."""
     engine = make_engine(settings.database_url)
-    factory = make_session_factory(engine)
-    session = factory()
     try:
-        yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
+        with transaction(make_session_factory(engine)) as session:
+            yield session
     finally:
-        session.close()
         engine.dispose()
 
 

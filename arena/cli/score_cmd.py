@@ -42,6 +42,7 @@ def score_cmd(
     from evaluator.metrics.catalog import METRICS
     from evaluator.metrics.errors import MetricsError
     from evaluator.metrics.io import read_pairs_csv
+    from sandbox.errors import InvalidOutput
 
     if weights_dir is None:
         # Same weights as the platform when this machine has them installed; else seeded.
@@ -50,7 +51,7 @@ def score_cmd(
     try:
         pair_list = read_pairs_csv(pairs)
         result = _suite(weights_dir, device).score(pair_list, outputs, content, style, cache_dir=cache_dir)
-    except MetricsError as exc:
+    except (MetricsError, InvalidOutput) as exc:  # bad inputs, or outputs that break the contract
         raise click.ClickException(f"[{exc.code}] {exc.message}") from exc
     if as_json:
         echo_json(result.to_json())

@@ -15,8 +15,8 @@ from PIL import Image
 
 from arena.core.imageset import Pair, PairsError, parse_pairs
 from evaluator.metrics.errors import ScoringError
+from sandbox.validation import check_output_names, check_png
 
-PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 # Files the sandbox harness may leave beside the outputs; they are not outputs.
 IGNORED_OUTPUT_FILES = frozenset({"report.json"})
 # Smallest side the AlexNet trunk and VGG19 relu5_1 (stride 16) can still measure.
@@ -95,44 +95,25 @@ def _check_min_side(size: tuple[int, int], path: Path) -> None:
 
 
 def _open_output(path: Path, expected_size: tuple[int, int]) -> Image.Image:
-    with path.open("rb") as handle:
-        magic = handle.read(len(PNG_MAGIC))
-    if magic != PNG_MAGIC:
-        raise ScoringError("not_png", f"{path.name}: not a PNG file (outputs must be PNG)")
-    img = _open(path)
-    try:
-        if img.format != "PNG":
-            raise ScoringError("not_png", f"{path.name}: not a PNG file (outputs must be PNG)")
-        if img.mode != "RGB":
-            raise ScoringError(
-                "not_rgb", f"{path.name}: image mode is {img.mode}; outputs must be 8-bit RGB"
-            )
-        if img.size != tuple(expected_size):
-            raise ScoringError(
-                "wrong_size",
-                f"{path.name}: size {img.size[0]}x{img.size[1]} differs from its content image "
-                f"{expected_size[0]}x{expected_size[1]}",
-            )
-    except ScoringError:
-        img.close()
-        raise
-    return img
+    # The output contract is checked by its one owner, the sandbox's output validation.
+    check_png(path, tuple(expected_size))
+    return _open(path)
 
 
 def check_output_header(path: Path, expected_size: tuple[int, int]) -> None:
-    """Check an output against the contract from its header alone (cheap; before any compute).
+    """Check an output against the contract (``sandbox.validation.check_png``) before any compute.
 
     Raises:
-        ScoringError: ``not_png``, ``not_rgb``, ``wrong_size`` or ``unreadable_image``.
+        sandbox.errors.InvalidOutput: ``not_png``, ``not_rgb``, ``wrong_size``, ``too_large`` ...
     """
-    _open_output(path, expected_size).close()
+    check_png(path, tuple(expected_size))
 
 
 def decode_output(path: Path, expected_size: tuple[int, int]) -> torch.Tensor:
     """Decode one generator output, enforcing the output contract.
 
     Raises:
-        ScoringError: ``not_png``, ``not_rgb``, ``wrong_size`` or ``unreadable_image``.
+        sandbox.errors.InvalidOutput: the file breaks the output contract.
     """
     with _open_output(path, expected_size) as img:
         return _to_tensor(img, path)
@@ -142,25 +123,13 @@ def check_output_files(pairs: list[Pair], outputs_dir: Path) -> dict[str, Path]:
     """Map pair id -> output path; the folder must hold exactly one ``<pair_id>.png`` per pair.
 
     Raises:
-        ScoringError: ``missing_output`` or ``extra_output`` naming the first offending file.
+        ScoringError: ``missing_input`` when the folder does not exist.
+        sandbox.errors.InvalidOutput: ``missing_output``, ``extra_output`` or ``symlink``.
     """
     if not outputs_dir.is_dir():
         raise ScoringError("missing_input", f"outputs folder {outputs_dir} does not exist")
-    expected = {f"{pair.pair_id}.png": pair.pair_id for pair in pairs}
-    present = {entry.name for entry in outputs_dir.iterdir()} - IGNORED_OUTPUT_FILES
-    missing = sorted(set(expected) - present)
-    if missing:
-        more = f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""
-        raise ScoringError("missing_output", f"missing output {missing[0]}{more}")
-    extra = sorted(present - set(expected))
-    if extra:
-        more = f" (and {len(extra) - 1} more)" if len(extra) > 1 else ""
-        raise ScoringError(
-            "extra_output", f"unexpected file {extra[0]}{more} in the outputs (one <pair_id>.png per pair)"
-        )
-    for name in expected:
-        if not (outputs_dir / name).is_file():
-            raise ScoringError("extra_output", f"{name} is not a regular file")
+    expected = {pair.output_name: pair.pair_id for pair in pairs}
+    check_output_names(outputs_dir, set(expected), ignored=IGNORED_OUTPUT_FILES)
     return {pair_id: outputs_dir / name for name, pair_id in expected.items()}
 
 

@@ -6,6 +6,7 @@ import dataclasses
 import pytest
 import torch
 
+from sandbox.errors import InvalidOutput
 from evaluator.metrics import io
 from evaluator.metrics.errors import MetricComputationError, ScoringError
 from evaluator.metrics.scores import ScoreResult, compute_scores
@@ -69,7 +70,7 @@ def test_update_and_compute_refuse_an_inconsistent_state(image_set):
     with pytest.raises(MetricComputationError) as incomplete:
         suite.compute(state)
     assert incomplete.value.code == "bad_state" and "never scored" in incomplete.value.message
-    with pytest.raises(ScoringError) as wrong_size:
+    with pytest.raises((ScoringError, InvalidOutput)) as wrong_size:
         suite.update(state, pairs[1:2], _batch(image_set, pairs[1:2])[:, :, :48, :])
     assert wrong_size.value.code == "wrong_size"
     with pytest.raises(MetricComputationError):

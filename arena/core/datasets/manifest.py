@@ -42,13 +42,17 @@ class ImageEntry:
     licence: str = ""
 
     def to_dict(self) -> dict[str, Any]:
-        data: dict[str, Any] = {"file": self.file, "sha256": self.sha256,
-                                "width": self.width, "height": self.height}
-        if self.source:
-            data["source"] = self.source
-        if self.licence:
-            data["licence"] = self.licence
-        return data
+        return _image_fields(self)
+
+
+def _image_fields(entry: ImageEntry | ReferenceEntry) -> dict[str, Any]:
+    """The stored fields every image entry has (source and licence only when set)."""
+    data: dict[str, Any] = {"file": entry.file, "sha256": entry.sha256, "width": entry.width, "height": entry.height}
+    if entry.source:
+        data["source"] = entry.source
+    if entry.licence:
+        data["licence"] = entry.licence
+    return data
 
 
 @dataclass(frozen=True)
@@ -76,13 +80,7 @@ class ReferenceEntry:
     licence: str = ""
 
     def to_dict(self) -> dict[str, Any]:
-        data: dict[str, Any] = {"file": self.file, "style": self.style, "sha256": self.sha256,
-                                "width": self.width, "height": self.height}
-        if self.source:
-            data["source"] = self.source
-        if self.licence:
-            data["licence"] = self.licence
-        return data
+        return {**_image_fields(self), "style": self.style}
 
 
 @dataclass(frozen=True)
