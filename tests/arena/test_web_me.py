@@ -24,6 +24,9 @@ def test_my_submissions_lists_only_mine(ann_client, subs):
     html = ann_client.get("/me/submissions").get_data(as_text=True)
     assert "ann-queued" in html and "ann-failed" in html and "ann-scored" in html
     assert "bob-secret" not in html and "generator_crashed" in html
+    # Each row shows its ranking-metric score (the scored one) or a dash (the others).
+    assert f'data-score="{subs["scored"].id}">12.5 ' in html
+    assert f'data-score="{subs["mine"].id}">—' in html
 
 
 def test_owner_page_states(ann_client, subs):

@@ -8,14 +8,16 @@ from arena.web.db_session import get_session, get_settings
 from arena.web.gallery import gallery_images
 from arena.web.me import bp
 from arena.web.me.status import TRACKER_STEPS, submission_status
-from arena.web.public.queries import current_evaluation, own_submissions, owned_submission_or_404
+from arena.web.public.queries import current_evaluation, own_submissions, owned_submission_or_404, ranking_score
 
 
 @bp.get("/submissions")
 @login_required
 def submissions():
-    """The current user's submissions, newest first."""
-    return render_template("me/submissions.html", submissions=own_submissions(get_session(), current_user))
+    """The current user's submissions, newest first, each with its ranking-metric score."""
+    submissions = own_submissions(get_session(), current_user)
+    return render_template("me/submissions.html", submissions=submissions,
+                           ranking_scores={s.id: ranking_score(s) for s in submissions})
 
 
 @bp.get("/submissions/<int:submission_id>")

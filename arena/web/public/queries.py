@@ -94,6 +94,15 @@ def own_submissions(session: Session, user: User, limit: int = 100) -> list[Subm
     ))
 
 
+def ranking_score(submission: Submission) -> float | None:
+    """The submission's value of its competition's ranking metric, on the evaluation that counts."""
+    evaluation = current_evaluation(submission)
+    if evaluation is None:
+        return None
+    metric = submission.competition.ranking_metric
+    return next((s.value for s in evaluation.scores if s.metric == metric), None)
+
+
 @dataclass(frozen=True)
 class QuotaStatus:
     """How many uploads a participant has left today and when the count resets."""
