@@ -9,6 +9,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from arena.core.errors import ArenaError
+from arena.web.db_session import get_settings
 
 API_PREFIX = "/api/"
 
@@ -34,7 +35,8 @@ def handle_http(exc: HTTPException):
     """Map werkzeug's HTTP errors (404, 405, 413, 429, ...) to pages or JSON."""
     messages = {
         404: "We could not find that page.",
-        413: "The upload is larger than the size limit.",
+        413: f"The upload is larger than the {get_settings().max_upload_mb} MB limit; "
+             "make the file smaller (weights in half precision, no checkpoints you do not load).",
         429: "Too many requests; please wait a moment and try again.",
     }
     status = exc.code or 500

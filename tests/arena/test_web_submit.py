@@ -81,7 +81,7 @@ def test_oversized_request_is_413(settings, world):
     client = app.test_client()
     login_as(client, "ann")
     response = _post(client, b"x" * (2 * 1024 * 1024))
-    assert response.status_code == 413 and "size limit" in response.get_data(as_text=True)
+    assert response.status_code == 413 and "1 MB limit" in response.get_data(as_text=True)  # names the limit
 
 
 def test_missing_csrf_token_is_rejected(ann_client, world, torchscript_file):

@@ -97,6 +97,7 @@ def test_request_size_limit(settings, world):
         content_type="multipart/form-data", headers={"Authorization": f"Bearer {raw}"},
     )
     assert response.status_code == 413 and response.get_json()["error"]["code"] == "request_entity_too_large"
+    assert "1 MB limit" in response.get_json()["error"]["message"]  # the API says what the limit is
 
 
 def test_redis_down_keeps_login_working_with_local_limits(settings, world):
