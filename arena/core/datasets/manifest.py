@@ -42,17 +42,13 @@ class ImageEntry:
     licence: str = ""
 
     def to_dict(self) -> dict[str, Any]:
-        return _image_fields(self)
-
-
-def _image_fields(entry: ImageEntry | ReferenceEntry) -> dict[str, Any]:
-    """The stored fields every image entry has (source and licence only when set)."""
-    data: dict[str, Any] = {"file": entry.file, "sha256": entry.sha256, "width": entry.width, "height": entry.height}
-    if entry.source:
-        data["source"] = entry.source
-    if entry.licence:
-        data["licence"] = entry.licence
-    return data
+        """The stored fields (source and licence only when set)."""
+        data: dict[str, Any] = {"file": self.file, "sha256": self.sha256, "width": self.width, "height": self.height}
+        if self.source:
+            data["source"] = self.source
+        if self.licence:
+            data["licence"] = self.licence
+        return data
 
 
 @dataclass(frozen=True)
@@ -68,19 +64,13 @@ class PairEntry:
 
 
 @dataclass(frozen=True)
-class ReferenceEntry:
+class ReferenceEntry(ImageEntry):
     """A held-out image of one style: FID/KID compare against it; no generator ever sees it."""
 
-    file: str
-    style: str  # the conditioning image (in ``style/``) whose style this image shows
-    sha256: str = ""
-    width: int = 0
-    height: int = 0
-    source: str = ""
-    licence: str = ""
+    style: str = ""  # the conditioning image (in ``style/``) whose style this image shows
 
     def to_dict(self) -> dict[str, Any]:
-        return {**_image_fields(self), "style": self.style}
+        return {**super().to_dict(), "style": self.style}
 
 
 @dataclass(frozen=True)
@@ -136,19 +126,25 @@ class Manifest:
         return format_pairs(Pair(p.pair_id, p.content, p.style) for p in sorted(self.pairs, key=lambda p: p.pair_id))
 
 
+_IMAGE_FIELDS = {"file", "sha256", "width", "height", "source", "licence"}
+
+
+def _image_fields(raw: dict[str, Any], where: str, allowed: set[str]) -> dict[str, Any]:
+    """The image fields of a manifest entry, typed; unknown fields are refused by name."""
+    unknown = set(raw) - allowed
+    if unknown:
+        raise DatasetError("bad_manifest", f"{where}: unknown field(s) {sorted(unknown)} for {raw['file']}.")
+    return {"file": raw["file"], "sha256": str(raw.get("sha256", "")).lower(),
+            "width": int(raw.get("width", 0)), "height": int(raw.get("height", 0)),
+            "source": str(raw.get("source", "")), "licence": str(raw.get("licence", ""))}
+
+
 def _image_entry(raw: Any, where: str) -> ImageEntry:
     if isinstance(raw, str):
         raw = {"file": raw}
     if not isinstance(raw, dict) or not isinstance(raw.get("file"), str):
         raise DatasetError("bad_manifest", f"{where}: each image must be a file name or an object with 'file'.")
-    unknown = set(raw) - {"file", "sha256", "width", "height", "source", "licence"}
-    if unknown:
-        raise DatasetError("bad_manifest", f"{where}: unknown field(s) {sorted(unknown)} for {raw['file']}.")
-    return ImageEntry(
-        file=raw["file"], sha256=str(raw.get("sha256", "")).lower(),
-        width=int(raw.get("width", 0)), height=int(raw.get("height", 0)),
-        source=str(raw.get("source", "")), licence=str(raw.get("licence", "")),
-    )
+    return ImageEntry(**_image_fields(raw, where, _IMAGE_FIELDS))
 
 
 def _pair_entry(raw: Any, index: int) -> PairEntry:
@@ -210,14 +206,7 @@ def parse_manifest(data: Any, split: DatasetSplit | None = None, where: str = MA
 def _reference_entry(raw: Any, where: str) -> ReferenceEntry:
     if not isinstance(raw, dict) or not isinstance(raw.get("file"), str) or not isinstance(raw.get("style"), str):
         raise DatasetError("bad_manifest", f"{where}: each reference is an object with 'file' and 'style'.")
-    unknown = set(raw) - {"file", "style", "sha256", "width", "height", "source", "licence"}
-    if unknown:
-        raise DatasetError("bad_manifest", f"{where}: unknown field(s) {sorted(unknown)} for {raw['file']}.")
-    return ReferenceEntry(
-        file=raw["file"], style=raw["style"], sha256=str(raw.get("sha256", "")).lower(),
-        width=int(raw.get("width", 0)), height=int(raw.get("height", 0)),
-        source=str(raw.get("source", "")), licence=str(raw.get("licence", "")),
-    )
+    return ReferenceEntry(**_image_fields(raw, where, _IMAGE_FIELDS | {"style"}), style=raw["style"])
 
 
 def load_manifest(directory: Path, split: DatasetSplit | None = None) -> Manifest:

@@ -1,7 +1,6 @@
 """A submission's status and scores as JSON (the poller and the API share this shape)."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
 from typing import Any
 
 import sqlalchemy as sa
@@ -43,7 +42,7 @@ def submission_status(sub: Submission) -> dict[str, Any]:
     evaluation = current_evaluation(sub)
     session = object_session(sub)
     running = evaluation is not None and evaluation.status is EvaluationStatus.RUNNING and evaluation.started_at
-    elapsed = (utcnow() - _aware(evaluation.started_at)).total_seconds() if running else None
+    elapsed = (utcnow() - evaluation.started_at).total_seconds() if running else None
     # At the precision ranking needs, never sixteen digits (see arena.services.results).
     scores = {s.metric: round_score(s.value) for s in evaluation.scores} if evaluation else {}
     calibrated = bool(evaluation and evaluation.scores and all(s.calibrated for s in evaluation.scores))
@@ -67,7 +66,3 @@ def submission_status(sub: Submission) -> dict[str, Any]:
         "scorer_version": evaluation.scorer_version if evaluation else None,
     }
 
-
-def _aware(value: datetime) -> datetime:
-    # SQLite hands back naive datetimes; they are UTC.
-    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
