@@ -246,7 +246,7 @@ def on_split(split: DatasetSplit) -> Iterator[None]:
 _REPORT_NUMBERS = ("total_s", "load_s", "peak_rss_mb", "peak_cuda_mb", "pairs_written", "parameter_count")
 _REPORT_TEXT = {
     "device": re.compile(r"cpu|cuda(:\d{1,2})?"),
-    "format": re.compile(r"torchscript|package"),
+    "format": re.compile(r"torchscript|export|package"),
     "status": re.compile(r"ok|error"),
     "torch_version": re.compile(r"\d{1,2}\.\d{1,2}\.\d{1,2}(\+cpu|\+cu\d{2,3})?"),
 }

@@ -14,6 +14,14 @@ TORCH_WHEEL = Path("/opt/wheels/torch-2.13.0+cpu-cp311-cp311-manylinux_2_28_x86_
 DEBIAN_SUITE = "bookworm"
 DEBIAN_PACKAGES = ("python3", "python3-numpy", "python3-pil")
 PYTHON_VERSION = "3.11"
+# The torch.export serialization schema major version the image's torch reads: a .pt2 whose
+# models/*.json has another major is refused at upload (torch.export.load would refuse it
+# anyway, as a load failure after the upload was charged). Minor versions are compatible.
+# tests/sandbox/test_pt2_export.py checks this against the image.
+EXPORT_SCHEMA_MAJOR = 8
+# The newer torch whose TorchScript (.pt) and torch.export (.pt2) files are tested to load in
+# the image's torch (tests/sandbox/test_pt2_export.py saves with it: the project's own torch).
+TESTED_SAVER_TORCH = "2.14.1"
 
 
 def torch_version(wheel: Path = TORCH_WHEEL) -> str:
@@ -26,3 +34,11 @@ def installed_summary() -> str:
     """One line: what is importable inside the sandbox."""
     return (f"Python {PYTHON_VERSION} (Debian {DEBIAN_SUITE}) with torch {torch_version()} (CPU build), "
             "NumPy and Pillow; no torchvision, no network, no package installs.")
+
+
+def saver_advice() -> str:
+    """Which torch to save a .pt or .pt2 with, for the guide and the upload messages."""
+    return (f"The sandbox runs torch {torch_version()}. TorchScript (.pt) and torch.export (.pt2) files saved "
+            f"with torch {torch_version().split('+')[0]} or with torch {TESTED_SAVER_TORCH} are tested to load there "
+            f"(a .pt2 needs export schema {EXPORT_SCHEMA_MAJOR}.x); with another version, export with "
+            f"torch {torch_version().split('+')[0]} if loading fails.")

@@ -62,8 +62,8 @@ def write_image_set(dest: Path, n_pairs: int = 4, size: tuple[int, int] = (64, 4
     return dest
 
 
-def write_torchscript_generator(path: Path) -> Path:
-    """Save a small TorchScript generator (a 3x3 conv plus the style's mean colour) to ``path``."""
+def tiny_stylizer():
+    """A small generator module (a 3x3 conv plus the style's mean colour), seeded weights."""
     import torch
 
     class TinyStylizer(torch.nn.Module):
@@ -76,10 +76,41 @@ def write_torchscript_generator(path: Path) -> Path:
             return torch.sigmoid(self.conv(content) + tint)
 
     torch.manual_seed(0)
+    return TinyStylizer().eval()
+
+
+def write_torchscript_generator(path: Path) -> Path:
+    """Save ``tiny_stylizer`` as TorchScript (torch.jit.save) to ``path``."""
+    import torch
+
     with warnings.catch_warnings():
-        # Recent torch marks TorchScript deprecated; it is still the upload format we accept.
+        # Recent torch marks TorchScript deprecated; it is still an upload format we accept.
         warnings.filterwarnings("ignore", category=FutureWarning, message=r".*torch\.jit")
-        torch.jit.save(torch.jit.script(TinyStylizer().eval()), str(path))
+        torch.jit.save(torch.jit.script(tiny_stylizer()), str(path))
+    return path
+
+
+def export_program(module, max_side: int = 4096):
+    """``torch.export`` of a (content, style) generator for one pair per call, any height and width.
+
+    The sandbox calls a .pt2 with one pair at a time, so only the spatial sizes are dynamic;
+    content and style get their own (their sizes may differ).
+    """
+    import torch
+
+    dim = torch.export.Dim
+    content_h, content_w = dim("content_h", min=8, max=max_side), dim("content_w", min=8, max=max_side)
+    style_h, style_w = dim("style_h", min=8, max=max_side), dim("style_w", min=8, max=max_side)
+    example = (torch.rand(1, 3, 64, 48), torch.rand(1, 3, 40, 56))
+    return torch.export.export(module, example, dynamic_shapes={
+        "content": {2: content_h, 3: content_w}, "style": {2: style_h, 3: style_w}})
+
+
+def write_export_generator(path: Path, module=None) -> Path:
+    """Save ``module`` (default ``tiny_stylizer``) as a torch.export program (torch.export.save) to ``path``."""
+    import torch
+
+    torch.export.save(export_program(module if module is not None else tiny_stylizer()), str(path))
     return path
 
 
@@ -120,3 +151,48 @@ def write_package(
 def write_blend_package(path: Path, **manifest_extra: object) -> Path:
     """The example package generator (``generator:Stylizer``) with optional manifest keys."""
     return write_package(path, {"generator.py": BLEND_PACKAGE_CODE}, {"entry_point": "generator:Stylizer", **manifest_extra})
+
+
+REPO_LAYOUT_DIR = Path(__file__).resolve().parent / "example_packages" / "adain_layout"
+
+
+def write_repo_layout_package(path: Path, seed: int = 0) -> Path:
+    """Zip ``example_packages/adain_layout`` (a repository-style package) with seeded weights.
+
+    The weights are the state dicts of the networks its ``adain/net.py`` builds at import
+    time, saved with ``torch.save`` under the relative paths ``stylize.py`` loads.
+    """
+    import importlib
+    import importlib.util
+    import io
+    import sys
+
+    import torch
+
+    # Import the example's own package under a private name: trusted code of the platform's.
+    name = "_stylearena_example_adain"
+    spec = importlib.util.spec_from_file_location(name, REPO_LAYOUT_DIR / "adain" / "__init__.py",
+                                                  submodule_search_locations=[str(REPO_LAYOUT_DIR / "adain")])
+    package = importlib.util.module_from_spec(spec)
+    sys.modules[name] = package
+    try:
+        spec.loader.exec_module(package)
+        net = importlib.import_module(f"{name}.net")
+        torch.manual_seed(seed)
+        weights = {}
+        for file_name, module in (("decoder.pth", net.decoder), ("vgg_normalised.pth", net.vgg)):
+            for param in module.parameters():
+                torch.nn.init.normal_(param, 0.0, 0.05)
+            buffer = io.BytesIO()
+            torch.save(module.state_dict(), buffer)
+            weights[f"adain/models/{file_name}"] = buffer.getvalue()
+    finally:
+        for module_name in [m for m in sys.modules if m == name or m.startswith(name + ".")]:
+            del sys.modules[module_name]
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        for source in sorted(REPO_LAYOUT_DIR.rglob("*")):
+            if source.is_file() and "__pycache__" not in source.parts:
+                zf.write(source, source.relative_to(REPO_LAYOUT_DIR).as_posix())
+        for arcname, data in weights.items():
+            zf.writestr(arcname, data)
+    return path

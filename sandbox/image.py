@@ -29,21 +29,21 @@ from sandbox.container import IDLE_UID, SANDBOX_UID
 from sandbox.engine import connect
 from sandbox.environment import DEBIAN_PACKAGES, DEBIAN_SUITE, TORCH_WHEEL
 from sandbox.errors import ImageBuildError, SandboxUnavailable
+# The harness files are listed where ``stylearena check`` also runs them without Docker.
+from sandbox import local
+from sandbox.local import HARNESS_DIR
+
+
+def harness_sources() -> list[Path]:
+    """Every file baked into /opt/stylearena (``sandbox.local.harness_sources`` of HARNESS_DIR)."""
+    return local.harness_sources(HARNESS_DIR)
+
 
 # Bump when the build steps below change in a way the recipe fields do not capture.
 RECIPE_VERSION = "3"
 REPOSITORY = "stylearena-sandbox"
 DEFAULT_CACHE_DIR = Path("/var/cache/stylearena")
 DEFAULT_WHEEL = TORCH_WHEEL
-HARNESS_DIR = Path(__file__).resolve().parent / "harness"
-# Standard-library modules of the platform the harness shares (one copy of each rule):
-# the image-set layout and pair-id grammar.
-SHARED_MODULES = (Path(__file__).resolve().parent.parent / "arena" / "core" / "imageset.py",)
-
-
-def harness_sources() -> list[Path]:
-    """Every file baked into /opt/stylearena: the harness's own and the shared modules."""
-    return sorted(HARNESS_DIR.glob("*.py")) + list(SHARED_MODULES)
 SITE_PACKAGES = "usr/local/lib/python3.11/dist-packages"
 # Big parts of the wheel nothing at inference time uses (headers, C++ test binaries).
 _TRIM = ("include", "test", "share/cmake")

@@ -2,11 +2,16 @@
 
 Nothing here unpickles, ``torch.jit.load``s or imports a submission: the archive is only
 listed and streamed through a decompressor so that its real (not declared) sizes are counted.
-Both accepted formats are zip archives (``torch.jit.save`` writes one), so the format is
-detected from the archive's contents, never from a file name.
+All three accepted formats are zip archives (``torch.jit.save`` and ``torch.export.save``
+write one), so the format is detected from the archive's contents, never from a file name:
+a root ``stylearena.toml`` is a package; one top folder whose ``archive_format`` says
+``pt2`` is a torch.export program (its ``models/*.json`` is read as JSON, never unpickled,
+for the schema version); one top folder with ``data.pkl``, ``constants.pkl`` and ``code/``
+is TorchScript.
 """
 from __future__ import annotations
 
+import json
 import re
 import stat
 import tomllib
@@ -17,6 +22,7 @@ from typing import Any
 
 from arena.core.files import sha256_file
 from arena.core.enums import SubmissionFormat
+from sandbox import environment
 from sandbox.errors import UploadRejected
 
 MANIFEST_NAME = "stylearena.toml"
@@ -25,9 +31,11 @@ _CHUNK = 1 << 20
 _ENTRY_POINT = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*:[A-Za-z_]\w*$")
 _MANIFEST_KEYS = {"entry_point", "batch_size", "resolution", "name", "description"}
 _FORMAT_HINT = (
-    "Upload a TorchScript file saved with torch.jit.save (.pt) or a .zip package with a "
-    "stylearena.toml manifest at its root."
+    "Upload a TorchScript file saved with torch.jit.save (.pt), a torch.export program saved with "
+    "torch.export.save (.pt2) or a .zip package with a stylearena.toml manifest at its root."
 )
+# The graph JSON of a .pt2 is read only for its schema version; a larger one is left to the harness.
+_MAX_EXPORT_JSON_BYTES = 64 << 20
 
 
 @dataclass(frozen=True)
@@ -84,12 +92,16 @@ def validate_upload(path: Path, max_bytes: int, limits: ZipLimits | None = None)
             infos = zf.infolist()
             _check_entries(infos, limits)
             manifest_bytes = _stream_entries(zf, infos, limits)
+            names = {info.filename for info in infos}
+            if manifest_bytes is not None:
+                manifest = parse_manifest(manifest_bytes, names)
+                return UploadInfo(SubmissionFormat.PACKAGE, sha256, size, manifest)
+            _check_nested_manifest(names)
+            if _is_export_archive(zf, names):
+                _check_export(zf, names)
+                return UploadInfo(SubmissionFormat.EXPORT, sha256, size, None)
     except zipfile.BadZipFile as exc:
         raise UploadRejected("bad_zip", f"The archive is corrupt ({exc}). Re-create it and upload again.") from exc
-    names = {info.filename for info in infos}
-    if manifest_bytes is not None:
-        manifest = parse_manifest(manifest_bytes, names)
-        return UploadInfo(SubmissionFormat.PACKAGE, sha256, size, manifest)
     _check_torchscript(names)
     return UploadInfo(SubmissionFormat.TORCHSCRIPT, sha256, size, None)
 
@@ -229,7 +241,74 @@ def _check_torchscript(names: set[str]) -> None:
         if f"{top}/data.pkl" in names:
             raise UploadRejected(
                 "not_torchscript",
-                "This looks like a torch.save checkpoint, not a TorchScript program. Export with "
-                "torch.jit.save(torch.jit.script(model), 'model.pt'), or upload a package with weights and code.",
+                "This looks like a torch.save checkpoint, not a program. Save it with "
+                "torch.export.save(torch.export.export(model, example_inputs, dynamic_shapes=...), 'model.pt2') "
+                "or torch.jit.save(torch.jit.script(model), 'model.pt'), or upload a package with weights and code.",
             )
     raise UploadRejected("unsupported_format", f"The zip has no {MANIFEST_NAME} and is not TorchScript. " + _FORMAT_HINT)
+
+
+def _top_folders(names: set[str]) -> set[str]:
+    # macOS Finder adds __MACOSX/ beside the folder it zipped; it says nothing about the layout.
+    return {name.split("/", 1)[0] for name in names if not name.startswith("__MACOSX/")}
+
+
+def _check_nested_manifest(names: set[str]) -> None:
+    """A package zipped as its folder (``pkg/stylearena.toml``): say where the manifest is.
+
+    Refused rather than unpacked one level down: the platform would then run a different
+    layout from the one the participant's own zip tool and ``stylearena check`` see.
+    """
+    nested = sorted((n for n in names if n.endswith("/" + MANIFEST_NAME)), key=lambda n: (n.count("/"), n))
+    if not nested:
+        return
+    folder = nested[0][: -len(MANIFEST_NAME)]
+    inside = "everything inside" if all(n.startswith(folder) for n in names if not n.startswith("__MACOSX/")) else "its manifest in"
+    raise UploadRejected(
+        "nested_package",
+        f"Your archive has {inside} {folder}: {MANIFEST_NAME} must be at the archive's root. Zip the contents, "
+        f"not the folder (cd {folder.rstrip('/')} && zip -r ../submission.zip .).",
+    )
+
+
+def _is_export_archive(zf: zipfile.ZipFile, names: set[str]) -> bool:
+    """A torch.export.save archive: one top folder whose ``archive_format`` file says pt2."""
+    tops = _top_folders(names)
+    if len(tops) != 1:
+        return False
+    marker = f"{next(iter(tops))}/archive_format"
+    return marker in names and zf.getinfo(marker).file_size <= 64 and zf.read(marker).strip() == b"pt2"
+
+
+def _check_export(zf: zipfile.ZipFile, names: set[str]) -> None:
+    """A .pt2 the sandbox's torch can load: a serialized program, of a schema major it reads, no compiled code."""
+    top = next(iter(_top_folders(names)))
+    sandbox_torch = environment.torch_version()
+    if any(name.startswith(f"{top}/data/aotinductor/") for name in names):
+        raise UploadRejected(
+            "export_compiled",
+            "This .pt2 is an AOTInductor package (compiled code), which the sandbox cannot run. Upload the "
+            "program itself: torch.export.save(torch.export.export(model, example_inputs, dynamic_shapes=...), 'model.pt2').",
+        )
+    graphs = sorted(n for n in names if n.startswith(f"{top}/models/") and n.endswith(".json"))
+    if not graphs:
+        raise UploadRejected("export_invalid", "This .pt2 has no serialized program (models/*.json). "
+                             "Save it with torch.export.save(exported_program, 'model.pt2').")
+    for name in graphs:
+        if zf.getinfo(name).file_size > _MAX_EXPORT_JSON_BYTES:
+            continue  # too large to read here; the sandbox's torch.export.load judges it
+        try:
+            program = json.loads(zf.read(name))
+            schema = program["schema_version"]
+            major, minor = int(schema["major"]), int(schema["minor"])
+        except (ValueError, KeyError, TypeError) as exc:
+            raise UploadRejected("export_invalid", f"{name} in this .pt2 is not a torch.export program "
+                                 "(no schema_version). Save it with torch.export.save.") from exc
+        if major != environment.EXPORT_SCHEMA_MAJOR:
+            saver = program.get("torch_version") if isinstance(program.get("torch_version"), str) else "another torch"
+            raise UploadRejected(
+                "export_version",
+                f"This .pt2 was saved by torch {saver[:40]} with export schema {major}.{minor}; the sandbox runs "
+                f"torch {sandbox_torch}, which reads schema {environment.EXPORT_SCHEMA_MAJOR}.x only. Export it "
+                f"again with torch {sandbox_torch.split('+')[0]} (pip install torch=={sandbox_torch.split('+')[0]}).",
+            )

@@ -24,6 +24,8 @@ class DatasetSplit(str, Enum):
 class SubmissionFormat(str, Enum):
     TORCHSCRIPT = "torchscript"
     PACKAGE = "package"
+    # A torch.export program saved with torch.export.save (.pt2).
+    EXPORT = "export"
 
 
 class SubmissionStatus(str, Enum):

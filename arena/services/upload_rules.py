@@ -14,8 +14,8 @@ from arena.core.errors import ArenaError
 MAX_LABEL_CHARS = 120
 MAX_NOTES_CHARS = 4000
 MAX_FILENAME_CHARS = 255
-# TorchScript archives and zip packages (the format is then detected from the bytes).
-UPLOAD_SUFFIXES = (".pt", ".zip")
+# TorchScript archives, torch.export programs and zip packages (the format is then detected from the bytes).
+UPLOAD_SUFFIXES = (".pt", ".pt2", ".zip")
 
 
 class UploadFieldsRejected(ArenaError):
@@ -37,7 +37,7 @@ def check_upload_fields(label: str, notes: str, filename: str) -> tuple[str, str
         raise UploadFieldsRejected("notes_too_long", f"The notes have {len(notes)} characters; "
                                    f"at most {MAX_NOTES_CHARS} are allowed.")
     if not name.lower().endswith(UPLOAD_SUFFIXES):
-        raise UploadFieldsRejected("bad_extension", "Upload a TorchScript .pt file or a .zip package.")
+        raise UploadFieldsRejected("bad_extension", "Upload a TorchScript .pt file, a torch.export .pt2 file or a .zip package.")
     if len(name) > MAX_FILENAME_CHARS:
         stem, suffix = name[: -len(Path(name).suffix)], Path(name).suffix
         # The original name is only a label for the participant; keep its ending.

@@ -4,7 +4,7 @@ Baked into the sandbox image at /opt/stylearena/harness.py and started by superv
 (which the runner execs); host code never imports this file (it loads participant code).
 Standard library, torch, Pillow and NumPy only.
 
-    python3 harness.py --submission FILE --format torchscript|package --inputs DIR --out DIR
+    python3 harness.py --submission FILE --format torchscript|export|package --inputs DIR --out DIR
 
 Inputs: DIR/content/, DIR/style/, DIR/pairs.csv (header ``pair_id,content,style``).
 Outputs: OUT/images/<pair_id>.png (RGB, the content image's size) and OUT/report.json.
@@ -45,6 +45,9 @@ MAX_BATCH = 64
 RANGE_TOLERANCE = 1e-3
 # How long a finished harness waits for the supervisor's sweep to kill it.
 SWEEP_WAIT_S = 30
+# Batch sizes of the file formats (a package's manifest sets its own). A torch.export program
+# gets one pair per call, so only its height and width need to be dynamic (torch.export.Dim).
+FORMAT_BATCH_SIZE = {"torchscript": 4, "export": 1}
 
 
 class HarnessFailure(Exception):
@@ -99,6 +102,13 @@ def load_generator(args: argparse.Namespace, device: str):
         warnings.filterwarnings("ignore", category=FutureWarning, message=r".*torch\.jit")
         module = torch.jit.load(str(args.submission), map_location=device)
         module.eval()
+        return module, {}, sum(p.numel() for p in module.parameters())
+    if args.format == "export":
+        program = torch.export.load(str(args.submission))
+        # .module() is already in the mode it was exported in (train()/eval() are refused on it).
+        module = program.module()
+        if device != "cpu":
+            module = module.to(device)
         return module, {}, sum(p.numel() for p in module.parameters())
     pkg_dir = Path(args.workdir) / "package"
     extract_package(Path(args.submission), pkg_dir)
@@ -164,7 +174,8 @@ def run_batches(generator, pairs, args, manifest, device, report) -> None:
     import torch
 
     resolution = manifest.get("resolution")
-    batch_size = min(int(manifest.get("batch_size", args.batch_size)), MAX_BATCH)
+    default = args.batch_size if args.batch_size is not None else FORMAT_BATCH_SIZE.get(args.format, 4)
+    batch_size = min(int(manifest.get("batch_size", default)), MAX_BATCH)
     images_dir = Path(args.out) / "images"
     images_dir.mkdir(parents=True, exist_ok=True)
     done = 0
@@ -247,12 +258,12 @@ def write_report(out: Path, report: dict) -> None:
 def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--submission", required=True, type=Path)
-    parser.add_argument("--format", required=True, choices=["torchscript", "package"])
+    parser.add_argument("--format", required=True, choices=["torchscript", "export", "package"])
     parser.add_argument("--inputs", required=True, type=Path)
     parser.add_argument("--out", required=True, type=Path)
     parser.add_argument("--workdir", default="/tmp", type=Path)
     parser.add_argument("--threads", default=1, type=int)
-    parser.add_argument("--batch-size", default=4, type=int)
+    parser.add_argument("--batch-size", default=None, type=int, help="default: the format's (FORMAT_BATCH_SIZE)")
     parser.add_argument("--device", default="auto")
     parser.add_argument("--status-fd", default=None, type=int, help="the supervisor's pipe (see supervisor.py)")
     return parser.parse_args(argv)
