@@ -9,7 +9,9 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from arena.core.errors import ArenaError
+from arena.core.sizes import MB, human_size
 from arena.web.db_session import get_settings
+from arena.web.submit.routes import too_large_page
 
 API_PREFIX = "/api/"
 
@@ -19,10 +21,10 @@ def wants_json() -> bool:
     return request.path.startswith(API_PREFIX) or request.path.endswith(".json")
 
 
-def error_response(status: int, code: str, message: str) -> tuple[Response | str, int]:
-    """A JSON error for API clients, the HTML error page for browsers."""
+def error_response(status: int, code: str, message: str, **details) -> tuple[Response | str, int]:
+    """A JSON error for API clients (``details`` join code and message), the HTML error page for browsers."""
     if wants_json():
-        return jsonify(error={"code": code, "message": message}), status
+        return jsonify(error={"code": code, "message": message, **details}), status
     return render_template("error.html", status=status, code=code, message=message), status
 
 
@@ -31,20 +33,37 @@ def _http_code(exc: HTTPException) -> str:
     return (exc.name or "error").lower().replace(" ", "_").replace("'", "")
 
 
+def too_large_message() -> str:
+    """The 413 text: it names the upload limit (in the one size format) and what to do."""
+    limit = human_size(get_settings().max_upload_mb * MB)
+    return (f"The upload is larger than the {limit} limit; make the file smaller "
+            "(weights in half precision, no checkpoints you do not load).")
+
+
 def handle_http(exc: HTTPException):
     """Map werkzeug's HTTP errors (404, 405, 413, 429, ...) to pages or JSON."""
     messages = {
         404: "We could not find that page.",
-        413: f"The upload is larger than the {get_settings().max_upload_mb} MB limit; "
-             "make the file smaller (weights in half precision, no checkpoints you do not load).",
+        413: too_large_message(),
         429: "Too many requests; please wait a moment and try again.",
     }
     status = exc.code or 500
     message = messages.get(status) or exc.description or exc.name
+    if status == 413:
+        return _too_large(exc, message)
     response, status = error_response(status, _http_code(exc), message)
     if isinstance(response, Response) and exc.code == 405 and exc.valid_methods:
         response.headers["Allow"] = ", ".join(exc.valid_methods)
     return response, status
+
+
+def _too_large(exc: HTTPException, message: str):
+    """A 413: API clients get the limit in bytes too; a browser posting the submit form gets that form back."""
+    if not wants_json() and request.endpoint == "submit.submit" and request.view_args:
+        page = too_large_page(request.view_args["slug"], message)
+        if page is not None:
+            return page
+    return error_response(413, _http_code(exc), message, limit_bytes=get_settings().max_upload_mb * MB)
 
 
 def handle_csrf(exc: CSRFError):

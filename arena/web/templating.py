@@ -8,6 +8,7 @@ import nh3
 from flask import Flask
 from markupsafe import Markup
 
+from arena.core.sizes import human_size
 from evaluator.metrics.catalog import UNCALIBRATED_NOTE
 from arena.services.leaderboard import metric_columns
 from arena.services.results import SCORE_SIGNIFICANT_DIGITS, round_score
@@ -58,22 +59,12 @@ def iso_time(value: datetime | None) -> str:
     return "" if value is None else value.astimezone(timezone.utc).isoformat()
 
 
-def format_size(n: int | None) -> str:
-    """A byte count for people (``12.3 MB``)."""
-    if n is None:
-        return "—"
-    size = float(n)
-    for unit in ("B", "KB", "MB", "GB"):
-        if size < 1024 or unit == "GB":
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1024
-    return f"{n} B"
-
-
 def init_app(app: Flask) -> None:
     """Register the filters and the template globals."""
     app.jinja_env.filters.update(
-        markdown=render_markdown, metric=format_metric, time=format_time, iso=iso_time, size=format_size
+        markdown=render_markdown, metric=format_metric, time=format_time, iso=iso_time,
+        # One size format everywhere (arena.core.sizes); ``size`` is the older name of the same filter.
+        human_size=human_size, size=human_size,
     )
     app.jinja_env.globals.update(metric_columns=metric_columns, UNCALIBRATED_NOTE=UNCALIBRATED_NOTE)
     app.jinja_env.trim_blocks = True

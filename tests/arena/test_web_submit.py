@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import io
+import re
 
 import sqlalchemy as sa
 
@@ -69,8 +70,11 @@ def test_quota_message_says_when_it_resets(ann_client, world, torchscript_file):
 def test_closed_competition_refuses(ann_client, world, torchscript_file):
     world["competition"].status = CompetitionStatus.CLOSED
     world["session"].commit()
+    page = ann_client.get("/competitions/demo/submit").get_data(as_text=True)
+    assert 'data-reason="competition_closed"' in page and "is closed: it does not accept uploads" in page
+    assert re.search(r'<button type="submit" class="btn" disabled aria-describedby="submit-why">', page)
     response = _post(ann_client, torchscript_file.read_bytes())
-    assert response.status_code == 400 and "not accepting submissions" in response.get_data(as_text=True)
+    assert response.status_code == 400 and "competition_closed" in response.get_data(as_text=True)
 
 
 def test_oversized_request_is_413(settings, world):
@@ -81,7 +85,31 @@ def test_oversized_request_is_413(settings, world):
     client = app.test_client()
     login_as(client, "ann")
     response = _post(client, b"x" * (2 * 1024 * 1024))
-    assert response.status_code == 413 and "1 MB limit" in response.get_data(as_text=True)  # names the limit
+    html = response.get_data(as_text=True)
+    assert response.status_code == 413 and "larger than the 1 MB limit" in html  # names the limit
+    # No-JS browsers stay on the form: the message sits at the file field, the form can be sent again.
+    assert 'id="submit-form"' in html and 'name="csrf_token"' in html and 'name="generator"' in html
+    assert re.search(r'class="field dropzone has-error".*?larger than the 1 MB limit.*?Nothing was uploaded', html,
+                     re.S)
+    assert "At most 1 MB." in html  # the same format as the message
+    assert world["session"].scalar(sa.select(sa.func.count(Submission.id))) == 0
+    # An oversized body to a page that has no form to go back to stays the plain error page.
+    other = client.post("/login", data={"x": "y" * (2 * 1024 * 1024)})
+    assert other.status_code == 413 and 'id="submit-form"' not in other.get_data(as_text=True)
+
+
+def test_oversized_api_upload_names_the_limit_in_bytes(settings, world):
+    from arena import create_app
+    from arena.services.tokens import create_token
+
+    _, raw = create_token(world["session"], world["ann"], "t")
+    world["session"].commit()
+    client = create_app(settings.with_overrides(max_upload_mb=1)).test_client()
+    response = client.post("/api/v1/competitions/demo/submissions", headers={"Authorization": f"Bearer {raw}"},
+                           data={"file": (io.BytesIO(b"x" * (2 * 1024 * 1024)), "m.pt")},
+                           content_type="multipart/form-data")
+    error = response.get_json()["error"]
+    assert response.status_code == 413 and error["limit_bytes"] == 1024 * 1024 and "1 MB limit" in error["message"]
 
 
 def test_missing_csrf_token_is_rejected(ann_client, world, torchscript_file):

@@ -70,6 +70,7 @@ GET_ENDPOINTS = {
     "submit.submit",
     "me.submissions", "me.submission", "me.status", "me.log",
     "api.openapi", "api.me", "api.competitions", "api.leaderboard", "api.submissions", "api.submission",
+    "api.limits", "api.dev_set", "api.submission_log", "api_docs.docs",
     "admin.submission",  # organizers only: 403/redirect for the viewers probed here
 }
 

@@ -1,8 +1,15 @@
-"""The OpenAPI 3.1 document of ``/api/v1`` (kept beside the routes; a test checks they agree)."""
+"""The OpenAPI 3.1 document of ``/api/v1`` (kept beside the routes; a test checks they agree).
+
+It is the one description of the API: ``/api/v1/openapi.json`` serves it and the docs page
+(``arena.web.api.docs``) renders it, examples included, so the two cannot drift apart.
+Examples of values live in the document (``example`` on parameters, ``examples`` on
+properties) for the docs page's curl and Python snippets.
+"""
 from __future__ import annotations
 
-from arena.services.upload_rules import MAX_LABEL_CHARS, MAX_NOTES_CHARS
 from typing import Any
+
+from arena.services.upload_rules import MAX_LABEL_CHARS, MAX_NOTES_CHARS, UPLOAD_SUFFIXES
 
 _ERROR = {"description": "Error", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
 
@@ -12,61 +19,134 @@ def _json(description: str, schema: str) -> dict[str, Any]:
             "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{schema}"}}}}
 
 
+def _error(description: str) -> dict[str, Any]:
+    return {**_ERROR, "description": description}
+
+
 def _slug() -> dict[str, Any]:
-    return {"name": "slug", "in": "path", "required": True, "schema": {"type": "string"}}
+    return {"name": "slug", "in": "path", "required": True, "schema": {"type": "string"},
+            "description": "The competition's short name, as in its page's address", "example": "stylize-2026"}
 
 
-SECURED = [{"bearerAuth": []}]
+def _submission_id() -> dict[str, Any]:
+    return {"name": "submission_id", "in": "path", "required": True, "schema": {"type": "integer"},
+            "description": "The submission's number (returned by the upload)", "example": 42}
+
+
+SECURED: list[dict[str, list]] = [{"bearerAuth": []}]
+# OpenAPI's way to say "a token is optional": no requirement, or the bearer one.
+OPTIONAL: list[dict[str, list]] = [{}, {"bearerAuth": []}]
+_NO_TOKEN = _error("The token is missing, unknown or revoked")
 
 PATHS: dict[str, dict[str, Any]] = {
-    "/openapi.json": {"get": {"summary": "This document", "security": [],
-                              "responses": {"200": {"description": "OpenAPI document"}}}},
-    "/me": {"get": {"summary": "The token's owner", "security": SECURED,
-                    "responses": {"200": _json("The user", "User"), "401": _ERROR}}},
-    "/competitions": {"get": {"summary": "Public competitions", "security": [],
-                              "responses": {"200": _json("Competitions", "CompetitionList")}}},
+    "/openapi.json": {"get": {
+        "summary": "This document", "tags": ["Meta"], "security": [],
+        "description": "The OpenAPI 3.1 description of this API, for code generators and clients.",
+        "responses": {"200": {"description": "OpenAPI document", "content": {"application/json": {}}}}}},
+    "/me": {"get": {
+        "summary": "The token's owner", "tags": ["Account"], "security": SECURED,
+        "description": "Check that a token works and whose it is. Create tokens at /account/tokens.",
+        "responses": {"200": _json("The user", "User"), "401": _NO_TOKEN}}},
+    "/competitions": {"get": {
+        "summary": "Public competitions", "tags": ["Competitions"], "security": [],
+        "description": "Every competition a visitor can see, open ones first, with links to its board, "
+                       "limits and dev set.",
+        "responses": {"200": _json("Competitions", "CompetitionList")}}},
     "/competitions/{slug}/leaderboard": {"get": {
-        "summary": "One page of a leaderboard", "security": [],
+        "summary": "One page of a leaderboard", "tags": ["Competitions"], "security": [],
+        "description": "Each participant's best submission, ranked; baselines are unranked reference rows. "
+                       "Scores have four significant digits.",
         "parameters": [
             _slug(),
-            {"name": "metric", "in": "query", "schema": {"type": "string"},
+            {"name": "metric", "in": "query", "schema": {"type": "string"}, "example": "fid",
              "description": "Metric to rank by (default: the competition's ranking metric)"},
-            {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1}},
+            {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1}, "example": 1,
+             "description": "Page number, from 1"},
         ],
-        "responses": {"200": _json("Leaderboard page", "Leaderboard"), "400": _ERROR, "404": _ERROR},
+        "responses": {"200": _json("Leaderboard page", "Leaderboard"), "400": _error("Unknown metric or page"),
+                      "404": _error("No such competition")},
+    }},
+    "/competitions/{slug}/limits": {"get": {
+        "summary": "Limits, and your quota left", "tags": ["Competitions"], "security": OPTIONAL,
+        "description": "The upload and sandbox limits, the charging rule and, with a token, how many uploads "
+                       "you have left today, when the count resets and whether an upload would be accepted now "
+                       "(with the reason when not). Without a token the quota fields are null.",
+        "parameters": [_slug()],
+        "responses": {"200": _json("Limits", "Limits"), "401": _NO_TOKEN, "404": _error("No such competition")},
+    }},
+    "/competitions/{slug}/dev-set": {"get": {
+        "summary": "Download the public dev set", "tags": ["Competitions"], "security": [],
+        "description": "The competition's public split as a zip (manifest.json, pairs.csv, content/, style/ "
+                       "and, when the benchmark has them, references/): the same images the public smoke run "
+                       "uses, for checking a generator locally. The hidden set is never downloadable.",
+        "parameters": [_slug()],
+        "responses": {"200": {"description": "The dev set",
+                              "content": {"application/zip": {"schema": {"type": "string", "format": "binary"}}}},
+                      "404": _error("No such competition, or no dev set published yet")},
     }},
     "/competitions/{slug}/submissions": {"post": {
-        "summary": "Upload a generator", "security": SECURED,
+        "summary": "Upload a generator", "tags": ["Submissions"], "security": SECURED,
+        "description": "Queue a generator for scoring. The public smoke run comes first; a failure there does "
+                       "not use a daily upload (see the limits' charging rule). Poll the submission until "
+                       "`final` is true.",
         "parameters": [_slug()],
         "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
             "type": "object", "required": ["file"],
-            "properties": {"file": {"type": "string", "format": "binary",
-                                    "description": "TorchScript .pt or .zip package"},
-                           "label": {"type": "string", "maxLength": MAX_LABEL_CHARS},
-                           "notes": {"type": "string", "maxLength": MAX_NOTES_CHARS}}}}}},
-        "responses": {"201": _json("Queued submission", "Submission"), "400": _ERROR, "401": _ERROR,
-                      "404": _ERROR, "413": _ERROR, "429": _ERROR},
+            "properties": {"file": {"type": "string", "format": "binary", "examples": ["model.pt"],
+                                    "description": f"The generator: {' or '.join(UPLOAD_SUFFIXES)} "
+                                                   "(TorchScript archive or zip package)"},
+                           "label": {"type": "string", "maxLength": MAX_LABEL_CHARS, "examples": ["AdaIN v2"],
+                                     "description": "Shown on the leaderboard"},
+                           "notes": {"type": "string", "maxLength": MAX_NOTES_CHARS,
+                                     "description": "Private to you and the organizers"}}}}}},
+        "responses": {"201": _json("Queued submission", "Submission"),
+                      "400": _error("The file or a field was refused (the message says why)"),
+                      "401": _NO_TOKEN, "404": _error("No such competition"),
+                      "413": _error("Larger than the upload limit (named in the message; limit_bytes)"),
+                      "429": _error("No uploads left today (the message says when the count resets)")},
     }},
-    "/submissions": {"get": {"summary": "Your submissions", "security": SECURED,
-                             "responses": {"200": _json("Submissions", "SubmissionList"), "401": _ERROR}}},
+    "/submissions": {"get": {
+        "summary": "Your submissions", "tags": ["Submissions"], "security": SECURED,
+        "description": "The token owner's submissions, newest first (at most 100).",
+        "responses": {"200": _json("Submissions", "SubmissionList"), "401": _NO_TOKEN}}},
     "/submissions/{submission_id}": {"get": {
-        "summary": "Status and scores of one of your submissions", "security": SECURED,
-        "parameters": [{"name": "submission_id", "in": "path", "required": True, "schema": {"type": "integer"}}],
-        "responses": {"200": _json("Submission", "Submission"), "401": _ERROR, "404": _ERROR},
+        "summary": "Status and scores of one of your submissions", "tags": ["Submissions"], "security": SECURED,
+        "description": "The live status (queued with position, smoke run, hidden run, scoring, scored or "
+                       "failed), the error if it failed and the scores once scored.",
+        "parameters": [_submission_id()],
+        "responses": {"200": _json("Submission", "Submission"), "401": _NO_TOKEN,
+                      "404": _error("No such submission of yours")},
+    }},
+    "/submissions/{submission_id}/log": {"get": {
+        "summary": "The public smoke run's log", "tags": ["Submissions"], "security": SECURED,
+        "description": "What your generator printed on the public split. The hidden run's output is never "
+                       "shown (it would describe the hidden images); `message` says why a log is missing. "
+                       "Only the owner and organizers can read it; anyone else gets 404.",
+        "parameters": [_submission_id()],
+        "responses": {"200": _json("The log", "SubmissionLog"), "401": _NO_TOKEN,
+                      "404": _error("No such submission of yours")},
     }},
 }
+
+_NULLABLE_INT = {"type": ["integer", "null"]}
 
 SCHEMAS: dict[str, Any] = {
     "Error": {"type": "object", "required": ["error"], "properties": {"error": {
         "type": "object", "required": ["code", "message"],
-        "properties": {"code": {"type": "string"}, "message": {"type": "string"}}}}},
+        "properties": {"code": {"type": "string", "description": "Stable, machine-readable"},
+                       "message": {"type": "string", "description": "What went wrong and what to do"},
+                       "limit_bytes": {"type": "integer", "description": "The upload limit (413 only)"}}}}},
     "User": {"type": "object", "properties": {"id": {"type": "integer"}, "username": {"type": "string"},
                                               "role": {"type": "string"}}},
     "CompetitionList": {"type": "object", "properties": {"competitions": {"type": "array", "items": {
         "type": "object", "properties": {"slug": {"type": "string"}, "title": {"type": "string"},
-                                         "status": {"type": "string"}, "ranking_metric": {"type": "string"},
+                                         "status": {"type": "string", "enum": ["open", "closed"]},
+                                         "ranking_metric": {"type": "string"},
                                          "daily_quota": {"type": "integer"}, "entrants": {"type": "integer"},
-                                         "leaderboard_url": {"type": "string"}}}}}},
+                                         "leaderboard_url": {"type": "string"},
+                                         "limits_url": {"type": "string"},
+                                         "dev_set_url": {"type": ["string", "null"],
+                                                         "description": "null until a dev set is published"}}}}}},
     "Leaderboard": {"type": "object", "properties": {
         "competition": {"type": "string"}, "sort_metric": {"type": "string"},
         "direction": {"type": "string", "enum": ["lower_is_better", "higher_is_better"]},
@@ -78,11 +158,38 @@ SCHEMAS: dict[str, Any] = {
             "submitted_at": {"type": "string", "format": "date-time"}, "baseline": {"type": "boolean"},
             "calibrated": {"type": "boolean"},
             "metrics": {"type": "object", "additionalProperties": {"type": ["number", "null"]}}}}}}},
+    "Limits": {"type": "object", "properties": {
+        "competition": {"type": "string"}, "status": {"type": "string", "enum": ["open", "closed", "draft"]},
+        "can_submit": {"type": "boolean", "description": "Whether an upload would be accepted now"},
+        "reason_code": {"type": ["string", "null"], "description": "Why not, as a code (null when it would)",
+                        "enum": [None, "competition_closed", "no_dataset", "not_signed_in", "quota_exceeded",
+                                 "smoke_failures_exceeded"]},
+        "reason": {"type": ["string", "null"], "description": "Why not, in one sentence"},
+        "daily_quota": {"type": "integer", "description": "Counted uploads per UTC day"},
+        "smoke_failure_cap": {"type": "integer", "description": "Free smoke-run failures per UTC day"},
+        "charging_rule": {"type": "string"},
+        "quota": {"type": ["object", "null"], "description": "Yours today (null without a token)", "properties": {
+            "limit": {"type": "integer"}, "used": {"type": "integer"}, "remaining": {"type": "integer"},
+            "smoke_failures_used": {"type": "integer"}, "smoke_failures_left": {"type": "integer"},
+            "resets_at": {"type": "string", "format": "date-time"}}},
+        "upload": {"type": "object", "properties": {
+            "max_bytes": {"type": "integer"}, "max_size": {"type": "string", "description": "As the site shows it"},
+            "formats": {"type": "array", "items": {"type": "string"}},
+            "max_label_chars": {"type": "integer"}, "max_notes_chars": {"type": "integer"}}},
+        "sandbox": {"type": "object", "properties": {
+            "torch_version": {"type": "string"}, "device": {"type": "string", "enum": ["cpu", "cuda"]},
+            "smoke_timeout_s": {"type": "integer"}, "timeout_s": {"type": "integer"},
+            "memory_mb": {"type": "integer"}, "cpus": {"type": "number"}, "output_mb": {"type": "integer"}}},
+        "dev_set_url": {"type": ["string", "null"]}, "guide_url": {"type": "string"}}},
     "Submission": {"type": "object", "properties": {
         "id": {"type": "integer"}, "competition": {"type": "string"}, "label": {"type": "string"},
         "filename": {"type": "string"}, "format": {"type": "string", "enum": ["torchscript", "package"]},
         "status": {"type": "string", "enum": ["queued", "running", "scored", "failed", "disqualified"]},
-        "final": {"type": "boolean"},
+        "final": {"type": "boolean", "description": "No further change expected; stop polling"},
+        "step": {"type": "string", "enum": ["queued", "starting", "smoke_run", "hidden_run", "scoring", "scored",
+                                            "failed", "disqualified"]},
+        "queue_position": {**_NULLABLE_INT, "description": "1 = next to run (while queued)"},
+        "elapsed_s": {"type": ["number", "null"], "description": "Seconds since the run started"},
         "error": {"type": ["object", "null"],
                   "properties": {"code": {"type": "string"}, "message": {"type": "string"}}},
         "submitted_at": {"type": "string", "format": "date-time"}, "updated_at": {"type": ["string", "null"]},
@@ -91,6 +198,11 @@ SCHEMAS: dict[str, Any] = {
         "scorer_version": {"type": ["string", "null"]}}},
     "SubmissionList": {"type": "object", "properties": {"submissions": {
         "type": "array", "items": {"$ref": "#/components/schemas/Submission"}}}},
+    "SubmissionLog": {"type": "object", "properties": {
+        "id": {"type": "integer"}, "split": {"type": "string", "enum": ["public"]},
+        "available": {"type": "boolean"},
+        "log": {"type": ["string", "null"], "description": "The smoke run's output, or null"},
+        "message": {"type": ["string", "null"], "description": "Why there is no log (null when there is one)"}}},
 }
 
 
@@ -99,7 +211,8 @@ def openapi_document(server_url: str) -> dict[str, Any]:
     return {
         "openapi": "3.1.0",
         "info": {"title": "StyleArena API", "version": "1",
-                 "description": "Submit style-transfer generators and read leaderboards."},
+                 "description": "Submit style-transfer generators and read leaderboards. JSON in and out; "
+                                "errors are {\"error\": {\"code\", \"message\"}}."},
         "servers": [{"url": server_url}],
         "security": SECURED,
         "paths": PATHS,

@@ -2,25 +2,41 @@
 from __future__ import annotations
 
 
-from flask import current_app, g, jsonify, request, url_for
+from flask import current_app, g, jsonify, request, send_file, url_for
 
-from arena.core.errors import ArenaError
+from arena.core.datasets.download import public_download
+from arena.core.datasets.errors import DatasetError
+from arena.core.errors import ArenaError, NotFound
+from arena.core.models import Competition
+from arena.core.sizes import MB, human_size
+from arena.services.submissions import charging_rule
+from arena.services.upload_rules import MAX_LABEL_CHARS, MAX_NOTES_CHARS, UPLOAD_SUFFIXES
 from arena.web.api import bp
 from arena.web.api.openapi import openapi_document
-from arena.web.auth import token_required
+from arena.web.auth import token_optional, token_required
 from arena.web.cache import app_cache, cached_for_visitors
 from arena.web.db_session import get_session, get_settings
 from arena.web.extensions import limiter
+from arena.web.me.routes import _no_log_text as no_log_text  # the owner's log page says the same
 from arena.web.me.status import submission_status
 from arena.web.public.board import board_page, board_to_json, parse_page
+from arena.web.public.guide import build_guide
 from arena.web.public.queries import (
     competition_or_404,
     entrant_counts,
     own_submissions,
+    owned_or_organized_submission_or_404,
     owned_submission_or_404,
     visible_competitions,
 )
+from arena.web.submit.availability import availability
 from arena.web.uploads import accept_upload
+
+
+def _dev_set_url(competition: Competition) -> str | None:
+    if competition.public_dataset is None:
+        return None
+    return url_for("api.dev_set", slug=competition.slug, _external=True)
 
 
 
@@ -50,6 +66,8 @@ def competitions():
             "ranking_metric": c.ranking_metric, "daily_quota": c.daily_quota,
             "entrants": entrants.get(c.id, 0),
             "leaderboard_url": url_for("api.leaderboard", slug=c.slug, _external=True),
+            "limits_url": url_for("api.limits", slug=c.slug, _external=True),
+            "dev_set_url": _dev_set_url(c),
         }
         for c in visible_competitions(session, None)
     ])
@@ -64,6 +82,55 @@ def leaderboard(slug: str):
     board = board_page(session, comp, request.args.get("metric"), parse_page(request.args.get("page")),
                        cache=app_cache())
     return jsonify(board_to_json(board))
+
+
+@bp.get("/competitions/<slug>/limits")
+@token_optional
+def limits(slug: str):
+    """Upload and sandbox limits, the charging rule and (with a token) the caller's quota left today."""
+    session, settings = get_session(), get_settings()
+    comp = competition_or_404(session, slug, g.api_user)
+    guide = build_guide(settings, comp)
+    can = availability(session, g.api_user, comp)
+    reason = can.reason
+    if can.code == "not_signed_in":
+        reason = "Send your API token (Authorization: Bearer <token>) to see your quota."
+    quota = None
+    if can.quota is not None:
+        quota = {"limit": can.quota.limit, "used": can.quota.used, "remaining": can.quota.remaining,
+                 "smoke_failures_used": can.smoke_failures_used, "smoke_failures_left": can.smoke_failures_left,
+                 "resets_at": can.quota.resets_at.isoformat()}
+    response = jsonify({
+        "competition": comp.slug, "status": comp.status.value,
+        "can_submit": can.can_submit, "reason_code": can.code, "reason": reason,
+        "daily_quota": comp.daily_quota, "smoke_failure_cap": can.smoke_failure_cap,
+        "charging_rule": charging_rule(comp), "quota": quota,
+        "upload": {"max_bytes": settings.max_upload_mb * MB, "max_size": human_size(settings.max_upload_mb * MB),
+                   "formats": list(UPLOAD_SUFFIXES), "max_label_chars": MAX_LABEL_CHARS,
+                   "max_notes_chars": MAX_NOTES_CHARS},
+        "sandbox": {"torch_version": guide.torch_version, "device": "cuda" if settings.sandbox.use_gpu else "cpu",
+                    "smoke_timeout_s": guide.smoke_timeout_s, "timeout_s": guide.timeout_s,
+                    "memory_mb": guide.memory_mb, "cpus": guide.cpus, "output_mb": guide.output_mb},
+        "dev_set_url": _dev_set_url(comp),
+        "guide_url": url_for("public.guide", slug=comp.slug, _external=True),
+    })
+    response.headers["Cache-Control"] = "no-store"  # the quota changes with every upload
+    return response
+
+
+@bp.get("/competitions/<slug>/dev-set")
+def dev_set(slug: str):
+    """The competition's public dev set as a zip (the same file as the competition page's download)."""
+    session = get_session()
+    comp = competition_or_404(session, slug, None)
+    if comp.public_dataset is None:
+        raise NotFound("no_dev_set", f"The competition '{slug}' has no public dev set yet.")
+    try:
+        path = public_download(get_settings(), comp.public_dataset)
+    except DatasetError as exc:
+        raise NotFound("dataset_missing", "The dev set's files are not available on this server.") from exc
+    return send_file(path, mimetype="application/zip", as_attachment=True,
+                     download_name=f"{comp.slug}-dev-set.zip")
 
 
 @bp.post("/competitions/<slug>/submissions")
@@ -99,3 +166,15 @@ def submission(submission_id: int):
     """Status and scores of one of the token owner's submissions."""
     return jsonify(submission_status(owned_submission_or_404(get_session(), submission_id, g.api_user)))
 
+
+
+@bp.get("/submissions/<int:submission_id>/log")
+@token_required
+def submission_log(submission_id: int):
+    """The public smoke run's log of a submission (owner and organizers; 404 for anyone else)."""
+    sub = owned_or_organized_submission_or_404(get_session(), submission_id, g.api_user)
+    log = sub.public_log or None
+    response = jsonify(id=sub.id, split="public", available=log is not None, log=log,
+                       message=None if log is not None else no_log_text(sub).strip())
+    response.headers["Cache-Control"] = "no-store"
+    return response

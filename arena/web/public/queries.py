@@ -86,6 +86,14 @@ def owned_submission_or_404(session: Session, submission_id: int, user: User) ->
     return submission
 
 
+def owned_or_organized_submission_or_404(session: Session, submission_id: int, user: User) -> Submission:
+    """A submission of ``user``'s own, or any one for an organizer; everyone else hears it is missing."""
+    submission = session.get(Submission, submission_id)
+    if submission is None or not (submission.owner_id == user.id or _is_organizer(user)):
+        raise NotFound("submission_not_found", "There is no such submission.")
+    return submission
+
+
 def own_submissions(session: Session, user: User, limit: int = 100) -> list[Submission]:
     """The user's submissions, newest first."""
     return list(session.scalars(

@@ -7,6 +7,13 @@
     el.addEventListener("change", function () { el.form.submit(); });
   });
 
+  // Sizes as the server writes them (arena/core/sizes.py): binary units, one decimal unless it is 0.
+  function humanSize(n) {
+    var units = ["B", "KB", "MB", "GB", "TB"], i = 0;
+    while (Math.abs(n) >= 1024 && i < units.length - 1) { n /= 1024; i += 1; }
+    return i === 0 ? Math.floor(n) + " B" : n.toFixed(1).replace(/\.0$/, "") + " " + units[i];
+  }
+
   // Client-side size check before a large upload starts (the server checks again).
   document.querySelectorAll("input[type=file][data-max-bytes]").forEach(function (input) {
     var max = parseInt(input.getAttribute("data-max-bytes"), 10);
@@ -17,8 +24,8 @@
       var tooBig = !!(file && file.size > max);
       if (message) {
         message.hidden = !tooBig;
-        message.textContent = tooBig ? "This file is " + (file.size / 1048576).toFixed(1) +
-          " MB; the limit is " + (max / 1048576).toFixed(0) + " MB." : "";
+        message.textContent = tooBig ? "This file is " + humanSize(file.size) + "; the limit is " +
+          humanSize(max) + "." : "";
       }
       return !tooBig;
     }
