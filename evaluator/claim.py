@@ -17,9 +17,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from arena.core.db import transaction
 from arena.core.enums import DatasetSplit, EvaluationStatus, SubmissionStatus
-from arena.core.models import Competition, Evaluation, Score, Submission, utcnow
+from arena.core.models import Competition, Evaluation, Score, ScoreReplicate, Submission, utcnow
 from arena.core.target import EvaluationTarget
 from evaluator.errors import PLATFORM_MESSAGE, EvaluationFault, FaultKind
+from evaluator.statistics.board import rerank_after_score
 
 _NO_SYNC = {"synchronize_session": False}
 
@@ -44,6 +45,8 @@ class ScoreValue:
     calibrated: bool
     ci_low: float | None = None
     ci_high: float | None = None
+    # The bootstrap replicates (``evaluator.statistics.ranking.encode``), None for a metric without.
+    replicates: bytes | None = None
 
 
 @dataclass(frozen=True)
@@ -157,8 +160,16 @@ def finish_scored(factory: sessionmaker[Session], claim: Claim, result: ScoredRe
             )
             for s in result.scores
         )
+        session.add_all(
+            ScoreReplicate(evaluation_id=claim.evaluation_id, metric=s.metric, data=s.replicates,
+                           resamples=len(s.replicates) // 4)
+            for s in result.scores if s.replicates is not None
+        )
         _sync_submission(session, claim.evaluation_id, result.public_log, result.public_outputs_sha256)
+    # After the commit: the ranks with ties read the score just written (issue 13).
+    rerank_after_score(factory, claim.evaluation_id)
     return True
+
 
 
 def finish_failed(

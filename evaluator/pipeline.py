@@ -37,6 +37,8 @@ from arena.core.store.uploads import upload_path
 from evaluator.claim import Claim, ScoredResult, ScoreValue
 from evaluator.scorer import scorer_identity
 from evaluator.errors import LeaseLost, PlatformCode, PlatformFault, fault_on_split, truncate_log
+from evaluator.statistics.ranking import basic_interval, encode
+from evaluator.statistics.replicates import Bootstrap, bootstrap
 from sandbox import container as spec
 from sandbox.validation import validate_outputs
 
@@ -60,8 +62,10 @@ class Runner(Protocol):
 class Scorer(Protocol):
     """What the pipeline needs from ``evaluator.metrics.MetricSuite``."""
 
-    def score(self, pairs: list[Any], outputs_dir: Path, content_dir: Path, style_dir: Path,
-              cache_dir: Path | None = None, dataset_key: str | None = None) -> Any: ...
+    def collect(self, pairs: list[Any], outputs_dir: Path, content_dir: Path, style_dir: Path,
+                cache_dir: Path | None = None, dataset_key: str | None = None, *, references: Any = None) -> Any: ...
+
+    def compute(self, state: Any) -> Any: ...
 
 
 @dataclass(frozen=True)
@@ -269,27 +273,35 @@ def report_summary(report: Any) -> dict[str, Any]:
 
 
 def compute_scores(context: WorkerContext, task: EvaluationTask, inputs_dir: Path, outputs_dir: Path,
-                   references: dict[str, list[Path]] | None) -> Any:
-    """Score validated outputs against the staged inputs and held-out references (statistics cached)."""
+                   references: dict[str, list[Path]] | None) -> tuple[Any, Bootstrap]:
+    """Score validated outputs (statistics cached), then bootstrap every metric from the same state."""
     from evaluator.metrics.io import read_pairs_csv  # noqa: PLC0415 - torch only in workers
 
     pairs = read_pairs_csv(inputs_dir / PAIRS_NAME)
-    return context.scorer.score(pairs, outputs_dir, inputs_dir / CONTENT_DIR, inputs_dir / STYLE_DIR,
-                                cache_dir=context.settings.cache_dir, dataset_key=task.dataset.manifest_sha256,
-                                references=references)
+    state = context.scorer.collect(pairs, outputs_dir, inputs_dir / CONTENT_DIR, inputs_dir / STYLE_DIR,
+                                   cache_dir=context.settings.cache_dir, dataset_key=task.dataset.manifest_sha256,
+                                   references=references)
+    result = context.scorer.compute(state)
+    # --- intervals (evaluator.statistics): the same B resamples for every entry of the board
+    return result, bootstrap(state, sorted(result.metrics))
 
 
-def score_values(result: Any) -> tuple[ScoreValue, ...]:
-    """One ``ScoreValue`` per metric.
+def score_values(result: Any, replicates: Bootstrap | None = None) -> tuple[ScoreValue, ...]:
+    """One ``ScoreValue`` per metric, with its 95 % interval and replicates where it has them.
 
-    No interval yet: KID's spread over its subsets describes the estimator, not the
-    uncertainty of the ranking, so it stays in provenance and is never stored as one.
+    KID's spread over its subsets describes the estimator, not the uncertainty of the ranking,
+    so it stays in provenance and is never stored as an interval (KID is not resampled either:
+    ``evaluator.statistics.replicates.NOT_RESAMPLED``).
     """
-    return tuple(
-        ScoreValue(metric=name, value=float(value), definition_version=str(result.metric_versions.get(name, "1")),
-                   calibrated=bool(result.calibrated))
-        for name, value in sorted(result.metrics.items())
-    )
+    values = []
+    for name, value in sorted(result.metrics.items()):
+        draws = replicates.replicates.get(name) if replicates is not None else None
+        low, high = basic_interval(float(value), draws) if draws is not None else (None, None)
+        values.append(ScoreValue(metric=name, value=float(value),
+                                 definition_version=str(result.metric_versions.get(name, "1")),
+                                 calibrated=bool(result.calibrated), ci_low=low, ci_high=high,
+                                 replicates=encode(draws) if draws is not None else None))
+    return tuple(values)
 
 
 def provenance(
@@ -365,14 +377,15 @@ def evaluate(context: WorkerContext, task: EvaluationTask, claim: Claim, work_di
                 hidden = run_generator(context, task, claim, inputs, work_dir / "outputs", DatasetSplit.HIDDEN, abort)
             outputs_sha256, outputs_dir = hidden.outputs_sha256, hidden.outputs_dir
         with timings.step("metrics"):
-            result = compute_scores(context, task, inputs, outputs_dir, references)
+            result, replicates = compute_scores(context, task, inputs, outputs_dir, references)
     if abort.is_set():
         # The lease was lost while scoring; the fenced write would be refused anyway.
         raise LeaseLost("lease lost while scoring")
     return ScoredResult(
-        scores=score_values(result),
+        scores=score_values(result, replicates),
         per_pair={k: dict(v) for k, v in result.per_pair.items()},
-        provenance=provenance(task, claim, result, hidden, public, context.worker_name),
+        provenance={**provenance(task, claim, result, hidden, public, context.worker_name),
+                    "intervals": replicates.provenance()},
         outputs_sha256=outputs_sha256,
         public_log=truncate_log(public.log, PUBLIC_LOG_CHARS) if public else None,
         public_outputs_sha256=public.outputs_sha256 if public else None,

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from evaluator.metrics.catalog import RESOLUTION_POLICY, metric_versions
+from evaluator.statistics.protocol import PROTOCOL as STATISTICS_PROTOCOL
 
 # How FID/KID references are chosen; changes when the reference protocol changes. The rule:
 # the held-out reference images of the styles the pairs use when the dataset version has them,
@@ -25,8 +26,8 @@ from evaluator.metrics.catalog import RESOLUTION_POLICY, metric_versions
 # always compares with the conditioning image of each pair. A score records which applied
 # (``ScoreResult.reference_protocol``).
 REFERENCE_PROTOCOL = "held-out-references-else-conditioning-styles-2"
-# How intervals are computed and ties ranked (none yet: exact order of the ranking metric).
-RANK_RULE = "exact-order-1"
+# How intervals are computed and ties ranked: method, resamples, seed, confidence, rank rule.
+RANK_RULE = STATISTICS_PROTOCOL
 # Bumped when the set of components or their encoding changes.
 IDENTITY_SCHEME = "1"
 

@@ -1,26 +1,39 @@
 """The leaderboard: the best scored submission per participant, ranked, in one SQL query.
 
 Only evaluations of the competition's current hidden dataset version and scorer version
-count; disqualified submissions never appear. Equal ranking values share a rank and the
-earlier submission is listed first. Baseline submissions are each their own entry (an
+count; disqualified submissions never appear (``evaluator.statistics.board.board_entries``
+says what an entry is). Rows are listed by point estimate, the earlier submission first on
+equal values; each row's rank is the stored rank with ties (``evaluator.statistics``: 1 +
+the entries better with confidence, written when a score lands), and until that is written
+the exact-order rank with no medal. Baseline submissions are each their own entry (an
 organizer may publish several), and a row is flagged ``calibrated=False`` when any of its
 scores was computed without verified backbone weights.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from enum import Enum
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, aliased
 
 from arena.core.enums import EvaluationStatus, SubmissionStatus
 from arena.core.errors import ArenaError
-from arena.core.models import Competition, Evaluation, Score, Submission, User
-from arena.core.target import EvaluationTarget
+from arena.core.models import BoardRank, Competition, Score, User
 from evaluator.metrics.catalog import METRICS, MetricInfo
+from evaluator.statistics.board import board_entries, board_order
+from evaluator.statistics.ranking import earns_medal
 
 MAX_PAGE_SIZE = 500
+
+
+class RankState(str, Enum):
+    """Where a row's rank comes from."""
+
+    STATISTICAL = "statistical"  # stored rank with ties from the paired bootstrap
+    EXACT = "exact"  # stored, but the metric has no replicates: the exact order of the values
+    PENDING = "pending"  # not yet stored (a score just landed): the exact order until it is
 
 
 @dataclass(frozen=True)
@@ -38,6 +51,13 @@ class LeaderboardRow:
     sort_value: float
     metrics: dict[str, float | None]
     total: int
+    # metric -> (low, high) of its 95 % interval, for the metrics that have one.
+    intervals: dict[str, tuple[float, float]] = field(default_factory=dict)
+    # Shares its rank with another entry (not separated at 95 %); shown as "=r".
+    tied: bool = False
+    # Earns its rank's medal (``evaluator.statistics.ranking.earns_medal``).
+    medal: bool = False
+    rank_state: RankState = RankState.PENDING
 
 
 class UnknownMetric(ArenaError):
@@ -75,50 +95,18 @@ def leaderboard_rows(
     limit = max(1, min(limit, MAX_PAGE_SIZE))
     offset = max(0, offset)
     names = [c.name for c in metric_columns()]
-
-    def by_value(column):
-        return column.desc() if metric.higher_is_better else column.asc()
-
-    # Baselines are entries of their own; participants compete with their best submission.
-    entrant = sa.case((Submission.is_baseline, -Submission.id), else_=Submission.owner_id)
-    ranked = (
-        sa.select(
-            Submission.id.label("sid"),
-            Submission.owner_id.label("owner_id"),
-            Submission.label.label("label"),
-            Submission.created_at.label("created_at"),
-            Submission.is_baseline.label("is_baseline"),
-            Evaluation.id.label("eid"),
-            Score.value.label("sort_value"),
-            sa.func.row_number()
-            .over(partition_by=entrant, order_by=(by_value(Score.value), Submission.created_at, Submission.id))
-            .label("rn"),
-        )
-        .join(
-            Evaluation,
-            sa.and_(
-                Evaluation.submission_id == Submission.id,
-                EvaluationTarget.of(competition).condition(),
-                Evaluation.status == EvaluationStatus.SCORED,
-            ),
-        )
-        .join(Score, sa.and_(Score.evaluation_id == Evaluation.id, Score.metric == metric.name))
-        .where(
-            Submission.competition_id == competition.id,
-            Submission.status != SubmissionStatus.DISQUALIFIED,
-        )
-        .subquery("ranked")
-    )
-    order = (by_value(ranked.c.sort_value), ranked.c.created_at, ranked.c.sid)
+    entries = board_entries(competition, metric)
+    order = board_order(entries, metric)
+    stored = aliased(BoardRank)
     best = (
         sa.select(
-            ranked.c.sid, ranked.c.owner_id, ranked.c.label, ranked.c.created_at,
-            ranked.c.is_baseline, ranked.c.eid, ranked.c.sort_value,
+            entries.c.sid, entries.c.owner_id, entries.c.label, entries.c.created_at,
+            entries.c.is_baseline, entries.c.eid, entries.c.sort_value,
             # Baselines are reference lines, not competitors: participants rank among themselves.
-            sa.func.rank().over(partition_by=ranked.c.is_baseline, order_by=by_value(ranked.c.sort_value)).label("rank"),
+            # The exact-order rank stands in only until the stored rank with ties is written.
+            sa.func.rank().over(partition_by=entries.c.is_baseline, order_by=order[0]).label("rank"),
             sa.func.count().over().label("total"),
         )
-        .where(ranked.c.rn == 1)
         .order_by(*order)
         .limit(limit)
         .offset(offset)
@@ -127,32 +115,49 @@ def leaderboard_rows(
     # Pivot every metric of the page's evaluations into columns (only `limit` rows reach here).
     other = aliased(Score)
     pivots = [sa.func.max(sa.case((other.metric == n, other.value))).label(f"m_{n}") for n in names]
+    lows = [sa.func.max(sa.case((other.metric == n, other.ci_low))).label(f"lo_{n}") for n in names]
+    highs = [sa.func.max(sa.case((other.metric == n, other.ci_high))).label(f"hi_{n}") for n in names]
     all_calibrated = sa.func.min(sa.case((other.calibrated, 1), else_=0)).label("calibrated")
     group = (best.c.sid, best.c.owner_id, best.c.label, best.c.created_at, best.c.is_baseline,
              best.c.eid, best.c.sort_value, best.c.rank, best.c.total, User.username)
+    stored_cols = (stored.rank.label("stored_rank"), stored.tied.label("stored_tied"),
+                   stored.separated.label("stored_separated"), stored.statistical.label("stored_statistical"))
     stmt = (
-        sa.select(*group, *pivots, all_calibrated)
+        sa.select(*group, *stored_cols, *pivots, *lows, *highs, all_calibrated)
         .join(User, User.id == best.c.owner_id)
         .join(other, other.evaluation_id == best.c.eid)
-        .group_by(*group)
-        .order_by(by_value(best.c.sort_value), best.c.created_at, best.c.sid)
+        .outerjoin(stored, sa.and_(stored.competition_id == competition.id, stored.metric == metric.name,
+                                   stored.evaluation_id == best.c.eid))
+        .group_by(*group, stored.rank, stored.tied, stored.separated, stored.statistical)
+        .order_by(best.c.sort_value.desc() if metric.higher_is_better else best.c.sort_value.asc(),
+                  best.c.created_at, best.c.sid)
     )
-    return [
-        LeaderboardRow(
-            rank=None if r.is_baseline else int(r.rank),
-            submission_id=r.sid,
-            owner_id=r.owner_id,
-            username=r.username,
-            label=r.label or "",
-            created_at=_aware(r.created_at),
-            is_baseline=bool(r.is_baseline),
-            calibrated=bool(r.calibrated),
-            sort_value=float(r.sort_value),
-            metrics={n: getattr(r, f"m_{n}") for n in names},
-            total=int(r.total),
-        )
-        for r in session.execute(stmt)
-    ]
+    return [_row(r, names) for r in session.execute(stmt)]
+
+
+def _row(r, names: list[str]) -> LeaderboardRow:
+    ranked = r.stored_rank is not None and not r.is_baseline
+    rank = None if r.is_baseline else int(r.stored_rank if ranked else r.rank)
+    tied = bool(r.stored_tied) if ranked else False
+    return LeaderboardRow(
+        rank=rank,
+        submission_id=r.sid,
+        owner_id=r.owner_id,
+        username=r.username,
+        label=r.label or "",
+        created_at=_aware(r.created_at),
+        is_baseline=bool(r.is_baseline),
+        calibrated=bool(r.calibrated),
+        sort_value=float(r.sort_value),
+        metrics={n: getattr(r, f"m_{n}") for n in names},
+        total=int(r.total),
+        intervals={n: (getattr(r, f"lo_{n}"), getattr(r, f"hi_{n}")) for n in names
+                   if getattr(r, f"lo_{n}") is not None and getattr(r, f"hi_{n}") is not None},
+        tied=tied,
+        medal=ranked and earns_medal(rank, tied, bool(r.stored_separated)),
+        rank_state=(RankState.STATISTICAL if ranked and r.stored_statistical else
+                    RankState.EXACT if ranked else RankState.PENDING),
+    )
 
 
 def _aware(value: datetime) -> datetime:

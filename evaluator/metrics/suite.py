@@ -411,7 +411,24 @@ class MetricSuite:
         *,
         references: References | None = None,
     ) -> ScoreResult:
-        """Score the outputs of ``pairs`` (``<pair_id>.png`` in ``outputs_dir``): check, start, update, compute.
+        """Score the outputs of ``pairs``: ``compute(collect(...))`` (see ``collect``)."""
+        return self.compute(self.collect(pairs, outputs_dir, content_dir, style_dir, cache_dir, dataset_key,
+                                         references=references))
+
+    def collect(
+        self,
+        pairs: list[Pair],
+        outputs_dir: Path,
+        content_dir: Path,
+        style_dir: Path,
+        cache_dir: Path | None = None,
+        dataset_key: str | None = None,
+        *,
+        references: References | None = None,
+    ) -> ScoreState:
+        """The complete state of scoring ``pairs`` (``<pair_id>.png`` in ``outputs_dir``): check, start, update.
+
+        The worker keeps the state to resample it (``evaluator.statistics``); ``score`` computes it.
 
         ``references`` (style file -> its held-out reference images, as ``stage_references``
         returns them): FID/KID compare with them instead of the conditioning style images;
@@ -445,7 +462,7 @@ class MetricSuite:
                 [io.decode_output(output_paths[p.pair_id], sizes[p.pair_id]) for p in group_pairs]
             )
             self.update(state, group_pairs, batch)
-        return self.compute(state)
+        return state
 
     def _content_targets(self, ref: ReferenceStats, group: list[Pair]) -> list[torch.Tensor]:
         layers = zip(*(ref.content_targets[pair.content] for pair in group))

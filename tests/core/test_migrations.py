@@ -11,6 +11,7 @@ from arena.core.models import Base
 
 EXPECTED_TABLES = {
     "users", "api_tokens", "competitions", "dataset_versions", "submissions", "evaluations", "scores",
+    "score_replicates", "board_ranks",
 }
 
 

@@ -133,3 +133,42 @@ class Score(Base):
         sa.UniqueConstraint("evaluation_id", "metric", name="uq_scores_evaluation_metric"),
         sa.Index("ix_scores_metric_value", "metric", "value", "evaluation_id"),
     )
+
+
+class ScoreReplicate(Base):
+    """The bootstrap replicates of one metric of one evaluation (``evaluator.statistics``).
+
+    ``data`` is ``resamples`` little-endian float32 values, draw b on the b-th resample of the
+    dataset version's fixed resample design, so two evaluations of one board pair draw by draw.
+    """
+
+    __tablename__ = "score_replicates"
+
+    evaluation_id: Mapped[int] = mapped_column(sa.ForeignKey("evaluations.id", ondelete="CASCADE"), primary_key=True)
+    metric: Mapped[str] = mapped_column(sa.String(40), primary_key=True)
+    resamples: Mapped[int]
+    data: Mapped[bytes] = mapped_column(sa.LargeBinary)
+
+
+class BoardRank(Base):
+    """A stored rank with ties of one board entry (an evaluation) for one metric of a competition.
+
+    Written when a score lands (``evaluator.statistics.board.rerank``), read by every board
+    page; a request never resamples. ``beaten_by`` is the number of entries better with
+    confidence, kept so that the next score re-ranks with O(M) paired tests.
+    """
+
+    __tablename__ = "board_ranks"
+
+    competition_id: Mapped[int] = mapped_column(sa.ForeignKey("competitions.id", ondelete="CASCADE"),
+                                                primary_key=True)
+    metric: Mapped[str] = mapped_column(sa.String(40), primary_key=True)
+    evaluation_id: Mapped[int] = mapped_column(sa.ForeignKey("evaluations.id", ondelete="CASCADE"), primary_key=True)
+    rank: Mapped[int]
+    beaten_by: Mapped[int]
+    tied: Mapped[bool]
+    separated: Mapped[bool]
+    # False: the metric has no replicates and the rank is the exact order of the values.
+    statistical: Mapped[bool]
+    protocol: Mapped[str] = mapped_column(sa.String(200))
+    computed_at: Mapped[datetime] = mapped_column(default=utcnow)
