@@ -33,10 +33,11 @@ def _http_code(exc: HTTPException) -> str:
     return (exc.name or "error").lower().replace(" ", "_").replace("'", "")
 
 
-def too_large_message() -> str:
-    """The 413 text: it names the upload limit (in the one size format) and what to do."""
+def too_large_message(sent_bytes: int | None = None) -> str:
+    """The 413 text: it names the upload limit (in the one size format), what was sent, and what to do."""
     limit = human_size(get_settings().max_upload_mb * MB)
-    return (f"The upload is larger than the {limit} limit; make the file smaller "
+    sent = f" ({human_size(sent_bytes)})" if sent_bytes else ""
+    return (f"The upload{sent} is larger than the {limit} limit; make the file smaller "
             "(weights in half precision, no checkpoints you do not load).")
 
 
@@ -44,7 +45,8 @@ def handle_http(exc: HTTPException):
     """Map werkzeug's HTTP errors (404, 405, 413, 429, ...) to pages or JSON."""
     messages = {
         404: "We could not find that page.",
-        413: too_large_message(),
+        # The request's length is the file plus a small form envelope: near enough to say.
+        413: too_large_message(request.content_length),
         429: "Too many requests; please wait a moment and try again.",
     }
     status = exc.code or 500

@@ -29,7 +29,10 @@ def test_form_needs_login(client, world):
 def test_form_renders_with_size_limit(ann_client, app):
     html = ann_client.get("/competitions/demo/submit").get_data(as_text=True)
     max_bytes = app.extensions["stylearena"].settings.max_upload_mb * 1024 * 1024
-    assert f'data-max-bytes="{max_bytes}"' in html and 'accept=".pt,.zip"' in html
+    from arena.services.upload_rules import UPLOAD_SUFFIXES
+
+    assert f'data-max-bytes="{max_bytes}"' in html and f'accept="{",".join(UPLOAD_SUFFIXES)}"' in html
+    assert ".pt2" in UPLOAD_SUFFIXES and 'accept=".pt,.pt2,.zip"' in html
     assert 'name="csrf_token"' in html
 
 
@@ -54,7 +57,7 @@ def test_rejections_are_form_errors(ann_client, world):
     html = junk.get_data(as_text=True)
     assert "code: " in html and 'class="error"' in html
     wrong_type = _post(ann_client, b"hello", filename="model.txt")
-    assert wrong_type.status_code == 400 and "TorchScript .pt file or a .zip" in wrong_type.get_data(as_text=True)
+    assert wrong_type.status_code == 400 and "a torch.export .pt2 file or a .zip" in wrong_type.get_data(as_text=True)
     assert world["session"].scalar(sa.select(sa.func.count(Submission.id))) == 0
 
 
@@ -86,7 +89,7 @@ def test_oversized_request_is_413(settings, world):
     login_as(client, "ann")
     response = _post(client, b"x" * (2 * 1024 * 1024))
     html = response.get_data(as_text=True)
-    assert response.status_code == 413 and "larger than the 1 MB limit" in html  # names the limit
+    assert response.status_code == 413 and "The upload (2 MB) is larger than the 1 MB limit" in html  # both sizes
     # No-JS browsers stay on the form: the message sits at the file field, the form can be sent again.
     assert 'id="submit-form"' in html and 'name="csrf_token"' in html and 'name="generator"' in html
     assert re.search(r'class="field dropzone has-error".*?larger than the 1 MB limit.*?Nothing was uploaded', html,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from arena.core.enums import SubmissionFormat
 from arena.services.upload_rules import MAX_LABEL_CHARS, MAX_NOTES_CHARS, UPLOAD_SUFFIXES
 
 _ERROR = {"description": "Error", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
@@ -93,8 +94,8 @@ PATHS: dict[str, dict[str, Any]] = {
         "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
             "type": "object", "required": ["file"],
             "properties": {"file": {"type": "string", "format": "binary", "examples": ["model.pt"],
-                                    "description": f"The generator: {' or '.join(UPLOAD_SUFFIXES)} "
-                                                   "(TorchScript archive or zip package)"},
+                                    "description": f"The generator: {', '.join(UPLOAD_SUFFIXES)} (TorchScript "
+                                                   "archive, torch.export program or zip package)"},
                            "label": {"type": "string", "maxLength": MAX_LABEL_CHARS, "examples": ["AdaIN v2"],
                                      "description": "Shown on the leaderboard"},
                            "notes": {"type": "string", "maxLength": MAX_NOTES_CHARS,
@@ -183,7 +184,7 @@ SCHEMAS: dict[str, Any] = {
         "dev_set_url": {"type": ["string", "null"]}, "guide_url": {"type": "string"}}},
     "Submission": {"type": "object", "properties": {
         "id": {"type": "integer"}, "competition": {"type": "string"}, "label": {"type": "string"},
-        "filename": {"type": "string"}, "format": {"type": "string", "enum": ["torchscript", "package"]},
+        "filename": {"type": "string"}, "format": {"type": "string", "enum": [f.value for f in SubmissionFormat]},
         "status": {"type": "string", "enum": ["queued", "running", "scored", "failed", "disqualified"]},
         "final": {"type": "boolean", "description": "No further change expected; stop polling"},
         "step": {"type": "string", "enum": ["queued", "starting", "smoke_run", "hidden_run", "scoring", "scored",
@@ -211,8 +212,7 @@ def openapi_document(server_url: str) -> dict[str, Any]:
     return {
         "openapi": "3.1.0",
         "info": {"title": "StyleArena API", "version": "1",
-                 "description": "Submit style-transfer generators and read leaderboards. JSON in and out; "
-                                "errors are {\"error\": {\"code\", \"message\"}}."},
+                 "description": "Submit style-transfer generators and read leaderboards. JSON in and out."},
         "servers": [{"url": server_url}],
         "security": SECURED,
         "paths": PATHS,

@@ -13,7 +13,7 @@ from arena.web.extensions import limiter
 from arena.web.public.queries import competition_or_404, viewer
 from arena.web.submit import bp
 from arena.web.submit.availability import availability
-from arena.web.submit.forms import SubmitForm
+from arena.web.submit.forms import ACCEPT, SubmitForm
 from arena.web.uploads import accept_upload
 
 
@@ -45,7 +45,7 @@ def render_submit_page(competition: Competition, form: SubmitForm, status: int):
     return render_template(
         "submit.html", competition=competition, form=form,
         availability=availability(session, viewer(), competition),
-        max_bytes=get_settings().max_upload_mb * MB, charging_rule=charging_rule(competition),
+        max_bytes=get_settings().max_upload_mb * MB, charging_rule=charging_rule(competition), accept=ACCEPT,
     ), status
 
 
