@@ -99,6 +99,21 @@ def test_disabled_button_says_the_quota_is_used_and_when_it_resets(page, live_se
     shoot(page, artifacts_dir, "submit-quota-used")
 
 
+def _werkzeug(settings):
+    server = make_server("127.0.0.1", 0, create_app(settings), threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(timeout=10)
+
+
+@pytest.fixture
+def small_limit_werkzeug(settings):
+    """The app with a 1 MB upload limit on the test server."""
+    yield from _werkzeug(settings.with_overrides(max_upload_mb=1))
+
+
 @pytest.fixture(params=["werkzeug", "gunicorn"])
 def small_limit_server(request, settings, tmp_path):
     """The app with a 1 MB upload limit, on the test server and on the production one (gunicorn).
@@ -108,12 +123,7 @@ def small_limit_server(request, settings, tmp_path):
     """
     small = settings.with_overrides(max_upload_mb=1)
     if request.param == "werkzeug":
-        server = make_server("127.0.0.1", 0, create_app(small), threaded=True)
-        thread = threading.Thread(target=server.serve_forever, daemon=True)
-        thread.start()
-        yield f"http://127.0.0.1:{server.server_port}"
-        server.shutdown()
-        thread.join(timeout=10)
+        yield from _werkzeug(small)
         return
     import os
     import socket
@@ -182,3 +192,19 @@ def test_no_js_upload_over_the_limit_stays_on_the_form(browser, small_limit_serv
         assert "code: " in page.locator(".field.dropzone").inner_text()
     finally:
         context.close()
+
+
+def test_script_checks_the_size_first_in_the_servers_format(page, small_limit_werkzeug, db_session, tmp_path):
+    base = small_limit_werkzeug
+    make_competition(db_session, "big-files", title="Big files")
+    make_user(db_session, "heavy")
+    db_session.commit()
+    big = tmp_path / "big.pt"
+    big.write_bytes(b"\0" * (3 * 1024 * 1024 + 400 * 1024))
+    _log_in(page, base, "heavy")
+    page.goto(f"{base}/competitions/big-files/submit")
+    page.set_input_files("#generator", str(big))
+    # 3.4 MB and 1 MB, as arena.core.sizes writes them (the old script said "1.0"/"3.4" in two formats).
+    assert page.locator("#size-error").inner_text() == "This file is 3.4 MB; the limit is 1 MB."
+    page.get_by_role("button", name="Upload and queue").click()
+    assert page.url == f"{base}/competitions/big-files/submit"  # nothing was sent
