@@ -15,7 +15,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -35,6 +35,7 @@ from arena.core.store import outputs as outputs_store
 from arena.core.store.datasets import DatasetRef
 from arena.core.store.uploads import upload_path
 from evaluator.claim import Claim, ScoredResult, ScoreValue
+from evaluator.public_split import PROVENANCE_KEY, score_or_reason
 from evaluator.scorer import scorer_identity
 from evaluator.errors import LeaseLost, PlatformCode, PlatformFault, fault_on_split, truncate_log
 from evaluator.statistics.ranking import basic_interval, encode
@@ -98,6 +99,8 @@ class RunOutcome:
     report: dict[str, Any]
     image_id: str
     duration_s: float
+    # The public-split score of these outputs (``evaluator.public_split``); smoke runs only.
+    scores: dict[str, Any] | None = None
 
 
 # The steps of an attempt, in order; each is timed, and announced as it starts.
@@ -339,6 +342,7 @@ def provenance(
         "attempt": claim.attempt,
         "harness_report": hidden.report if hidden else None,
         "public_harness_report": public.report if public else None,
+        PROVENANCE_KEY: public.scores if public else None,
     }
 
 
@@ -362,6 +366,11 @@ def evaluate(context: WorkerContext, task: EvaluationTask, claim: Claim, work_di
             public_inputs = stage_inputs(settings, task.public_dataset, work_dir / "public-inputs")
             public = run_generator(context, task, claim, public_inputs, work_dir / "public-outputs",
                                    DatasetSplit.PUBLIC, abort)
+            # The public-split score, shown beside the hidden one and what `stylearena check` prints.
+            public_references = stage_held_out(settings, task.public_dataset, work_dir / "public-references")
+            public = replace(public, scores=score_or_reason(
+                context.scorer, public_inputs, public.outputs_dir, public_references,
+                cache_dir=settings.cache_dir, dataset_key=task.public_dataset.manifest_sha256))
 
     with on_split(DatasetSplit.HIDDEN):
         with timings.step("stage"):

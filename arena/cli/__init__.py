@@ -10,6 +10,7 @@ import sys
 import click
 
 from arena.cli import (
+    check_cmd,
     competition_cmd,
     dataset_cmd,
     db_cmd,
@@ -31,6 +32,7 @@ SUBCOMMAND_MODULES = (
     services_cmd,
     weights_cmd,
     score_cmd,
+    check_cmd,
     sandbox_cmd,
     worker_cmd,
     dataset_cmd,

@@ -1,7 +1,7 @@
 """submissions.format: allow 'export' (torch.export .pt2 programs)
 
 Revision ID: 0008_submission_format_export
-Revises: 0006_evaluation_step
+Revises: 0007_replicates_board_ranks
 Create Date: 2026-12-02 01:50:00
 """
 from alembic import op
