@@ -5,7 +5,7 @@ import csv
 import io
 import json
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
@@ -35,7 +35,9 @@ def round_score(value: float | None) -> float | None:
 
 
 FIXED_COLUMNS = ("submission_id", "username", "label", "status", "is_baseline", "created_at", "rank",
-                 "calibrated", "error_code", "disqualified_reason")
+                 "tied", "calibrated", "error_code", "disqualified_reason")
+# Each metric's 95 % interval follows the metric columns as ``<metric>_low`` / ``<metric>_high``.
+INTERVAL_ENDS = ("low", "high")
 
 
 @dataclass(frozen=True)
@@ -49,18 +51,20 @@ class ResultRow:
     is_baseline: bool
     created_at: str
     rank: int | None
+    tied: bool | None  # shares its rank (not separated at 95 %); None off the board
     calibrated: bool | None
     error_code: str | None
     disqualified_reason: str | None
     metrics: dict[str, float | None]
+    intervals: dict[str, tuple[float | None, float | None]] = field(default_factory=dict)
 
 
-def _ranks(session: Session, competition: Competition) -> dict[int, int]:
-    ranks: dict[int, int] = {}
+def _ranks(session: Session, competition: Competition) -> dict[int, tuple[int | None, bool]]:
+    ranks: dict[int, tuple[int | None, bool]] = {}
     offset = 0
     while True:
         page = leaderboard_rows(session, competition, limit=500, offset=offset)
-        ranks.update({row.submission_id: row.rank for row in page})
+        ranks.update({row.submission_id: (row.rank, row.tied) for row in page})
         if len(page) < 500:
             return ranks
         offset += 500
@@ -82,10 +86,13 @@ def competition_results(session: Session, competition: Competition) -> list[Resu
         scores = {s.metric: s for s in current[-1].scores} if current else {}
         rows.append(ResultRow(
             submission_id=sub.id, username=sub.owner.username, label=sub.label or "", status=sub.status.value,
-            is_baseline=bool(sub.is_baseline), created_at=sub.created_at.isoformat(), rank=ranks.get(sub.id),
+            is_baseline=bool(sub.is_baseline), created_at=sub.created_at.isoformat(),
+            rank=ranks.get(sub.id, (None, None))[0], tied=ranks.get(sub.id, (None, None))[1],
             calibrated=all(s.calibrated for s in scores.values()) if scores else None,
             error_code=sub.error_code, disqualified_reason=sub.disqualified_reason,
             metrics={n: round_score(scores[n].value) if n in scores else None for n in names},
+            intervals={n: (round_score(scores[n].ci_low), round_score(scores[n].ci_high)) for n in names
+                       if n in scores and scores[n].ci_low is not None},
         ))
     return rows
 
@@ -107,12 +114,14 @@ def results_to_csv(rows: list[ResultRow]) -> str:
     names = [c.name for c in metric_columns()]
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow([*FIXED_COLUMNS, *names])
+    writer.writerow([*FIXED_COLUMNS, *names, *[f"{n}_{end}" for n in names for end in INTERVAL_ENDS]])
     for r in rows:
         fixed = [getattr(r, c) for c in FIXED_COLUMNS]
         # repr() of a (rounded) float round-trips exactly, so the CSV says what the JSON says.
         values = [repr(r.metrics[n]) if r.metrics.get(n) is not None else "" for n in names]
-        writer.writerow([("" if v is None else v) for v in fixed] + values)
+        bounds = [repr(r.intervals[n][i]) if n in r.intervals and r.intervals[n][i] is not None else ""
+                  for n in names for i in range(len(INTERVAL_ENDS))]
+        writer.writerow([("" if v is None else v) for v in fixed] + values + bounds)
     return buf.getvalue()
 
 
@@ -120,13 +129,18 @@ def results_from_csv(text: str) -> list[ResultRow]:
     """Parse a CSV export back into rows (the inverse of :func:`results_to_csv`)."""
     rows = []
     for rec in csv.DictReader(io.StringIO(text)):
-        metrics = {k: (float(v) if v != "" else None) for k, v in rec.items() if k not in FIXED_COLUMNS}
+        bound_columns = {f"{n}_{end}" for n in rec for end in INTERVAL_ENDS}
+        metrics = {k: (float(v) if v != "" else None) for k, v in rec.items()
+                   if k not in FIXED_COLUMNS and k not in bound_columns}
+        intervals = {n: (float(rec[f"{n}_low"]), float(rec[f"{n}_high"])) for n in metrics
+                     if rec.get(f"{n}_low") not in (None, "")}
         rows.append(ResultRow(
             submission_id=int(rec["submission_id"]), username=rec["username"], label=rec["label"],
             status=rec["status"], is_baseline=rec["is_baseline"] == "True", created_at=rec["created_at"],
             rank=int(rec["rank"]) if rec["rank"] else None,
+            tied=None if rec.get("tied", "") == "" else rec["tied"] == "True",
             calibrated=None if rec["calibrated"] == "" else rec["calibrated"] == "True",
             error_code=rec["error_code"] or None, disqualified_reason=rec["disqualified_reason"] or None,
-            metrics=metrics,
+            metrics=metrics, intervals=intervals,
         ))
     return rows

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from evaluator.metrics.catalog import MetricInfo
+from evaluator.statistics.protocol import PROTOCOL as STATISTICS_PROTOCOL
 from arena.services.results import round_score
 from arena.services.leaderboard import LeaderboardRow, leaderboard_rows, metric_columns, resolve_metric
 from arena.core.models import Competition
@@ -71,6 +72,11 @@ def row_to_json(row: LeaderboardRow) -> dict[str, Any]:
         "baseline": row.is_baseline,
         "calibrated": row.calibrated,
         "metrics": {name: round_score(value) for name, value in row.metrics.items()},
+        # Ranks with ties (evaluator.statistics): "tied" shares its rank, "medal" earns it.
+        "tied": row.tied,
+        "medal": row.medal,
+        "rank_state": row.rank_state.value,
+        "intervals": {name: [round_score(low), round_score(high)] for name, (low, high) in row.intervals.items()},
     }
 
 
@@ -83,6 +89,7 @@ def board_to_json(board: BoardPage) -> dict[str, Any]:
         "dataset_version": board.competition.hidden_dataset.manifest_sha256
         if board.competition.hidden_dataset else None,
         "scorer_version": board.competition.scorer_version,
+        "statistics_protocol": STATISTICS_PROTOCOL,
         "page": board.page,
         "per_page": board.per_page,
         "total": board.total,
@@ -103,11 +110,13 @@ def board_to_csv(board: BoardPage) -> str:
     writer = csv.writer(out, lineterminator="\n")
     names = [c.name for c in board.columns]
     writer.writerow(["rank", "participant", "label", "submission_id", "submitted_at", "baseline",
-                     "calibrated", *names])
+                     "calibrated", *names, "tied", "medal", *[f"{n}_{end}" for n in names for end in ("low", "high")]])
     for r in board.rows:
         writer.writerow([
             r.rank, _csv_cell(r.username), _csv_cell(r.label), r.submission_id, r.created_at.isoformat(),
             int(r.is_baseline), int(r.calibrated),
             *[("" if r.metrics[n] is None else repr(round_score(r.metrics[n]))) for n in names],
+            int(r.tied), int(r.medal),
+            *[("" if n not in r.intervals else repr(round_score(r.intervals[n][end]))) for n in names for end in (0, 1)],
         ])
     return out.getvalue()
