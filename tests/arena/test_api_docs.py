@@ -119,3 +119,42 @@ def test_every_example_runs_as_pasted(served, app, world, tmp_path, torchscript_
                 (tmp_path / "dev-set.zip").unlink()
             elif op.path.endswith("/log"):
                 assert "hello from the smoke run" in result.stdout
+
+
+def test_quickstart_script_follows_a_submission_to_its_end(served, app, world, tmp_path, torchscript_file,  # noqa: F811
+                                                           db_session):
+    import sqlalchemy as sa
+
+    from arena.core.enums import SubmissionStatus
+    from arena.core.models import Submission
+
+    _, token = create_token(db_session, world["ann"], "quickstart")
+    db_session.commit()
+    html = unescape(app.test_client().get("/api/v1/docs").get_data(as_text=True))
+    script = re.search(r'data-example="quickstart"><code>(.*?)</code>', html, re.S).group(1)
+    script = script.replace("http://localhost/api/v1", served + "/api/v1")
+    shutil.copy(torchscript_file, tmp_path / "model.pt")
+    run = subprocess.Popen([sys.executable, "-u", "-c", script], cwd=tmp_path, text=True, stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT, env={**os.environ, "STYLEARENA_TOKEN": token})
+    # Play the worker: once the script has seen its upload queued, the run fails on the smoke run.
+    seen = [run.stdout.readline(), run.stdout.readline()]
+    assert seen[0].startswith("5 uploads left today; Each upload that is scored"), seen
+    assert seen[1].startswith("queued 1"), seen  # it follows the run: step and queue position
+    sub = db_session.scalar(sa.select(Submission))
+    sub.status, sub.error_code, sub.error_message = SubmissionStatus.FAILED, "bad_shape", "Wrong output shape."
+    sub.public_log, sub.failed_on_smoke = "printed by the generator\n", True
+    db_session.commit()
+    output, _ = run.communicate(timeout=60)
+    assert run.returncode == 0, "".join(seen) + output
+    assert "failed {}" in output and "Wrong output shape." in output and "printed by the generator" in output
+
+
+def test_quickstart_routes_exist(app):  # noqa: F811
+    from arena.web.api.examples import QUICKSTART_ROUTES, quickstart_example
+    from arena.web.api.openapi import openapi_document
+
+    doc = openapi_document("http://x/api/v1")
+    assert all(method in doc["paths"][path] for method, path in QUICKSTART_ROUTES)
+    del doc["paths"]["/submissions/{submission_id}/log"]
+    with pytest.raises(KeyError):
+        quickstart_example(doc, "demo")  # a script calling a route that is gone is never shown

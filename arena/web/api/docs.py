@@ -12,7 +12,7 @@ from typing import Any
 from flask import Blueprint, render_template, request
 
 from arena.web.api import bp as api_bp
-from arena.web.api.examples import Call, auth_kind, build_call, curl_example, python_example
+from arena.web.api.examples import Call, auth_kind, build_call, curl_example, python_example, quickstart_example
 from arena.web.api.openapi import openapi_document
 from arena.web.cache import cached_for_visitors
 from arena.web.db_session import get_session
@@ -162,7 +162,9 @@ def example_values(user: User | None) -> dict[str, Any]:
 def docs():
     """The API reference: every route with auth, parameters, body, responses and examples."""
     doc = openapi_document(request.host_url.rstrip("/") + api_bp.url_prefix)
-    ops = operations(doc, example_values(viewer()))
+    values = example_values(viewer())
+    ops = operations(doc, values)
     schemas = {name: fields_of(schema) for name, schema in doc["components"]["schemas"].items()}
-    return render_template("api_docs.html", doc=doc, operations=ops, schemas=schemas,
+    quickstart = quickstart_example(doc, values.get("slug", "SLUG"))
+    return render_template("api_docs.html", doc=doc, operations=ops, schemas=schemas, quickstart=quickstart,
                            tags=list(dict.fromkeys(o.tag for o in ops)), base_url=doc["servers"][0]["url"])

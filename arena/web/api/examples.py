@@ -120,3 +120,58 @@ def python_example(call: Call) -> str:
     else:
         lines.append("print(response.json())")
     return "\n".join(line for line in lines if line is not None)
+
+
+# The whole participant path in one script: the routes it calls, checked against the document.
+QUICKSTART_ROUTES = (("get", "/competitions/{slug}/limits"), ("post", "/competitions/{slug}/submissions"),
+                     ("get", "/submissions/{submission_id}"), ("get", "/submissions/{submission_id}/log"))
+
+_QUICKSTART = '''import os
+import sys
+import time
+
+import requests
+
+API = {api}
+SLUG = {slug}
+HEADERS = {{"Authorization": "Bearer " + os.environ["STYLEARENA_TOKEN"]}}
+
+
+def call(method, path, **kwargs):
+    response = requests.request(method, API + path, headers=HEADERS,
+                                timeout=300, **kwargs)
+    if not response.ok:  # every error is JSON whose message says what to do
+        sys.exit(f"{{response.status_code}}: {{response.json()['error']['message']}}")
+    return response.json()
+
+
+limits = call("GET", f"/competitions/{{SLUG}}/limits")
+if not limits["can_submit"]:
+    sys.exit(limits["reason"])
+print(limits["quota"]["remaining"], "uploads left today;", limits["charging_rule"])
+with open("model.pt", "rb") as model:
+    submission = call("POST", f"/competitions/{{SLUG}}/submissions",
+                      files={{"file": model}}, data={{"label": "v1"}})
+while True:
+    submission = call("GET", f"/submissions/{{submission['id']}}")
+    if submission["final"]:
+        break
+    print(submission["step"], submission["queue_position"] or "",
+          submission["elapsed_s"] or "")
+    time.sleep(5)
+print(submission["status"], submission["scores"])
+if submission["error"]:
+    print(submission["error"]["message"])
+    print(call("GET", f"/submissions/{{submission['id']}}/log")["log"] or "")
+'''
+
+
+def quickstart_example(doc: dict[str, Any], slug: str) -> str:
+    """A script that checks the quota, uploads ``model.pt``, follows the run and prints the result.
+
+    Raises:
+        KeyError: a route the script calls is no longer in the document (a test renders it).
+    """
+    for method, path in QUICKSTART_ROUTES:
+        doc["paths"][path][method]  # noqa: B018  (fails loudly if the script went stale)
+    return _QUICKSTART.format(api=_py(doc["servers"][0]["url"]), slug=_py(slug))

@@ -7,6 +7,7 @@ properties) for the docs page's curl and Python snippets.
 """
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from arena.core.enums import SubmissionFormat
@@ -208,8 +209,8 @@ SCHEMAS: dict[str, Any] = {
 
 
 def openapi_document(server_url: str) -> dict[str, Any]:
-    """The OpenAPI document, with ``server_url`` as its server."""
-    return {
+    """The OpenAPI document, with ``server_url`` as its server (a copy: callers may change it freely)."""
+    return copy.deepcopy({
         "openapi": "3.1.0",
         "info": {"title": "StyleArena API", "version": "1",
                  "description": "Submit style-transfer generators and read leaderboards. JSON in and out."},
@@ -221,4 +222,4 @@ def openapi_document(server_url: str) -> dict[str, Any]:
             "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer",
                                                "description": "A personal token from /account/tokens"}},
         },
-    }
+    })
