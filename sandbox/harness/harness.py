@@ -188,7 +188,10 @@ def run_batches(generator, pairs, args, manifest, device, report) -> None:
                 output = generator(content, style)
         except Exception as exc:  # the participant's code: report it, do not hide it
             traceback.print_exc(file=sys.stdout)
-            raise HarnessFailure(exit_codes.GENERATOR_ERROR, "generator_error", f"{type(exc).__name__}: {exc}"[:500]) from exc
+            message = f"{type(exc).__name__}: {exc}"[:500]
+            if args.format == "export" and _is_shape_guard(exc):
+                message += EXPORT_SHAPE_HINT
+            raise HarnessFailure(exit_codes.GENERATOR_ERROR, "generator_error", message) from exc
         if device.startswith("cuda"):
             torch.cuda.synchronize()
         seconds = time.perf_counter() - started
@@ -201,6 +204,19 @@ def run_batches(generator, pairs, args, manifest, device, report) -> None:
         done += len(batch)
         report["batches"].append({"index": index, "pairs": len(batch), "seconds": round(seconds, 4)})
         say(f"batch {index + 1}: {len(batch)} pairs in {seconds:.2f}s ({done}/{len(pairs)} done)")
+
+
+EXPORT_SHAPE_HINT = (
+    " -- the .pt2 was exported for fixed input sizes; export with dynamic height and width: "
+    "torch.export.export(model, (content, style), dynamic_shapes={'content': {2: Dim('ch'), 3: Dim('cw')}, "
+    "'style': {2: Dim('sh'), 3: Dim('sw')}}) (each call gets one pair)"
+)
+
+
+def _is_shape_guard(exc: Exception) -> bool:
+    """A torch.export program called with sizes it was not exported for (its input guards failed)."""
+    text = str(exc)
+    return "Guard failed" in text or ("Expected input" in text and "shape" in text)
 
 
 def check_output(output, content, resizable: bool) -> None:
