@@ -100,3 +100,40 @@ def test_a_hidden_run_failure_says_why_there_is_no_log(client, world, tokens):
     from arena.web.me.routes import _no_log_text
 
     assert body["message"] == _no_log_text(sub).strip()
+
+
+def test_every_json_answer_has_exactly_the_documented_fields(client, world, tokens):
+    """The schemas on the docs page are the answers' real shape (a new field fails until documented)."""
+    from webseed import add_scored, full_scores
+
+    sub = add_scored(world["session"], world["competition"], world["ann"], full_scores(3.0), 1)
+    world["session"].commit()
+    schemas = client.get("/api/v1/openapi.json").get_json()["components"]["schemas"]
+
+    def props(name, *inner):
+        schema = schemas[name]
+        for key in inner:
+            schema = schema["properties"][key]
+            schema = schema.get("items", schema)
+        return set(schema["properties"])
+
+    def get(path):
+        response = client.get("/api/v1" + path, headers=tokens["ann"])
+        assert response.status_code == 200, (path, response.get_json())
+        return response.get_json()
+
+    assert set(get("/me")) == props("User")
+    listing = get("/competitions")
+    assert set(listing) == props("CompetitionList") and set(listing["competitions"][0]) == props(
+        "CompetitionList", "competitions")
+    board = get("/competitions/demo/leaderboard")
+    assert set(board) == props("Leaderboard") and set(board["rows"][0]) == props("Leaderboard", "rows")
+    limits = get("/competitions/demo/limits")
+    assert set(limits) == props("Limits")
+    for part in ("quota", "upload", "sandbox"):
+        assert set(limits[part]) == props("Limits", part), part
+    assert set(get(f"/submissions/{sub.id}")) == props("Submission")
+    assert set(get("/submissions")) == props("SubmissionList")
+    assert set(get(f"/submissions/{sub.id}/log")) == props("SubmissionLog")
+    error = client.get("/api/v1/me").get_json()
+    assert set(error) == props("Error") and set(error["error"]) <= props("Error", "error")

@@ -11,6 +11,7 @@ import copy
 from typing import Any
 
 from arena.core.enums import SubmissionFormat
+from arena.services.leaderboard import RankState
 from arena.services.upload_rules import MAX_LABEL_CHARS, MAX_NOTES_CHARS, UPLOAD_SUFFIXES
 
 _ERROR = {"description": "Error", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
@@ -153,13 +154,21 @@ SCHEMAS: dict[str, Any] = {
         "competition": {"type": "string"}, "sort_metric": {"type": "string"},
         "direction": {"type": "string", "enum": ["lower_is_better", "higher_is_better"]},
         "dataset_version": {"type": ["string", "null"]}, "scorer_version": {"type": "string"},
+        "statistics_protocol": {"type": "string", "description": "How ties and intervals are computed"},
         "page": {"type": "integer"}, "per_page": {"type": "integer"}, "total": {"type": "integer"},
         "rows": {"type": "array", "items": {"type": "object", "properties": {
-            "rank": {"type": "integer"}, "submission_id": {"type": "integer"},
+            "rank": {**_NULLABLE_INT, "description": "null for a baseline (an unranked reference row)"},
+            "submission_id": {"type": "integer"},
             "participant": {"type": "string"}, "label": {"type": "string"},
             "submitted_at": {"type": "string", "format": "date-time"}, "baseline": {"type": "boolean"},
             "calibrated": {"type": "boolean"},
-            "metrics": {"type": "object", "additionalProperties": {"type": ["number", "null"]}}}}}}},
+            "metrics": {"type": "object", "additionalProperties": {"type": ["number", "null"]}},
+            "tied": {"type": "boolean", "description": "Shares its rank (not separated at 95 %)"},
+            "medal": {"type": "boolean", "description": "Earns its rank's medal"},
+            "rank_state": {"type": "string", "enum": [state.value for state in RankState],
+                           "description": "Where the rank comes from"},
+            "intervals": {"type": "object", "description": "metric -> [low, high] of its 95 % interval",
+                          "additionalProperties": {"type": "array", "items": {"type": "number"}}}}}}}},
     "Limits": {"type": "object", "properties": {
         "competition": {"type": "string"}, "status": {"type": "string", "enum": ["open", "closed", "draft"]},
         "can_submit": {"type": "boolean", "description": "Whether an upload would be accepted now"},
