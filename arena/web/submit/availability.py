@@ -56,8 +56,8 @@ def availability(session: Session, user: User | None, competition: Competition,
         return Availability(code, reason, quota, failures, cap)
 
     if competition.status is not CompetitionStatus.OPEN:
-        return answer("competition_closed", f"This competition is {competition.status.value}: it does not accept "
-                                            "uploads.")
+        state = "a draft" if competition.status is CompetitionStatus.DRAFT else competition.status.value
+        return answer("competition_closed", f"This competition is {state}: it does not accept uploads.")
     if competition.hidden_dataset_id is None:
         return answer("no_dataset", "This competition has no benchmark yet; uploads open once it has.")
     if quota is None:
