@@ -38,7 +38,9 @@ def installed_summary() -> str:
 
 def saver_advice() -> str:
     """Which torch to save a .pt or .pt2 with, for the guide and the upload messages."""
-    return (f"The sandbox runs torch {torch_version()}. TorchScript (.pt) and torch.export (.pt2) files saved "
-            f"with torch {torch_version().split('+')[0]} or with torch {TESTED_SAVER_TORCH} are tested to load there "
-            f"(a .pt2 needs export schema {EXPORT_SCHEMA_MAJOR}.x); with another version, export with "
-            f"torch {torch_version().split('+')[0]} if loading fails.")
+    sandbox = torch_version()
+    plain = sandbox.split("+")[0]
+    return (f"The sandbox runs torch {sandbox}. TorchScript (.pt) and torch.export (.pt2) files saved with "
+            f"torch {plain} or with torch {TESTED_SAVER_TORCH} (tested) load there; a .pt2 whose export schema is "
+            f"not {EXPORT_SCHEMA_MAJOR}.x is refused at upload. With another torch, if loading fails, save with "
+            f"torch {plain} (pip install torch=={plain}).")

@@ -134,9 +134,10 @@ def print_scores(scores: dict) -> None:
         click.echo(f"public-split score unavailable: {scores['unavailable']}")
         return
     click.echo("public-split score (as on your submission's page):")
+    labels = {name: METRICS[name].label if name in METRICS else name for name in scores["metrics"]}
+    width = max(map(len, labels.values()), default=0)
     for name, value in scores["metrics"].items():
-        label = METRICS[name].label if name in METRICS else name
-        click.echo(f"  {label:<13} {round_score(value):<10g} (exact {value!r})")
+        click.echo(f"  {labels[name]:<{width}}  {round_score(value):<10g} (exact {value!r})")
     click.echo(f"pairs: {scores['n']}, FID/KID references: {scores['n_references']} ({scores['reference_protocol']})")
     if not scores["calibrated"]:
         click.echo("UNCALIBRATED: seeded or unverified backbones; compare with a platform running the same scorer")

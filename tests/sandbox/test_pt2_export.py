@@ -92,3 +92,15 @@ def test_the_stated_versions_are_the_real_ones(docker_host, sandbox_image, tmp_p
     # The host's torch is the tested saver; its schema major is the one the image reads.
     assert torch.__version__.split("+")[0] == environment.TESTED_SAVER_TORCH
     assert SCHEMA_VERSION[0] == environment.EXPORT_SCHEMA_MAJOR
+
+
+def test_a_pt2_for_fixed_sizes_fails_in_the_sandbox_with_the_fix(runner, mixed_sizes, limits, tmp_path):
+    # The sandbox's torch words the failed input guard; the harness must still recognise it.
+    from sandbox.errors import GeneratorCrashed
+
+    program = torch.export.export(tiny_stylizer(), (torch.rand(1, 3, 24, 40), torch.rand(1, 3, 32, 48)))
+    torch.export.save(program, str(tmp_path / "fixed.pt2"))
+    with pytest.raises(GeneratorCrashed) as info:
+        runner.run(tmp_path / "fixed.pt2", SubmissionFormat.EXPORT, mixed_sizes, tmp_path / "out", limits, {})
+    assert info.value.code == "generator_error"
+    assert "exported for fixed input sizes" in info.value.message and "dynamic_shapes" in info.value.message

@@ -73,6 +73,9 @@ class Guide:
 
     environment: str
     torch_version: str
+    # Which torch to save .pt/.pt2 files with (sandbox.environment, checked against the image).
+    saver_advice: str
+    tested_saver_torch: str
     device: str
     smoke_timeout_s: int
     timeout_s: int
@@ -92,6 +95,7 @@ def build_guide(settings: Settings, competition: Competition) -> Guide:
     sandbox = settings.sandbox
     return Guide(
         environment=environment.installed_summary(), torch_version=environment.torch_version(),
+        saver_advice=environment.saver_advice(), tested_saver_torch=environment.TESTED_SAVER_TORCH,
         device="a CUDA GPU" if sandbox.use_gpu else "the CPU (no GPU)",
         smoke_timeout_s=sandbox.run_limits(smoke=True).timeout_s, timeout_s=sandbox.timeout_s,
         memory_mb=sandbox.memory_mb, cpus=sandbox.cpus, output_mb=sandbox.output_mb,
