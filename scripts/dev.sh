@@ -34,6 +34,9 @@ ensure_venv() {
   "$VENV/bin/pip" install -q --upgrade pip >/dev/null 2>&1 || true
   "$VENV/bin/pip" install -q "torch==2.14.1" "torchvision==0.29.1"
   "$VENV/bin/pip" install -q -e ".[test]"
+  # ArtFID's reference implementation, for the agreement test: --no-deps because it pins
+  # numpy<2 (its code runs on numpy 2; its other imports are in the test extra).
+  "$VENV/bin/pip" install -q --no-deps "art-fid==0.0.2"
   echo "$want" > "$stamp"
 }
 

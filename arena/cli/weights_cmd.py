@@ -20,6 +20,23 @@ from evaluator.weights import (
 )
 
 
+def _parse_pins(values: tuple[str, ...]) -> dict[str, str]:
+    pins = {}
+    for value in values:
+        name, sep, sha256 = value.partition("=")
+        if not sep or len(sha256.strip()) != 64:
+            raise click.BadParameter(f"{value!r}: expected FILE=SHA256 (64 hex digits)", param_hint="--pin")
+        pins[name.strip()] = sha256.strip().lower()
+    return pins
+
+
+_PIN_OPTION = click.option(
+    "--pin", "pins", multiple=True, metavar="FILE=SHA256",
+    help="Pin the sha256 of a file that has no published checksum (art_inception.pth): the hash of "
+    "the copy you trust. Recorded beside the files; repeatable.",
+)
+
+
 def _status_rows(statuses: list[WeightStatus], names: list[str]) -> list[dict[str, object]]:
     return [
         {
@@ -28,7 +45,8 @@ def _status_rows(statuses: list[WeightStatus], names: list[str]) -> list[dict[st
             "file": s.entry.filename,
             "state": s.state.value,
             "sha256": s.sha256,
-            "expected_sha256": s.entry.sha256,
+            "expected_sha256": s.expected_sha256,
+            "pinned_by": "manifest" if s.entry.sha256 else ("organizer" if s.pinned_sha256 else None),
             "size": s.size,
             "expected_size": s.entry.size,
             "url": s.entry.url,
@@ -40,7 +58,7 @@ def _status_rows(statuses: list[WeightStatus], names: list[str]) -> list[dict[st
 
 @click.group("weights")
 def weights_group() -> None:
-    """Install and verify the metric backbone weights (Inception, VGG19, AlexNet)."""
+    """Install and verify the metric backbone weights (Inception, VGG19, AlexNet, art Inception)."""
 
 
 @weights_group.command("status")
@@ -83,7 +101,7 @@ def status_cmd(as_json: bool) -> None:
         click.echo(
             f"UNCALIBRATED: the LPIPS linear layers ({calibration.lpips_linear.path}) are "
             f"{calibration.lpips_linear.state.value}; install the lpips package that ships the pinned file "
-            f"(sha256 {calibration.lpips_linear.entry.sha256[:12]}…)"
+            f"(sha256 {(calibration.lpips_linear.entry.sha256 or '')[:12]}…)"
         )
 
 
@@ -92,10 +110,11 @@ def status_cmd(as_json: bool) -> None:
     "--from", "source", required=True, type=click.Path(exists=True, file_okay=False, path_type=Path),
     help="Folder holding the files under their manifest names.",
 )
-def install_cmd(source: Path) -> None:
+@_PIN_OPTION
+def install_cmd(source: Path, pins: tuple[str, ...]) -> None:
     """Copy weight files from a folder into the weights folder, verifying each sha256."""
     folder = get_settings().resolved_weights_dir
-    installed, problems = install_weights(source, folder)
+    installed, problems = install_weights(source, folder, pins=_parse_pins(pins))
     for s in installed:
         click.echo(f"installed {s.entry.filename} (sha256 verified) into {folder}")
     # A file absent from the source is skipped (files may be installed one at a time); a file
@@ -112,11 +131,12 @@ def install_cmd(source: Path) -> None:
 
 @weights_group.command("fetch")
 @click.option("--timeout", default=30.0, show_default=True, help="Seconds per connection attempt.")
-def fetch_cmd(timeout: float) -> None:
+@_PIN_OPTION
+def fetch_cmd(timeout: float, pins: tuple[str, ...]) -> None:
     """Download the weight files from their official URLs, verifying each sha256."""
     folder = get_settings().resolved_weights_dir
     try:
-        results = fetch_weights(folder, timeout_s=timeout)
+        results = fetch_weights(folder, timeout_s=timeout, pins=_parse_pins(pins))
     except FetchFailed as exc:
         raise click.ClickException(exc.message) from exc
     for s in results:

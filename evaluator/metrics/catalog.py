@@ -21,7 +21,11 @@ class MetricName(str, Enum):
     LPIPS = "lpips"
     CONTENT_LOSS = "content_loss"
     STYLE_LOSS = "style_loss"
+    # Wright & Ommer's ArtFID as the art-fid package computes it (art Inception, native size).
     ART_FID = "art_fid"
+    # (1 + LPIPS)(1 + FID) on this platform's FID (ImageNet Inception, distinct references):
+    # what "art_fid" meant before it followed the published tool.
+    ART_FID_DISTINCT = "art_fid_distinct"
 
 
 @dataclass(frozen=True)
@@ -57,12 +61,17 @@ FID_VERSION = "fid-pt2015-pool3-bilinear299-f64-refs-1"
 KID_VERSION = "kid-poly3-unbiased-s100-seed2020-refs-1"
 LPIPS_VERSION = f"lpips-alex-v0.1-{RESOLUTION_POLICY}-1"
 ART_FID_FORMULA_VERSION = "artfid-(1+lpips)(1+fid)-1"
+# ArtFID as published: the art-fid 0.0.2 package's features (art Inception, ToTensor input at
+# native size, upscaled to a 75-px short side when smaller), one reference per output, FID∞
+# (seeded, 15 points from 5,000) at N >= 5,000 else plain FID, LPIPS at native size.
+ART_FID_PUBLISHED_VERSION = "artfid-wright-ommer-artfid0.0.2-artinception-native-min75-onepair-fidinf5000s2022-1"
+LPIPS_NATIVE_VERSION = "lpips-alex-v0.1-native-1"
 
 
 def art_fid_version(fid_version: str, lpips_version: str) -> str:
-    """ArtFID's version: its formula's, plus the versions of the FID and LPIPS it is made of.
+    """The distinct variant's version: its formula's, plus the versions of the FID and LPIPS it is made of.
 
-    ArtFID moves whenever FID or LPIPS does, so a change to either must change its version too.
+    It moves whenever FID or LPIPS does, so a change to either must change its version too.
     """
     return f"{ART_FID_FORMULA_VERSION}[{fid_version};{lpips_version}]"
 
@@ -73,8 +82,16 @@ METRICS: dict[str, MetricInfo] = {
         MetricInfo(
             MetricName.ART_FID.value,
             "ArtFID",
+            version=f"{ART_FID_PUBLISHED_VERSION}[{LPIPS_NATIVE_VERSION}]",
+            description="ArtFID as Wright & Ommer publish it (the art-fid package): (1 + LPIPS)·(1 + FID) on an "
+            "Inception fine-tuned on art, native resolution, one reference per output; the default ranking metric",
+        ),
+        MetricInfo(
+            MetricName.ART_FID_DISTINCT.value,
+            "ArtFID (distinct refs)",
             version=art_fid_version(FID_VERSION, LPIPS_VERSION),
-            description="(1 + LPIPS)·(1 + FID), the default ranking metric",
+            description="(1 + LPIPS)·(1 + FID) on this board's FID and LPIPS (ImageNet Inception, each "
+            "reference image once): not the published ArtFID",
         ),
         MetricInfo(
             MetricName.FID.value,

@@ -34,7 +34,7 @@ import numpy as np
 from evaluator.metrics.catalog import REFERENCE_PROTOCOL_CONDITIONING, REFERENCE_PROTOCOL_HELD_OUT
 from evaluator.metrics.fid import GaussianSummary
 
-FORMAT = "stylearena-refstats-2"
+FORMAT = "stylearena-refstats-3"  # 3: the art-Inception features of the published ArtFID
 STYLE_LAYERS = 5
 CONTENT_LAYERS = 2
 
@@ -55,6 +55,9 @@ class ReferenceStats:
     protocol: str = REFERENCE_PROTOCOL_CONDITIONING
     reference_names: tuple[str, ...] = ()  # held-out protocol: the distinct reference images
     reference_inception: np.ndarray | None = None  # held-out protocol: [n_references, 2048] float64
+    # Published ArtFID: art-Inception features (native size) of the images it compares with,
+    # rows as ``reference_names`` (held-out protocol) or ``style_names`` (conditioning).
+    art_inception: np.ndarray | None = None
 
     @property
     def fid_features(self) -> np.ndarray:
@@ -123,6 +126,8 @@ def save(stats: ReferenceStats, cache_dir: Path) -> Path:
         np.save(tmp / "fid_trace.npy", np.asarray(stats.fid.trace, dtype=np.float64))
         if stats.reference_inception is not None:
             np.save(tmp / "reference_inception.npy", stats.reference_inception)
+        if stats.art_inception is not None:
+            np.save(tmp / "art_inception.npy", stats.art_inception)
         for layer in range(STYLE_LAYERS):
             np.save(tmp / f"style_mean_{layer}.npy", stats.style_means[layer])
             np.save(tmp / f"style_std_{layer}.npy", stats.style_stds[layer])
@@ -189,6 +194,7 @@ def load(cache_dir: Path, key: str) -> ReferenceStats | None:
             protocol=protocol,
             reference_names=tuple(meta["reference_names"]),
             reference_inception=read("reference_inception.npy") if held_out else None,
+            art_inception=read("art_inception.npy"),
         )
     except (OSError, ValueError, KeyError, TypeError):
         # Missing or damaged entry: the caller recomputes and rewrites it.

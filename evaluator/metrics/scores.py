@@ -1,8 +1,8 @@
 """The two halves of scoring, as torchmetrics shapes a metric: accumulated state, pure compute.
 
 ``ScoreState`` is what ``MetricSuite.update`` accumulates batch by batch: the reference
-statistics the run compares against, and per output its Inception features and per-pair
-values. ``compute_scores`` turns a complete state into a ``ScoreResult`` and does nothing
+statistics the run compares against, and per output its Inception features (ImageNet and
+art), per-pair values and native-resolution LPIPS. ``compute_scores`` turns a complete state into a ``ScoreResult`` and does nothing
 else: no network, no file, no torch; the same state always gives the same numbers (FID and
 KID read the features in the order of ``pairs``, whatever order the batches came in).
 """
@@ -21,6 +21,7 @@ from evaluator.metrics.catalog import (
     MetricName,
     metric_versions,
 )
+from evaluator.metrics.artfid import ArtFidResult, art_fid
 from evaluator.metrics.errors import MetricComputationError
 from evaluator.metrics.fid import frechet_distance, summarize
 from evaluator.metrics.kid import KidResult, kernel_inception_distance
@@ -52,8 +53,12 @@ class ScoreState:
     reference: ReferenceStats
     scorer: ScorerInfo
     content_dir: Path
+    # Published ArtFID: per pair (in ``pairs`` order), its row in ``reference.art_inception``.
+    art_rows: tuple[int, ...] = ()
     cache_hit: bool = False
     inception: dict[str, np.ndarray] = field(default_factory=dict)  # pair id -> [2048] float64
+    art_inception: dict[str, np.ndarray] = field(default_factory=dict)  # pair id -> [2048] float64, native size
+    content_distance: dict[str, float] = field(default_factory=dict)  # pair id -> LPIPS at native size
     per_pair: dict[str, dict[str, float]] = field(default_factory=dict)  # pair id -> metric -> value
     timings: dict[str, float] = field(default_factory=dict)
     _pair_ids: frozenset[str] = field(init=False, repr=False)
@@ -75,14 +80,17 @@ class ScoreState:
                 raise MetricComputationError("bad_state", f"pair {pair_id!r} was already added")
             seen.add(pair_id)
 
-    def add(self, pair_id: str, inception: np.ndarray, values: dict[str, float]) -> None:
-        """Record one output's Inception features and per-pair values.
+    def add(self, pair_id: str, inception: np.ndarray, values: dict[str, float], art_inception: np.ndarray,
+            content_distance: float) -> None:
+        """Record one output's Inception features (ImageNet and art), per-pair values and native LPIPS.
 
         Raises:
             MetricComputationError: ``bad_state`` for a pair not in this run or added twice.
         """
         self.check_new([pair_id])
         self.inception[pair_id] = np.asarray(inception, dtype=np.float64)
+        self.art_inception[pair_id] = np.asarray(art_inception, dtype=np.float64)
+        self.content_distance[pair_id] = float(content_distance)
         self.per_pair[pair_id] = {name: float(values[name]) for name in PER_PAIR_METRICS}
 
     def missing(self) -> list[str]:
@@ -115,6 +123,7 @@ class ScoreResult:
     timings: dict[str, float] = field(default_factory=dict)
     reference_protocol: str = REFERENCE_PROTOCOL_CONDITIONING
     n_references: int = 0
+    art_fid: ArtFidResult | None = None  # the published ArtFID's parts and estimator
 
     @property
     def kid_std(self) -> float:
@@ -141,6 +150,8 @@ def compute_scores(state: ScoreState) -> ScoreResult:
         )
     pairs = state.pairs
     ref = state.reference
+    if len(state.art_rows) != len(pairs):
+        raise MetricComputationError("bad_state", "the state has no art-Inception reference row for every pair")
     output_features = np.stack([state.inception[pair.pair_id] for pair in pairs])
     reference_features = ref.fid_features
     fid = frechet_distance(summarize(output_features), ref.fid)
@@ -151,7 +162,14 @@ def compute_scores(state: ScoreState) -> ScoreResult:
     }
     metrics[MetricName.FID.value] = fid
     metrics[MetricName.KID.value] = kid.mean
-    metrics[MetricName.ART_FID.value] = (1.0 + metrics[MetricName.LPIPS.value]) * (1.0 + fid)
+    metrics[MetricName.ART_FID_DISTINCT.value] = (1.0 + metrics[MetricName.LPIPS.value]) * (1.0 + fid)
+    published = art_fid(
+        np.stack([state.art_inception[pair.pair_id] for pair in pairs]),
+        np.asarray(ref.art_inception)[list(state.art_rows)],
+        [state.content_distance[pair.pair_id] for pair in pairs],
+        n_distinct_references=len(set(state.art_rows)),
+    )
+    metrics[MetricName.ART_FID.value] = published.value
     timings = dict(state.timings)
     timings["distances_s"] = time.perf_counter() - started
     timings["total_s"] = sum(timings.get(key, 0.0) for key in ("reference_s", "features_s", "distances_s"))
@@ -170,4 +188,5 @@ def compute_scores(state: ScoreState) -> ScoreResult:
         timings=timings,
         reference_protocol=ref.protocol,
         n_references=len(reference_features),
+        art_fid=published,
     )

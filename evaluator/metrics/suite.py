@@ -12,9 +12,8 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Iterator, NamedTuple
+from typing import Iterator
 
 import numpy as np
 import torch
@@ -29,6 +28,7 @@ from evaluator.metrics.errors import MetricComputationError, ScoringError
 from evaluator.metrics.fid import summarize
 from evaluator.metrics.io import Pair
 from evaluator.metrics.refcache import ReferenceStats
+from evaluator.metrics.references import ReferenceImage, ReferenceSet, References, art_reference_rows, reference_set
 from evaluator.metrics.runtime import Runtime, configure_runtime
 from evaluator.metrics.scores import ScorerInfo, ScoreResult, ScoreState, compute_scores
 
@@ -36,6 +36,8 @@ __all__ = ["MetricSuite", "ScoreResult", "ScoreState", "compute_scores", "metric
 
 # Longest side fed to VGG19 and the LPIPS trunk; larger images are downscaled (antialiased).
 MAX_METRIC_SIDE = 512
+# The published ArtFID runs at native size: at most this many pixels per forward pass.
+ART_BATCH_PIXELS = 8 * 512 * 512
 DEFAULT_BATCH_SIZE = 8
 
 
@@ -62,57 +64,6 @@ def to_metric_input(batch: torch.Tensor) -> torch.Tensor:
     if size == (height, width):
         return batch
     return F.interpolate(batch, size=size, mode="bilinear", align_corners=False, antialias=True)
-
-
-# Held-out references as the dataset staging gives them: conditioning style file name -> the
-# paths of that style's reference images (``arena.core.datasets.staging.stage_references``).
-References = Mapping[str, Sequence[Path]]
-
-
-class ReferenceImage(NamedTuple):
-    """One distinct held-out reference image: its name, where it lies, its sha256."""
-
-    name: str
-    path: Path
-    sha256: str
-
-
-class ReferenceSet(NamedTuple):
-    """The held-out references of the styles some pairs use: distinct images, and who uses them."""
-
-    images: tuple[ReferenceImage, ...]  # distinct by content, sorted by name
-    by_style: tuple[tuple[str, str, str], ...]  # (style, reference name, sha256), for the cache key
-
-
-def reference_set(pairs: list[Pair], references: References) -> ReferenceSet:
-    """The distinct held-out reference images of the styles ``pairs`` use (each image once).
-
-    Only the references of styles the pairs use count (as the conditioning protocol counts only
-    their styles); an image listed twice, or under two names with the same bytes, counts once.
-
-    Raises:
-        ScoringError: ``missing_input`` for a style without references or a missing file,
-            ``too_few_images`` for fewer than 2 distinct reference images.
-    """
-    distinct: dict[str, ReferenceImage] = {}
-    by_style: set[tuple[str, str, str]] = set()
-    for style in sorted({pair.style for pair in pairs}):
-        paths = references.get(style) or ()
-        if not paths:
-            raise ScoringError("missing_input", f"style image {style} has no held-out reference image")
-        for path in paths:
-            path = Path(path)
-            if not path.is_file():
-                raise ScoringError("missing_input", f"reference image {path.name} of style {style} not found")
-            sha256 = refcache.fingerprint_files(path.parent, [path.name], names_too=False)
-            image = distinct.setdefault(sha256, ReferenceImage(path.name, path, sha256))
-            by_style.add((style, image.name, sha256))
-    if len(distinct) < 2:
-        raise ScoringError(
-            "too_few_images", f"FID/KID need at least 2 distinct reference images, the pairs' styles have {len(distinct)}"
-        )
-    images = tuple(sorted(distinct.values(), key=lambda image: (image.name, image.sha256)))
-    return ReferenceSet(images, tuple(sorted(by_style)))
 
 
 def _chunks(items: list, size: int) -> Iterator[list]:
@@ -214,6 +165,10 @@ class MetricSuite:
                 for row, name in enumerate(group):
                     content_targets[name] = tuple(t[row].contiguous().cpu().numpy() for t in targets)
             reference_inception = None if held_out is None else self._inception_features(held_out.images)
+            # The published ArtFID's side: its own network, on the images it compares with.
+            art_paths = ([style_dir / name for name in style_names] if held_out is None
+                         else [image.path for image in held_out.images])
+            art_inception = self._art_features(art_paths)
         style_inception = np.stack([inception_rows[name] for name in style_names])
         layers = range(len(losses.STYLE_LAYERS))
         return ReferenceStats(
@@ -229,7 +184,26 @@ class MetricSuite:
             protocol=REFERENCE_PROTOCOL_CONDITIONING if held_out is None else REFERENCE_PROTOCOL_HELD_OUT,
             reference_names=() if held_out is None else tuple(image.name for image in held_out.images),
             reference_inception=reference_inception,
+            art_inception=art_inception,
         )
+
+    def _art_features(self, paths: list[Path]) -> np.ndarray:
+        """``[n, 2048]`` float64 art-Inception features of image files at native size, in order."""
+        sizes = {index: io.image_size(path) for index, path in enumerate(paths)}
+        rows: dict[int, np.ndarray] = {}
+        for group in self._grouped(list(sizes), sizes):
+            batch = self._to_device([io.decode_reference(paths[index]) for index in group])
+            rows.update(zip(group, self._art_inception(batch)))
+        return np.stack([rows[index] for index in range(len(paths))])
+
+    def _art_inception(self, batch: torch.Tensor) -> np.ndarray:
+        """Art-Inception features of a ``[0,1]`` batch, in slices that keep native-size batches in memory."""
+        height, width = batch.shape[-2:]
+        step = max(1, ART_BATCH_PIXELS // (height * width))
+        return np.concatenate([
+            self.backbones.art_inception(batch[start : start + step]).double().cpu().numpy()
+            for start in range(0, batch.shape[0], step)
+        ])
 
     def _inception_features(self, images: tuple[ReferenceImage, ...]) -> np.ndarray:
         """``[n, 2048]`` float64 Inception features of the held-out reference images, in order."""
@@ -294,7 +268,7 @@ class MetricSuite:
         images. The dataset publisher calls this at publish time so that no submission pays
         for it (with the same ``references`` the workers pass, or the key differs).
         """
-        stats, _ = self._reference_stats(
+        stats, _, _ = self._reference_stats(
             pairs, Path(content_dir), Path(style_dir), cache_dir, dataset_key, references
         )
         return stats
@@ -302,13 +276,13 @@ class MetricSuite:
     def _reference_stats(
         self, pairs: list[Pair], content_dir: Path, style_dir: Path, cache_dir: Path | None, dataset_key: str | None,
         references: References | None = None,
-    ) -> tuple[ReferenceStats, bool]:
+    ) -> tuple[ReferenceStats, bool, ReferenceSet | None]:
         held_out = None if references is None else reference_set(pairs, references)
         key = self._reference_key(pairs, content_dir, style_dir, dataset_key, held_out)
         if cache_dir is not None:
             cached = refcache.load(Path(cache_dir), key)
             if cached is not None:
-                return cached, True
+                return cached, True, held_out
             refcache.discard(Path(cache_dir), key)
         styles = sorted({pair.style for pair in pairs})
         if held_out is None and len(styles) < 2:
@@ -319,7 +293,7 @@ class MetricSuite:
         stats = self._compute_reference(key, contents, styles, content_dir, style_dir, held_out)
         if cache_dir is not None:
             refcache.save(stats, Path(cache_dir))
-        return stats, False
+        return stats, False, held_out
 
     # -- output side: start, update per batch, compute ----------------------------------
 
@@ -344,11 +318,12 @@ class MetricSuite:
         if len(pairs) < 2:
             raise ScoringError("too_few_images", f"FID/KID need at least 2 outputs, got {len(pairs)}")
         content_dir = Path(content_dir)
-        ref, cache_hit = self._reference_stats(
+        ref, cache_hit, held_out = self._reference_stats(
             pairs, content_dir, Path(style_dir), cache_dir, dataset_key, references
         )
         return ScoreState(
             pairs=tuple(pairs), reference=ref, scorer=self.scorer_info(), content_dir=content_dir,
+            art_rows=art_reference_rows(pairs, ref.style_names, held_out),
             cache_hit=cache_hit, timings={"reference_s": time.perf_counter() - started},
         )  # fmt: skip
 
@@ -387,12 +362,16 @@ class MetricSuite:
             content_values = losses.content_loss(taps, content).cpu().tolist()
             style_values = losses.style_loss(taps, style).cpu().tolist()
             lpips_values = self._lpips(metric_input, pairs, state.content_dir).cpu().tolist()
+            # The published ArtFID measures LPIPS at native size: the same values unless the policy resized.
+            native_lpips = (lpips_values if metric_input is batch
+                            else self._lpips(batch, pairs, state.content_dir, resize=False).cpu().tolist())
+            art_feats = self._art_inception(batch)
         for row, pair in enumerate(pairs):
             state.add(pair.pair_id, feats[row], {
                 MetricName.LPIPS.value: lpips_values[row],
                 MetricName.CONTENT_LOSS.value: content_values[row],
                 MetricName.STYLE_LOSS.value: style_values[row],
-            })  # fmt: skip
+            }, art_inception=art_feats[row], content_distance=native_lpips[row])  # fmt: skip
         state.timings["features_s"] = state.timings.get("features_s", 0.0) + time.perf_counter() - started
 
     @staticmethod
@@ -479,9 +458,12 @@ class MetricSuite:
             for means, stds in zip(ref.style_means, ref.style_stds)
         ]
 
-    def _lpips(self, output_input: torch.Tensor, group: list[Pair], content_dir: Path) -> torch.Tensor:
+    def _lpips(self, output_input: torch.Tensor, group: list[Pair], content_dir: Path, *,
+               resize: bool = True) -> torch.Tensor:
         distinct = sorted({pair.content for pair in group})
-        contents = to_metric_input(self._to_device([io.decode_reference(content_dir / name) for name in distinct]))
+        contents = self._to_device([io.decode_reference(content_dir / name) for name in distinct])
+        if resize:
+            contents = to_metric_input(contents)
         content_feats = self.backbones.lpips.features(contents)
         rows = torch.tensor([distinct.index(pair.content) for pair in group], device=contents.device)
         gathered = [feat.index_select(0, rows) for feat in content_feats]

@@ -195,3 +195,8 @@ ART_FID_FORMULA = getattr(MetricName, "ART_FID_DISTINCT", MetricName.ART_FID).va
 def art_fid_replicates(_state: ScoreState, _resamples: Resamples, done: Mapping[str, np.ndarray]) -> np.ndarray:
     """ArtFID per resample from that resample's LPIPS and FID (the catalog's formula)."""
     return (1.0 + done[MetricName.LPIPS.value]) * (1.0 + done[MetricName.FID.value])
+
+
+# The published ArtFID's replicates live beside its own features' definition; importing the
+# module registers them (at the end, once ``replicator`` and ``resampled_fid`` exist).
+from evaluator.statistics import art_fid_replicates as _published_art_fid  # noqa: E402,F401

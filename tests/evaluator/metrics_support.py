@@ -19,11 +19,14 @@ from PIL import Image
 
 from evaluator.metrics.suite import MetricSuite
 from evaluator.metrics.io import Pair
+from evaluator.metrics.backbones.art_inception import seeded_art_inception
 from evaluator.metrics.backbones.inception import seeded_fid_inception
 from evaluator.weights import Backbone, manifest_entry
 
 INCEPTION_FILE = manifest_entry(Backbone.INCEPTION).filename
 INCEPTION_TEST_SEED = 7
+ART_INCEPTION_FILE = manifest_entry(Backbone.ART_INCEPTION).filename
+ART_INCEPTION_TEST_SEED = 11
 # One thread: on this shared 2-core machine, OpenMP's two threads wait on each other behind
 # other people's processes and run several times slower than one thread.
 TEST_THREADS = 1
@@ -77,8 +80,9 @@ def make_image_set(root: Path, n_content: int = 3, n_style: int = 3, side: int =
 
 @dataclass(frozen=True)
 class SeededWeights:
-    """A weights folder holding a seeded Inception under its manifest name, and a torch hub
-    home holding the same file where pytorch-fid looks for its download."""
+    """A weights folder holding a seeded Inception and a seeded art Inception under their
+    manifest names, and a torch hub home holding the first where pytorch-fid looks for its
+    download (the art-fid package is handed the second directly)."""
 
     weights_dir: Path
     torch_home: Path
@@ -94,6 +98,7 @@ def seeded_weights() -> SeededWeights:
     weights_dir = root / "weights"
     weights_dir.mkdir()
     torch.save(seeded_fid_inception(seed=INCEPTION_TEST_SEED).state_dict(), weights_dir / INCEPTION_FILE)
+    torch.save(seeded_art_inception(seed=ART_INCEPTION_TEST_SEED).state_dict(), weights_dir / ART_INCEPTION_FILE)
     checkpoints = root / "torch" / "hub" / "checkpoints"
     checkpoints.mkdir(parents=True)
     os.link(weights_dir / INCEPTION_FILE, checkpoints / INCEPTION_FILE)
@@ -102,6 +107,6 @@ def seeded_weights() -> SeededWeights:
 
 @functools.lru_cache(maxsize=2)
 def seeded_suite(batch_size: int = 8) -> MetricSuite:
-    """One suite per batch size for the whole test process (loading takes seconds): Inception
-    from the seeded file (used as given, so uncalibrated), VGG19 and AlexNet seeded."""
+    """One suite per batch size for the whole test process (loading takes seconds): both
+    Inceptions from the seeded files (used as given, so uncalibrated), VGG19 and AlexNet seeded."""
     return MetricSuite.load(seeded_weights().weights_dir, "cpu", batch_size=batch_size, threads=TEST_THREADS)

@@ -49,4 +49,6 @@ def test_lpips_equals_the_lpips_package(tmp_path):
     assert result.metrics["lpips"] == pytest.approx(float(np.mean(values)), abs=1e-6)
     assert min(values) > 1e-3  # the outputs differ from their contents, and LPIPS sees it
     art_fid = (1 + result.metrics["lpips"]) * (1 + result.metrics["fid"])
-    assert result.metrics["art_fid"] == pytest.approx(art_fid, rel=1e-12)
+    assert result.metrics["art_fid_distinct"] == pytest.approx(art_fid, rel=1e-12)
+    # Below the 512-px cap the published ArtFID's native-size LPIPS is the same measurement.
+    assert result.art_fid.content_distance == pytest.approx(result.metrics["lpips"], rel=1e-12)

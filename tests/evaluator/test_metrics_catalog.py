@@ -10,8 +10,11 @@ from evaluator.metrics.catalog import FID_VERSION, LPIPS_VERSION, METRICS, art_f
 
 
 def test_art_fid_version_is_made_of_its_components_versions():
-    assert METRICS["art_fid"].version == art_fid_version(METRICS["fid"].version, METRICS["lpips"].version)
-    assert FID_VERSION in METRICS["art_fid"].version and LPIPS_VERSION in METRICS["art_fid"].version
+    distinct = METRICS["art_fid_distinct"].version
+    assert distinct == art_fid_version(METRICS["fid"].version, METRICS["lpips"].version)
+    assert FID_VERSION in distinct and LPIPS_VERSION in distinct
+    # The published ArtFID is another definition: never the distinct variant's version.
+    assert METRICS["art_fid"].version != distinct and "wright-ommer" in METRICS["art_fid"].version
     base = art_fid_version(FID_VERSION, LPIPS_VERSION)
     # A new FID or a new LPIPS definition is a new ArtFID definition.
     assert art_fid_version(FID_VERSION.replace("-1", "-2"), LPIPS_VERSION) != base

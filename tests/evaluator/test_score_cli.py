@@ -45,12 +45,14 @@ def test_score_json_reports_every_metric_and_calibration(image_set):
     result = _score(image_set, "--json")
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
-    assert set(data["metrics"]) == set(METRICS) == {"fid", "kid", "lpips", "content_loss", "style_loss", "art_fid"}
+    assert set(data["metrics"]) == set(METRICS) == {"fid", "kid", "lpips", "content_loss", "style_loss", "art_fid", "art_fid_distinct"}
     assert not any(info.higher_is_better for info in METRICS.values())
     assert data["metric_versions"] == {name: info.version for name, info in METRICS.items()}
     assert data["calibrated"] is False and data["n"] == 4
     assert set(data["per_pair"]) == {p.pair_id for p in image_set.pairs}
-    assert data["metrics"]["art_fid"] == pytest.approx((1 + data["metrics"]["lpips"]) * (1 + data["metrics"]["fid"]))
+    assert data["metrics"]["art_fid_distinct"] == pytest.approx((1 + data["metrics"]["lpips"]) * (1 + data["metrics"]["fid"]))
+    art = data["art_fid"]
+    assert data["metrics"]["art_fid"] == pytest.approx((1 + art["content_distance"]) * (1 + art["fid"]))
     api = seeded_suite().score(image_set.pairs, image_set.outputs, image_set.content, image_set.style)
     assert data["metrics"] == api.metrics  # the kit computes exactly what the platform computes
     assert data["metrics"]["kid"] == data["kid"]["mean"]

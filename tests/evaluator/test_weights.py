@@ -40,10 +40,59 @@ def test_manifest_pins_the_reference_files():
     assert inception.sha256 == "6726825d0af5f729cebd5821db510b11b1cfad8faad88a03f1befd49fb9129b2"
     assert inception.size == 95_628_359
     for entry in MANIFEST:
+        assert entry.url.endswith(entry.filename) and entry.url.startswith("https://")
+        if entry.backbone is Backbone.ART_INCEPTION:
+            continue  # published without a checksum: pinned by the organizer (tests below)
         # torchvision/pytorch-fid file names embed the first hex digits of the sha256.
         prefix = entry.filename.rsplit("-", 1)[1].split(".")[0]
         assert entry.sha256.startswith(prefix) and len(entry.sha256) == 64
-        assert entry.url.endswith(entry.filename) and entry.url.startswith("https://")
+    art = manifest_entry(Backbone.ART_INCEPTION)
+    # The name and URL the art-fid package downloads (art_fid.art_fid.CKPT_URL).
+    assert art.filename == "art_inception.pth" and art.sha256 is None
+    assert art.url == "https://huggingface.co/matthias-wright/art_inception/resolve/main/art_inception.pth"
+
+
+def test_a_file_without_a_published_checksum_needs_the_organizers_pin(tmp_path):
+    source, dest = tmp_path / "src", tmp_path / "dest"
+    source.mkdir()
+    art = manifest_entry(Backbone.ART_INCEPTION)
+    (source / art.filename).write_bytes(b"the art inception the organizer trusts")
+    sha = hashlib.sha256((source / art.filename).read_bytes()).hexdigest()
+    installed, refused = install_weights(source, dest, manifest=(art,))
+    assert installed == [] and len(refused) == 1
+    assert refused[0].code == "pin_required" and f"--pin art_inception.pth={sha}" in refused[0].message
+    assert not (dest / art.filename).exists()
+    # A wrong pin is a checksum mismatch; the right one installs and is remembered beside the file.
+    installed, refused = install_weights(source, dest, manifest=(art,), pins={art.filename: "0" * 64})
+    assert installed == [] and refused[0].code == "checksum_mismatch"
+    installed, refused = install_weights(source, dest, manifest=(art,), pins={art.filename: sha.upper()})
+    assert refused == [] and installed[0].verified
+    status = weights_status(dest, (art,))[0]
+    assert status.state is WeightState.VERIFIED and status.pinned_sha256 == sha
+    # A file that changes after pinning no longer verifies; without a pin it is "unpinned".
+    (dest / art.filename).write_bytes(b"swapped")
+    assert weights_status(dest, (art,))[0].state is WeightState.MISMATCH
+    (dest / "pins.json").unlink()
+    assert weights_status(dest, (art,))[0].state is WeightState.UNPINNED
+
+
+def test_weights_install_cli_takes_a_pin(tmp_path):
+    settings = Settings(data_dir=tmp_path / "data", testing=True)
+    source = tmp_path / "src"
+    source.mkdir()
+    art = manifest_entry(Backbone.ART_INCEPTION)
+    (source / art.filename).write_bytes(b"art weights")
+    sha = hashlib.sha256(b"art weights").hexdigest()
+    runner = CliRunner()
+    refused = runner.invoke(cli, ["weights", "install", "--from", str(source)], obj={"settings": settings})
+    assert refused.exit_code == 1 and "pin_required" in refused.output
+    done = runner.invoke(cli, ["weights", "install", "--from", str(source), "--pin", f"{art.filename}={sha}"],
+                         obj={"settings": settings})
+    assert done.exit_code == 0, done.output
+    assert json.loads((settings.resolved_weights_dir / "pins.json").read_text()) == {art.filename: sha}
+    bad = runner.invoke(cli, ["weights", "install", "--from", str(source), "--pin", "art_inception.pth"],
+                        obj={"settings": settings})
+    assert bad.exit_code == 2 and "FILE=SHA256" in bad.output
 
 
 def test_install_refuses_a_file_with_the_wrong_checksum(tmp_path):

@@ -1,4 +1,4 @@
-"""Loading the three metric backbones once per process, from pinned files or seeded at random.
+"""Loading the four metric backbones once per process, from pinned files or seeded at random.
 
 A file in the weights folder under its manifest name is used as given (a plain state dict,
 loaded with ``weights_only=True``); it counts as calibrated only when its sha256 matches the
@@ -20,6 +20,7 @@ from typing import Callable
 import torch
 from torch import nn
 
+from evaluator.metrics.backbones.art_inception import ArtInception, build_art_inception, seeded_art_inception
 from evaluator.metrics.backbones.inception import FidInception, build_fid_inception, seeded_fid_inception
 from evaluator.metrics.backbones.lpips_alex import (
     LpipsAlex,
@@ -39,7 +40,7 @@ from evaluator.weights import (
     calibration_status,
 )
 
-SEEDS = {Backbone.INCEPTION: 20151205, Backbone.VGG19: 19, Backbone.ALEXNET: 2012}
+SEEDS = {Backbone.INCEPTION: 20151205, Backbone.VGG19: 19, Backbone.ALEXNET: 2012, Backbone.ART_INCEPTION: 2022}
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,7 @@ class Backbones:
     inception: FidInception
     vgg: VggEncoder
     lpips: LpipsAlex
+    art_inception: ArtInception
     info: tuple[BackboneInfo, ...]
 
     @property
@@ -124,17 +126,18 @@ def _from_file_or_seed(
 
 
 def load_backbones(weights_dir: Path | None, device: torch.device) -> Backbones:
-    """Build the Inception, VGG19 and LPIPS-Alex networks on ``device`` in inference layout."""
+    """Build the Inception, VGG19, LPIPS-Alex and art Inception networks on ``device`` in inference layout."""
     calibration: Calibration = calibration_status(Path(weights_dir) if weights_dir is not None else None)
     specs = {
         Backbone.INCEPTION: (build_fid_inception, seeded_fid_inception, ""),
         Backbone.VGG19: (build_vgg19_features, seeded_vgg19_features, "features."),
         Backbone.ALEXNET: (build_alexnet_trunk, seeded_alexnet_trunk, "features."),
+        Backbone.ART_INCEPTION: (build_art_inception, seeded_art_inception, ""),
     }
     # Files first: a file that does not fit fails before seconds are spent seeding the others.
     order = sorted(specs, key=lambda b: calibration.backbone(b).state is WeightState.MISSING)
     loaded = {b: _from_file_or_seed(b, calibration.backbone(b), *specs[b]) for b in order}
-    (inception_net, inception_info), (vgg_features, vgg_info), (alex_trunk, alex_info) = (
+    (inception_net, inception_info), (vgg_features, vgg_info), (alex_trunk, alex_info), (art_net, art_info) = (
         loaded[b] for b in specs
     )
     linear = calibration.lpips_linear
@@ -143,10 +146,10 @@ def load_backbones(weights_dir: Path | None, device: torch.device) -> Backbones:
                                   "linear layers")
     linear_info = BackboneInfo(LPIPS_LINEAR_KEY, "file", linear.sha256 or "", linear.verified, linear.sha256 or "")
     lpips = LpipsAlex(alex_trunk, load_linear_weights(linear.path))
-    networks = [FidInception(inception_net), VggEncoder(vgg_features), lpips]
+    networks = [FidInception(inception_net), VggEncoder(vgg_features), lpips, ArtInception(art_net)]
     for net in networks:
         net.to(device=device, memory_format=torch.channels_last)
         net.requires_grad_(False)
     return Backbones(
-        networks[0], networks[1], networks[2], (inception_info, vgg_info, alex_info, linear_info)
+        networks[0], networks[1], networks[2], networks[3], (inception_info, vgg_info, alex_info, art_info, linear_info)
     )

@@ -103,12 +103,13 @@ class _ConvReLU(nn.Module):
         return F.relu(self.conv(x), inplace=True)
 
 
-def _fold_batchnorms(module: nn.Module) -> None:
+def fold_batchnorms(module: nn.Module) -> None:
+    """Replace every BasicConv2d (conv, BN, ReLU) by one biased conv + ReLU, in place (eval mode)."""
     for name, child in list(module.named_children()):
         if isinstance(child, tv_inception.BasicConv2d):
             setattr(module, name, _ConvReLU(fuse_conv_bn_eval(child.conv, child.bn)))
         else:
-            _fold_batchnorms(child)
+            fold_batchnorms(child)
 
 
 class FidInception(nn.Module):
@@ -117,7 +118,7 @@ class FidInception(nn.Module):
     def __init__(self, net: tv_inception.Inception3) -> None:
         super().__init__()
         net = net.eval()
-        _fold_batchnorms(net)
+        fold_batchnorms(net)
         self.blocks = nn.Sequential(
             net.Conv2d_1a_3x3, net.Conv2d_2a_3x3, net.Conv2d_2b_3x3,
             nn.MaxPool2d(kernel_size=3, stride=2),
@@ -149,9 +150,9 @@ def scale_block_outputs_(block: nn.Module, factor: float) -> None:
         bn.bias.mul_(factor)
 
 
-_LAST_CONVS = {
-    _FIDInceptionE: ("branch1x1", "branch3x3_2a", "branch3x3_2b", "branch3x3dbl_3a", "branch3x3dbl_3b", "branch_pool"),
-}
+_E_LAST_CONVS = ("branch1x1", "branch3x3_2a", "branch3x3_2b", "branch3x3dbl_3a", "branch3x3dbl_3b", "branch_pool")
+# The FID network's last block, and torchvision's (the art Inception's), have the same branches.
+_LAST_CONVS = {_FIDInceptionE: _E_LAST_CONVS, tv_inception.InceptionE: _E_LAST_CONVS}
 
 
 def seeded_fid_inception(seed: int) -> tv_inception.Inception3:
