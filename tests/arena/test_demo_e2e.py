@@ -73,6 +73,7 @@ def test_baselines_order_as_expected_through_the_real_pipeline(demo_settings, de
     identity, copy, adain, net = (board[n.value] for n in (BaselineName.IDENTITY, BaselineName.STYLE_COPY,
                                                               BaselineName.PIXEL_ADAIN, BaselineName.TRAINED))
     summary = {name: {k: round(v, 4) for k, v in m.items()} for name, m in board.items()}
+    print("demo board:", summary)  # the figures the notes report (pytest -s)
     # Identity: perfect content, poor FID. Style copy: no content at all.
     assert identity["lpips"] == min(m["lpips"] for m in board.values()) == pytest.approx(0.0, abs=1e-6), summary
     assert identity["content_loss"] == min(m["content_loss"] for m in board.values()), summary

@@ -25,7 +25,7 @@ threads_after_build = torch.get_num_threads()
 torch.set_num_threads(1)
 x = torch.rand(2, 3, 72, 96, generator=torch.Generator().manual_seed(0))
 with torch.inference_mode():
-    feats = [nets.inception(x)] + nets.vgg(x) + nets.lpips.features(x)
+    feats = [nets.inception(x), nets.art_inception(x)] + nets.vgg(x) + nets.lpips.features(x)
 features = hashlib.sha256(b"".join(f.contiguous().numpy().tobytes() for f in feats)).hexdigest()
 print(json.dumps({
     "digests": nets.digests,
@@ -53,13 +53,13 @@ def test_seeded_backbones_are_bit_identical_on_one_and_two_threads():
         assert process.returncode == 0, err
         reports[threads] = json.loads(out.strip().splitlines()[-1])
     one, two = reports[1], reports[2]
-    assert set(one["digests"]) == {"inception", "vgg19", "alexnet", "lpips_linear"}
+    assert set(one["digests"]) == {"inception", "vgg19", "alexnet", "art_inception", "lpips_linear"}
     assert one["digests"] == two["digests"]
     assert one["weight_hashes"] == two["weight_hashes"]
     assert one["features"] == two["features"]
     # The build runs on one thread but gives the caller its thread count back.
     assert (one["threads_after_build"], two["threads_after_build"]) == (1, 2)
-    for name in ("inception", "vgg19", "alexnet"):
+    for name in ("inception", "vgg19", "alexnet", "art_inception"):
         digest = one["digests"][name]
         assert len(digest) == 64 and one["weight_hashes"][name] == f"uncalibrated:{SEED_SCHEME}:{digest}"
 
@@ -76,8 +76,11 @@ def test_suite_reports_a_digest_per_backbone_file_or_seeded(metric_suite):
     # A file's digest is the file's sha256; the seeded Inception file of the tests is not the seeded
     # default network (another seed), so the two digests differ.
     with_file = seeded_suite().backbone_digests()
-    file_path = next(seeded_weights().weights_dir.iterdir())
-    assert with_file["inception"] == sha256_file(file_path) != seeded["inception"]
+    from metrics_support import ART_INCEPTION_FILE, INCEPTION_FILE
+
+    weights_dir = seeded_weights().weights_dir
+    assert with_file["inception"] == sha256_file(weights_dir / INCEPTION_FILE) != seeded["inception"]
+    assert with_file["art_inception"] == sha256_file(weights_dir / ART_INCEPTION_FILE) != seeded["art_inception"]
     assert with_file["vgg19"] == seeded["vgg19"] and with_file["lpips_linear"] == seeded["lpips_linear"]
     assert metric_suite.weight_hashes["vgg19"].endswith(seeded["vgg19"])
 
@@ -108,6 +111,18 @@ def test_seeded_pool3_has_the_scale_of_the_real_inception(metric_suite):
         feats = metric_suite.backbones.inception(_demo_images(24)).double().numpy()
     assert (feats >= 0).all()
     assert 0.3 <= feats.mean() <= 0.6
+    assert 0.2 <= feats.std(axis=0).mean() <= 0.5
+
+
+def test_seeded_art_inception_has_the_scale_of_the_real_pool3():
+    # Measured at the demo photos' native 128 px (the published ArtFID does not resize).
+    from evaluator.metrics.backbones.art_inception import ArtInception, seeded_art_inception
+
+    net = ArtInception(seeded_art_inception(seed=2022))
+    with torch.inference_mode():
+        feats = net(_demo_images(24)).double().numpy()
+    assert (feats >= 0).all()
+    assert 0.25 <= feats.mean() <= 0.6
     assert 0.2 <= feats.std(axis=0).mean() <= 0.5
 
 
