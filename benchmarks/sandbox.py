@@ -2,7 +2,7 @@
 
 Usage::
 
-    python benchmarks/sandbox.py [--pairs 8] [--size 256] [--repeats 3] [--format torchscript|package]
+    python benchmarks/sandbox.py [--pairs 8] [--size 256] [--repeats 3] [--format torchscript|export|package]
 
 "host" runs sandbox/harness/harness.py as a subprocess of the host venv's Python; "sandbox"
 is ``SandboxRunner.run`` (create, start, exec the harness, copy the outputs out, remove).
@@ -30,14 +30,14 @@ if __name__ == "__main__":
     sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 
 from arena.core.enums import SubmissionFormat
-from arena.core.settings import PROJECT_ROOT, Settings
-from sandbox.examples import write_blend_package, write_image_set, write_torchscript_generator
+from arena.core.settings import Settings
+from sandbox.examples import write_blend_package, write_export_generator, write_image_set, write_torchscript_generator
 from sandbox.image import DEFAULT_CACHE_DIR, ImageRecipe, ensure_image
+from sandbox.local import install_harness
 from arena.core.limits import SandboxLimits
 from sandbox.runner import SandboxRunner
 from sandbox.validation import validate_outputs
 
-HARNESS = PROJECT_ROOT / "sandbox" / "harness" / "harness.py"
 CPU_TORCH_DIR = DEFAULT_CACHE_DIR / "bench-cpu-torch"
 
 
@@ -64,9 +64,11 @@ def run_host(model: Path, fmt: SubmissionFormat, inputs: Path, out: Path, thread
     if torch_path is not None:
         env["PYTHONPATH"] = str(torch_path)
 
+    # The harness files laid out as in the image (the shared modules beside it).
+    harness = install_harness(out.parent / f"{out.name}-harness")
     started = time.perf_counter()
     subprocess.run(
-        [sys.executable, "-u", str(HARNESS), "--submission", str(model), "--format", fmt.value, "--inputs", str(inputs),
+        [sys.executable, "-u", str(harness), "--submission", str(model), "--format", fmt.value, "--inputs", str(inputs),
          "--out", str(out), "--workdir", str(out.parent / f"{out.name}-work"), "--threads", str(threads), "--device", "cpu"],
         check=True, capture_output=True, env=env,
     )
@@ -90,7 +92,7 @@ def main() -> None:
     parser.add_argument("--pairs", type=int, default=8)
     parser.add_argument("--size", type=int, default=256)
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--format", choices=["torchscript", "package"], default="torchscript")
+    parser.add_argument("--format", choices=[f.value for f in SubmissionFormat], default="torchscript")
     parser.add_argument("--cpus", type=float, default=2.0)
     parser.add_argument("--host-torch", choices=["cpu-wheel", "venv"], default="cpu-wheel")
     args = parser.parse_args()
@@ -104,8 +106,10 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bench-sandbox-") as scratch:
         root = Path(scratch)
         inputs = write_image_set(root / "set", n_pairs=args.pairs, size=(args.size, args.size))
-        model = (write_torchscript_generator(root / "model.pt") if fmt is SubmissionFormat.TORCHSCRIPT
-                 else write_blend_package(root / "model.zip"))
+        writers = {SubmissionFormat.TORCHSCRIPT: lambda: write_torchscript_generator(root / "model.pt"),
+                   SubmissionFormat.EXPORT: lambda: write_export_generator(root / "model.pt2"),
+                   SubmissionFormat.PACKAGE: lambda: write_blend_package(root / "model.zip")}
+        model = writers[fmt]()
         host, sandbox = [], []
         for i in range(args.repeats):
             host.append(run_host(model, fmt, inputs, root / f"host-{i}", max(1, int(args.cpus)), torch_path))
