@@ -22,6 +22,7 @@ from typing import Any
 
 from arena.core.files import sha256_file
 from arena.core.enums import SubmissionFormat
+from arena.core.sizes import human_size
 from sandbox import environment
 from sandbox.errors import UploadRejected
 
@@ -81,7 +82,7 @@ def validate_upload(path: Path, max_bytes: int, limits: ZipLimits | None = None)
         raise UploadRejected("empty_file", "The uploaded file is empty. " + _FORMAT_HINT)
     if size > max_bytes:
         raise UploadRejected(
-            "too_large", f"The upload is {size / 1e6:.1f} MB; the limit is {max_bytes / 1e6:.1f} MB."
+            "too_large", f"The upload is {human_size(size)}; the limit is {human_size(max_bytes)}."
         )
     with path.open("rb") as fh:
         if fh.read(4) not in _ZIP_MAGIC:
@@ -146,7 +147,7 @@ def _check_entries(infos: list[zipfile.ZipInfo], limits: ZipLimits) -> None:
     if declared > limits.max_total_uncompressed:
         raise UploadRejected(
             "too_large_uncompressed",
-            f"The archive unpacks to {declared / 1e6:.0f} MB; the limit is {limits.max_total_uncompressed / 1e6:.0f} MB.",
+            f"The archive unpacks to {human_size(declared)}; the limit is {human_size(limits.max_total_uncompressed)}.",
         )
 
 
@@ -174,7 +175,7 @@ def _stream_entries(zf: zipfile.ZipFile, infos: list[zipfile.ZipInfo], limits: Z
                 if total > limits.max_total_uncompressed:
                     raise UploadRejected(
                         "too_large_uncompressed",
-                        f"The archive unpacks to more than {limits.max_total_uncompressed / 1e6:.0f} MB.",
+                        f"The archive unpacks to more than {human_size(limits.max_total_uncompressed)}.",
                     )
                 if keep:
                     if produced > limits.max_manifest_bytes:
