@@ -8,6 +8,7 @@ from arena.core.enums import EvaluationStatus, SubmissionStatus
 from arena.core.errors import ArenaError, NotFound
 from arena.core.models import Evaluation, Submission
 from arena.core.target import EvaluationTarget
+from evaluator.statistics.board import rerank
 
 _FROM_EVALUATION = {
     EvaluationStatus.QUEUED: SubmissionStatus.QUEUED,
@@ -40,6 +41,7 @@ def disqualify_submission(session: Session, submission_id: int, reason: str) -> 
     submission.status = SubmissionStatus.DISQUALIFIED
     submission.disqualified_reason = reason
     session.flush()
+    rerank(session, submission.competition_id)  # the stored ranks with ties follow the board
     return submission
 
 
@@ -64,4 +66,5 @@ def reinstate_submission(session: Session, submission_id: int) -> Submission:
     submission.status = _FROM_EVALUATION[evaluation.status]
     submission.disqualified_reason = None
     session.flush()
+    rerank(session, submission.competition_id)  # the stored ranks with ties follow the board
     return submission

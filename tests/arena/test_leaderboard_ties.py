@@ -13,9 +13,9 @@ import numpy as np
 import pytest
 import sqlalchemy as sa
 
-from arena.core.enums import SubmissionStatus
 from arena.core.models import BoardRank, Score, ScoreReplicate
 from arena.services.leaderboard import RankState, leaderboard_rows
+from arena.services.moderation import disqualify_submission, reinstate_submission
 from evaluator.statistics.board import rerank
 from evaluator.statistics.ranking import basic_interval, encode
 from webfixtures import app, client, world  # noqa: F401  (fixtures)
@@ -118,8 +118,9 @@ def test_one_new_score_reranks_incrementally_and_exactly(world):
 def test_disqualified_entries_leave_the_ranking(world, tied_board):
     subs, _ = tied_board
     s, comp = world["session"], world["competition"]
-    subs["ann"].status = SubmissionStatus.DISQUALIFIED
-    s.flush()
-    rerank(s, comp.id, metrics=[METRIC])
+    disqualify_submission(s, subs["ann"].id, "copied the style image")  # re-ranks the board itself
     ranks = {r.label.split("-")[0]: (r.rank, r.tied, r.medal) for r in leaderboard_rows(s, comp, METRIC)}
     assert "ann" not in ranks and ranks["bob"] == (1, False, True) and ranks["cid"] == (2, False, True)
+    reinstate_submission(s, subs["ann"].id)
+    ranks = {r.label.split("-")[0]: (r.rank, r.tied) for r in leaderboard_rows(s, comp, METRIC)}
+    assert ranks["ann"] == ranks["bob"] == (1, True)
