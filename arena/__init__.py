@@ -22,6 +22,7 @@ def create_app(settings: "Settings | None" = None) -> "Flask":
     from arena.web.api.docs import bp as api_docs_bp
     from arena.web.me import bp as me_bp
     from arena.web.public import bp as public_bp
+    from arena.web.public.per_style import bp as per_style_bp
     from arena.web.submit import bp as submit_bp
 
     settings = settings or Settings.from_env()
@@ -59,7 +60,7 @@ def create_app(settings: "Settings | None" = None) -> "Flask":
     headers.init_app(app)
     extensions.login_manager.user_loader(auth.load_user)
     errors.register_error_handlers(app)
-    for blueprint in (public_bp, accounts_bp, submit_bp, me_bp, api_bp, api_docs_bp, admin_bp):
+    for blueprint in (public_bp, per_style_bp, accounts_bp, submit_bp, me_bp, api_bp, api_docs_bp, admin_bp):
         app.register_blueprint(blueprint)
     # Token-authenticated JSON API: no cookies, so no CSRF token.
     extensions.csrf.exempt(api_bp)

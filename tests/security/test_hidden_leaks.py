@@ -66,6 +66,7 @@ GET_ENDPOINTS = {
     "public.index", "public.competition", "public.leaderboard", "public.leaderboard_json",
     "public.leaderboard_csv", "public.dataset_download", "public.submission", "public.gallery_image",
     "public.contract", "public.guide",
+    "per_style.heatmap", "per_style.style_board",
     "accounts.register", "accounts.login", "accounts.tokens",
     "submit.submit",
     "me.submissions", "me.submission", "me.status", "me.log",
@@ -331,7 +332,7 @@ def _url_values(leak_world: LeakWorld, submission_id: int) -> dict[str, list[str
         gallery = gallery_images(leak_world.settings, sub)
     # The hidden outputs' names too: they must never be served whatever the gallery holds.
     names = [*gallery, *(f"{p}.png" for p in leak_world.hidden_pairs), "report.json"]
-    return {"slug": [SLUG], "submission_id": [submission_id], "name": names}
+    return {"slug": [SLUG], "submission_id": [submission_id], "name": names, "style": [1, 2]}
 
 
 def _urls(flask_app, values: dict[str, list]) -> list[tuple[str, str]]:
