@@ -85,7 +85,9 @@ def earns_medal(rank: int | None, tied: bool, separated: bool) -> bool:
 def reflected(points: np.ndarray, replicates: np.ndarray, higher_is_better: bool) -> np.ndarray:
     """[M, B] reflected replicates 2θ̂ − θ*, signed so that lower is better."""
     r = 2.0 * np.asarray(points, dtype=np.float64)[:, None] - np.asarray(replicates, dtype=np.float64)
-    return -r if higher_is_better else r
+    # float32 (as replicates are stored): half the memory traffic of the paired tests, and one
+    # precision for every path, so incremental and from-scratch counts agree exactly.
+    return (-r if higher_is_better else r).astype(np.float32)
 
 
 def rank_with_ties(points: np.ndarray, replicates: np.ndarray | None, higher_is_better: bool,
@@ -113,8 +115,12 @@ def rank_with_ties(points: np.ndarray, replicates: np.ndarray | None, higher_is_
 
 
 def wins(better: np.ndarray, worse: np.ndarray) -> np.ndarray:
-    """Row by row, how many resamples favour ``better`` over ``worse`` (reflected, lower is better)."""
-    return (better - worse < 0.0).sum(axis=-1)
+    """Row by row, how many resamples favour ``better`` over ``worse`` (reflected, lower is better).
+
+    ``a < b`` is ``a − b < 0`` for finite floats, without the temporary difference array;
+    ``count_nonzero`` on booleans is ten times faster than summing them.
+    """
+    return np.count_nonzero(better < worse, axis=-1)
 
 
 def beats_matrix(r_rows: np.ndarray, r_cols: np.ndarray) -> np.ndarray:
@@ -132,12 +138,11 @@ def count_beaters(r: np.ndarray) -> np.ndarray:
 
     Used when a board is ranked from scratch; one new score only needs ``update_beaten_by``.
     """
-    r = r.astype(np.float32)  # replicates are stored as float32: no precision is lost
     need = needed_wins(r.shape[1])
     out = np.zeros(len(r), dtype=np.int64)
     for start in range(0, len(r), _CHUNK):
         block = r[start:start + _CHUNK]  # the entries being beaten
-        out[start:start + _CHUNK] = (wins(r[None, :, :], block[:, None, :]) >= need).sum(axis=1)
+        out[start:start + _CHUNK] = np.count_nonzero(wins(r[None, :, :], block[:, None, :]) >= need, axis=1)
     return out
 
 

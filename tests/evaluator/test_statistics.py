@@ -73,6 +73,14 @@ def test_resampled_fid_equals_frechet_distance_of_the_materialised_resample():
     d2 = stratified_resamples(ids, strata, 5, seed=2)
     assert np.allclose(resampled_fid(many, ref100.mu, ref100.factor, ref100.trace, d2.counts),
                        [frechet_distance(summarize(many[row]), ref100) for row in d2.indices], rtol=1e-7)
+    # More pairs than the batched N×N route takes: one eigen problem per resample.
+    lots = rng.normal(0.1, 1.0, (300, 80))
+    ref80 = summarize(rng.normal(0, 1, (120, 80)))
+    ids, strata = _strata((150, 150))
+    d3 = stratified_resamples(ids, strata, 4, seed=3)
+    assert ref80.factor.shape[0] > 64
+    assert np.allclose(resampled_fid(lots, ref80.mu, ref80.factor, ref80.trace, d3.counts),
+                       [frechet_distance(summarize(lots[row]), ref80) for row in d3.indices], rtol=1e-7)
 
 
 def test_replicates_round_trip_through_storage():
