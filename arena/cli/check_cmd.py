@@ -78,6 +78,7 @@ def unpack_dev_set(source: Path, dest: Path) -> tuple[Path, Path]:
 def check_cmd(submission: Path, dev_set: Path, out_dir: Path | None, timeout: int | None, weights_dir: Path | None,
               device: str, as_json: bool) -> None:
     """Check SUBMISSION as the platform does and print its public-split score (no Docker needed)."""
+    from arena.services.upload_rules import UploadFieldsRejected, check_upload_fields
     from sandbox.errors import SandboxError
     from sandbox.local import run_local
     from sandbox.upload import validate_upload
@@ -91,8 +92,10 @@ def check_cmd(submission: Path, dev_set: Path, out_dir: Path | None, timeout: in
     with tempfile.TemporaryDirectory(prefix="stylearena-check-") as scratch:
         scratch_dir = Path(scratch)
         try:
+            # The service's two checks, in its order: the file name, then the file.
+            check_upload_fields("", "", submission.name)
             info = validate_upload(submission, settings.max_upload_mb * 1024 * 1024)
-        except SandboxError as exc:
+        except (SandboxError, UploadFieldsRejected) as exc:
             raise click.ClickException(f"upload refused [{exc.code}] {exc.message}") from exc
         _say(f"1/4 upload ok: {info.format.value}, {info.size} bytes, sha256 {info.sha256[:12]}")
         inputs, root = unpack_dev_set(dev_set, scratch_dir)

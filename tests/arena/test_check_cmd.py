@@ -93,7 +93,7 @@ def test_a_hung_generator_times_out(tmp_path):
     assert result.exit_code == 1 and "[timeout]" in result.output
 
 
-@pytest.mark.parametrize("case", ["zipped_folder", "not_a_dev_set"])
+@pytest.mark.parametrize("case", ["zipped_folder", "not_a_dev_set", "file_name"])
 def test_bad_inputs_say_what_to_do(tmp_path, case):
     if case == "zipped_folder":
         package = write_blend_package(tmp_path / "p.zip")
@@ -103,6 +103,11 @@ def test_bad_inputs_say_what_to_do(tmp_path, case):
                 zout.writestr("pkg/" + info.filename, zin.read(info))
         result = check(nested, "--dev-set", dev_set_download(tmp_path / "d.zip"))
         assert "upload refused [nested_package]" in result.output and "Zip the contents, not the folder" in result.output
+    elif case == "file_name":
+        # The platform refuses the name before the bytes; so does the check.
+        weights = write_blend_package(tmp_path / "p.zip").rename(tmp_path / "model.pth")
+        result = check(weights, "--dev-set", dev_set_download(tmp_path / "d.zip"))
+        assert "upload refused [bad_extension]" in result.output and ".pt2" in result.output
     else:
         (tmp_path / "notes.txt").write_text("hello")
         result = check(write_blend_package(tmp_path / "p.zip"), "--dev-set", tmp_path / "notes.txt")
