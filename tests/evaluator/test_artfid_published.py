@@ -113,6 +113,10 @@ def test_art_fid_matches_the_art_fid_package(images, tool):
                                  mode="art_fid", content_metric="lpips", **kwargs)
     fid = value / (1.0 + content) - 1.0
     ours = result.art_fid
+    # The agreement figures the notes report (pytest -s).
+    print(f"art-fid agreement: FID {ours.fid:.6g} vs {fid:.6g} (rel {abs(ours.fid - fid) / fid:.1e}), content "
+          f"{ours.content_distance:.6g} vs {content:.6g} (rel {abs(ours.content_distance - content) / content:.1e}), "
+          f"ArtFID {ours.value:.6g} vs {value:.6g} (rel {abs(ours.value - value) / value:.1e})")
     assert ours.estimator == ESTIMATOR_FID and ours.n == len(pairs) and ours.n_distinct_references == 3
     assert ours.content_distance == pytest.approx(content, rel=RTOL)
     assert ours.fid == pytest.approx(fid, rel=RTOL)
@@ -138,6 +142,8 @@ def test_fid_infinity_matches_the_package_estimator(tool, monkeypatch):
     np.random.seed(FID_INF_SEED)
     expected = tool.compute_fid_infinity("stylized", "style", batch_size=50, device="cpu")
     ours = art_fid(outputs, references, np.zeros(n), n_distinct_references=n)
+    print(f"art-fid FID-infinity agreement at N={n}: {ours.fid:.8g} vs {expected:.8g} "
+          f"(rel {abs(ours.fid - expected) / abs(expected):.1e})")
     assert ours.estimator == ESTIMATOR_FID_INF and ours.seed == FID_INF_SEED
     assert ours.fid == pytest.approx(expected, rel=RTOL)
     assert ours.value == pytest.approx(1.0 + expected, rel=RTOL)  # content distance 0 here
