@@ -34,6 +34,7 @@ class RankState(str, Enum):
     STATISTICAL = "statistical"  # stored rank with ties from the paired bootstrap
     EXACT = "exact"  # stored, but the metric has no replicates: the exact order of the values
     PENDING = "pending"  # not yet stored (a score just landed): the exact order until it is
+    REFERENCE = "reference"  # a baseline: a reference line, never ranked
 
 
 @dataclass(frozen=True)
@@ -155,7 +156,8 @@ def _row(r, names: list[str]) -> LeaderboardRow:
                    if getattr(r, f"lo_{n}") is not None and getattr(r, f"hi_{n}") is not None},
         tied=tied,
         medal=ranked and earns_medal(rank, tied, bool(r.stored_separated)),
-        rank_state=(RankState.STATISTICAL if ranked and r.stored_statistical else
+        rank_state=(RankState.REFERENCE if r.is_baseline else
+                    RankState.STATISTICAL if ranked and r.stored_statistical else
                     RankState.EXACT if ranked else RankState.PENDING),
     )
 

@@ -70,7 +70,7 @@ def test_rerank_stores_ties_and_the_board_serves_them(client, world, tied_board)
     rows = leaderboard_rows(s, comp, METRIC)
     assert [(r.label.split("-")[0], r.rank, r.tied, r.medal) for r in rows] == [
         ("org", None, False, False), ("ann", 1, True, False), ("bob", 1, True, False), ("cid", 3, False, True)]
-    assert all(r.rank_state is RankState.STATISTICAL for r in rows if not r.is_baseline)
+    assert [r.rank_state for r in rows] == [RankState.REFERENCE] + [RankState.STATISTICAL] * 3
     low, high = rows[1].intervals[METRIC]
     assert low < 20.0 < high and "fid" not in rows[1].intervals  # only metrics with an interval
 
