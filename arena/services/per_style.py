@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import json
 import math
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -112,8 +114,8 @@ def column_ranks(entries: tuple[EntryStyles, ...], metric: str, style: int) -> d
     values = [(e.row.submission_id, e.stats[metric][style].mean) for e in entries
               if not e.row.is_baseline and e.stats[metric][style] is not None]
     keys = np.array([-v if info.higher_is_better else v for _, v in values], dtype=np.float64)
-    ordered = np.sort(keys)
-    return {sid: int(np.searchsorted(ordered, k, side="left")) + 1 for (sid, _), k in zip(values, keys)}
+    ranks = np.searchsorted(np.sort(keys), keys, side="left") + 1
+    return {sid: int(rank) for (sid, _), rank in zip(values, ranks)}
 
 
 def per_pair_columns() -> tuple[MetricInfo, ...]:
@@ -215,8 +217,8 @@ def style_table(session: Session, settings: Settings, competition: Competition) 
         rows = leaderboard_rows(session, competition, None, limit=MAX_PAGE_SIZE, offset=offset)
         if not rows:
             break
-        per_pair = _per_pair_of(session, competition, [r.submission_id for r in rows])
-        entries.extend(EntryStyles(r, style_stats(per_pair.get(r.submission_id), styles)) for r in rows)
+        stats = _stats_of(session, competition, styles, version.manifest_sha256, [r.submission_id for r in rows])
+        entries.extend(EntryStyles(r, stats.get(r.submission_id) or style_stats(None, styles)) for r in rows)
         offset += len(rows)
         if offset >= rows[0].total:
             break
@@ -225,12 +227,52 @@ def style_table(session: Session, settings: Settings, competition: Competition) 
     return StyleTable(styles, done, ranks)
 
 
-def _per_pair_of(session: Session, competition: Competition, submission_ids: list[int]) -> dict[int, dict]:
-    """Submission id -> the per-pair values of its evaluation on the board's target."""
-    stmt = sa.select(Evaluation.submission_id, Evaluation.per_pair).where(
-        Evaluation.submission_id.in_(submission_ids), EvaluationTarget.of(competition).condition(),
-        Evaluation.status == EvaluationStatus.SCORED)
-    return {sid: values for sid, values in session.execute(stmt)}
+class _StatsMemo:
+    """Per-style statistics of scored evaluations, by (evaluation, finish time, dataset version).
+
+    Why: a scored evaluation's per-pair values never change, and decoding them is most of a
+    table's cost (about 10 ms per 1,000 pairs), so a refresh after one new score decodes one
+    evaluation, not the whole board. Bounded; the least recently used go first.
+    """
+
+    def __init__(self, max_entries: int = 20_000) -> None:
+        self.max_entries = max_entries
+        self._data: OrderedDict[tuple, dict] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple) -> dict | None:
+        with self._lock:
+            value = self._data.get(key)
+            if value is not None:
+                self._data.move_to_end(key)
+            return value
+
+    def put(self, key: tuple, value: dict) -> None:
+        with self._lock:
+            self._data[key] = value
+            while len(self._data) > self.max_entries:
+                self._data.popitem(last=False)
+
+
+_MEMO = _StatsMemo()
+
+
+def _stats_of(session: Session, competition: Competition, styles: DatasetStyles, dataset_sha: str,
+              submission_ids: list[int]) -> dict[int, dict]:
+    """Submission id -> per-style statistics of its evaluation on the board's target."""
+    where = (Evaluation.submission_id.in_(submission_ids), EvaluationTarget.of(competition).condition(),
+             Evaluation.status == EvaluationStatus.SCORED)
+    keys = {sid: (eid, finished, dataset_sha) for sid, eid, finished in session.execute(
+        sa.select(Evaluation.submission_id, Evaluation.id, Evaluation.finished_at).where(*where))}
+    out = {sid: memo for sid, key in keys.items() if (memo := _MEMO.get(key)) is not None}
+    missing = [keys[sid][0] for sid in keys if sid not in out]
+    if missing:
+        # Only the evaluations not seen before have their per-pair JSON loaded and decoded.
+        for sid, values in session.execute(sa.select(Evaluation.submission_id, Evaluation.per_pair)
+                                           .where(Evaluation.id.in_(missing))):
+            out[sid] = style_stats(values, styles)
+            _MEMO.put(keys[sid], out[sid])
+    return out
 
 
 def evaluation_styles(settings: Settings, evaluation: Evaluation) -> tuple[DatasetStyles, dict] | None:

@@ -148,6 +148,20 @@ def test_style_boards_rank_by_the_styles_mean(world, styled, settings):
     assert [(rank, by_id[e.row.submission_id]) for rank, e in flipped] == [(1, "cid"), (2, "bob"), (3, "ann"), (None, "base")]
 
 
+def test_a_rebuilt_table_has_the_new_score_and_the_same_old_values(world, styled, settings):
+    comp, subs = styled
+    session = world["session"]
+    before = style_table(session, settings, comp)
+    eve = _scored(session, comp, make_user(session, "eve"), 15.0, 8, _per_pair((0.05, 0.9, 0.05), 8))
+    session.commit()
+    after = style_table(session, settings, comp)
+    old = {e.row.submission_id: e.stats for e in before.entries}
+    new = {e.row.submission_id: e.stats for e in after.entries}
+    assert set(new) == set(old) | {eve.id}
+    assert all(new[sid] == stats for sid, stats in old.items())
+    assert after.ranks["lpips"][0][eve.id] == 1 and after.ranks["lpips"][1][eve.id] == 4
+
+
 # ---------------------------------------------------------------- the pages
 def _cells(html: str) -> dict[tuple[int, int], str]:
     """(submission id, style column) -> heat class of every heatmap cell."""
