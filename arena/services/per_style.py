@@ -279,8 +279,14 @@ def evaluation_styles(settings: Settings, evaluation: Evaluation) -> tuple[Datas
     """One evaluation's styles and per-style statistics (for its submission's page), or None."""
     if not evaluation.per_pair:
         return None
+    version = evaluation.dataset_version
     try:
-        styles = load_styles(settings, evaluation.dataset_version)
+        styles = load_styles(settings, version)
     except DatasetError:
         return None
-    return styles, style_stats(evaluation.per_pair, styles)
+    key = (evaluation.id, evaluation.finished_at, version.manifest_sha256)
+    stats = _MEMO.get(key)
+    if stats is None:
+        stats = style_stats(evaluation.per_pair, styles)
+        _MEMO.put(key, stats)
+    return styles, stats

@@ -18,7 +18,7 @@ from arena.services.per_style import load_styles, style_stats, style_table, t975
 from arena.services.publishing import publish
 from datasets_helpers import make_dataset
 from evaluator.metrics.catalog import PER_PAIR_METRICS
-from webfixtures import app, client, world  # noqa: F401  (fixtures)
+from webfixtures import app, client, login_as, world  # noqa: F401  (fixtures)
 from webseed import add_scored, full_scores, make_competition, make_user
 
 N_CONTENT, N_STYLE = 5, 3
@@ -236,3 +236,22 @@ def test_submission_page_shows_its_per_style_means(client, styled):
 
 def test_competition_page_links_the_breakdown(client, styled):
     assert 'href="/competitions/styled/styles"' in client.get("/competitions/styled").get_data(as_text=True)
+
+
+def test_pages_serve_the_cached_table_until_the_board_target_changes(app, client, world, styled):
+    from arena.web.cache import EXTENSION_KEY, TTLCache
+
+    comp, subs = styled
+    app.extensions[EXTENSION_KEY] = TTLCache(600)
+    login_as(client, "ann")  # a session: the page renders fresh, only the table comes from the cache
+    first = client.get("/competitions/styled/styles").get_data(as_text=True)
+    late = _scored(world["session"], comp, make_user(world["session"], "late"), 12.0, 9, _per_pair((0.2, 0.2, 0.2), 9))
+    world["session"].commit()
+    assert f'data-submission="{late.id}"' not in client.get("/competitions/styled/styles").get_data(as_text=True)
+    assert first.count("<tr data-submission") == 4
+    # A new scorer version is a new board target: never served from the older table.
+    comp.scorer_version = "v2"
+    late.evaluations[0].scorer_version = "v2"
+    world["session"].commit()
+    rows = re.findall(r'<tr data-submission="(\d+)"', client.get("/competitions/styled/styles").get_data(as_text=True))
+    assert rows == [str(late.id)]
