@@ -255,3 +255,17 @@ def test_pages_serve_the_cached_table_until_the_board_target_changes(app, client
     world["session"].commit()
     rows = re.findall(r'<tr data-submission="(\d+)"', client.get("/competitions/styled/styles").get_data(as_text=True))
     assert rows == [str(late.id)]
+
+
+def test_heatmap_pages_follow_the_board_order_and_ranks_span_all_pages(client, styled, monkeypatch):
+    from arena.web.public import per_style as views
+
+    comp, subs = styled
+    monkeypatch.setattr(views, "ROWS_PER_PAGE", 2)
+    pages = [client.get(f"/competitions/styled/styles?page={n}").get_data(as_text=True) for n in (1, 2, 3)]
+    rows = [[int(x) for x in re.findall(r'<tr data-submission="(\d+)"', html)] for html in pages]
+    assert rows[0] + rows[1] == [subs[k].id for k in ("base", "ann", "bob", "cid")]
+    assert rows[2] == rows[1]  # past the end: the last page
+    assert "Page 2 of 2" in pages[1]
+    # cid is worst of style 1 on page 2: its colour counts every entry, not just the page's.
+    assert _cells(pages[1])[(subs["cid"].id, 0)] == "heat-4"
