@@ -11,6 +11,7 @@ import re
 
 import pytest
 from click.testing import CliRunner
+from datasets_helpers import make_dataset
 from pipeline_fixtures import World, upload, write_image_set
 
 from arena.cli import cli
@@ -36,14 +37,16 @@ def real_worker(test):
     return test
 
 
-def three_pair_world(settings, factory, tmp) -> World:
-    """A competition whose public dev set has three pairs (FID/KID need at least two outputs)."""
+def dev_set_world(settings, factory, tmp, references: bool = False) -> World:
+    """A competition whose public dev set has three pairs (FID/KID need at least two outputs), or
+    with ``references`` four pairs and two held-out references per style (format 2)."""
     with transaction(factory) as session:
         user = create_user(session, "checker", "correct horse battery", role=UserRole.PARTICIPANT)
         hidden = publish(session, settings, write_image_set(tmp / "hidden", "h", "hidden", 2, seed=1),
                          reference_stats=None).version
-        public = publish(session, settings, write_image_set(tmp / "public", "p", "public", 3, seed=2),
-                         reference_stats=None).version
+        public_dir = (make_dataset(tmp / "public", "p", "public", n_content=2, n_style=2, seed=2, references_per_style=2)
+                      if references else write_image_set(tmp / "public", "p", "public", 3, seed=2))
+        public = publish(session, settings, public_dir, reference_stats=None).version
         competition = Competition(slug="check", title="check", status=CompetitionStatus.OPEN, daily_quota=50,
                                   hidden_dataset_id=hidden.id, public_dataset_id=public.id,
                                   scorer_version=seeded_scorer_id())
@@ -76,14 +79,16 @@ def dev_set_zip(settings, factory, world):
 @pytest.mark.parametrize("kind", ["repo_layout", "pt2"])
 def test_check_prints_the_platforms_public_split_numbers(eval_settings, session_factory, metric_suite, docker_host,
                                                          tmp_path, kind):
-    world = three_pair_world(eval_settings, session_factory, tmp_path / "sets")
+    # The .pt2 case's dev set has held-out references: staged by the worker, read from the download by the check.
+    world = dev_set_world(eval_settings, session_factory, tmp_path / "sets", references=kind == "pt2")
     path = (write_repo_layout_package(tmp_path / "adain.zip") if kind == "repo_layout"
             else write_export_generator(tmp_path / "model.pt2"))
     submission = scored(eval_settings, session_factory, metric_suite, docker_host, world, path)
     evaluation = submission.evaluations[0]
     assert evaluation.status is EvaluationStatus.SCORED
     platform = evaluation.provenance[PROVENANCE_KEY]
-    assert platform["n"] == 3 and set(platform["metrics"]) == {s.metric for s in evaluation.scores}
+    n_pairs = 4 if kind == "pt2" else 3
+    assert platform["n"] == n_pairs and set(platform["metrics"]) == {s.metric for s in evaluation.scores}
     # Another split, other images: the public score is not a copy of the hidden one.
     hidden = {s.metric: s.value for s in evaluation.scores}
     assert platform["metrics"] != hidden
@@ -96,7 +101,9 @@ def test_check_prints_the_platforms_public_split_numbers(eval_settings, session_
         assert result.exit_code == 0, result.output
         checked = json.loads(result.stdout)
         assert checked["public_scores"]["metrics"] == platform["metrics"]  # to the last digit
-        assert checked["format"] == "export" and checked["report"]["pairs_written"] == 3
+        assert checked["format"] == "export" and checked["report"]["pairs_written"] == n_pairs
+        assert platform["reference_protocol"] != "conditioning-styles" and platform["n_references"] == 4
+        assert checked["public_scores"] == platform  # references, protocol and counts too
         return
     # The human output: progress on stderr, every number exact and as the page rounds it.
     printed = runner.invoke(cli, ["check", str(path), "--dev-set", dev_set], obj={"settings": eval_settings})
