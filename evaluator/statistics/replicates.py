@@ -157,6 +157,7 @@ def resampled_fid(features: np.ndarray, ref_mu: np.ndarray, ref_factor: np.ndarr
                   counts: np.ndarray) -> np.ndarray:
     """FID per row of ``counts`` ([B, N] draw counts, each row summing to N) against a fixed reference."""
     n = features.shape[0]
+    ref_factor = compact_factor(ref_factor)
     centre = features.mean(axis=0)
     x = features - centre
     weights = counts / n
@@ -189,6 +190,21 @@ def resampled_fid(features: np.ndarray, ref_mu: np.ndarray, ref_factor: np.ndarr
 # catalog has the published ArtFID under ``art_fid`` (whose own features need their own
 # replicate function), else ``art_fid``.
 ART_FID_FORMULA = getattr(MetricName, "ART_FID_DISTINCT", MetricName.ART_FID).value
+
+
+def compact_factor(factor: np.ndarray, rtol: float = 1e-12) -> np.ndarray:
+    """A factor with as many rows as the covariance's rank (same ``factorᵀ·factor``).
+
+    A reference set with repeated rows (one reference per output, as the published ArtFID
+    pairs them) has a k×d factor of rank far below k; the k×k route's cost follows the rows.
+    With F Fᵀ = V Λ Vᵀ, Fᵀ F = (VᵀF)ᵀ(VᵀF), and rows of VᵀF with λ ≈ 0 are ≈ 0: dropped.
+    """
+    if factor.shape[0] <= BATCHED_FACTOR_ROWS:
+        return factor
+    gram = factor @ factor.T
+    eigenvalues, vectors = np.linalg.eigh((gram + gram.T) / 2)
+    keep = eigenvalues > rtol * max(float(eigenvalues.max(initial=0.0)), np.finfo(np.float64).tiny)
+    return vectors[:, keep].T @ factor
 
 
 @replicator(ART_FID_FORMULA, requires=(MetricName.LPIPS.value, MetricName.FID.value))

@@ -73,6 +73,11 @@ def test_resampled_fid_equals_frechet_distance_of_the_materialised_resample():
     d2 = stratified_resamples(ids, strata, 5, seed=2)
     assert np.allclose(resampled_fid(many, ref100.mu, ref100.factor, ref100.trace, d2.counts),
                        [frechet_distance(summarize(many[row]), ref100) for row in d2.indices], rtol=1e-7)
+    # A reference set of repeated rows (one reference per output): compacted to its rank, same FIDs.
+    repeated = summarize(rng.normal(0, 1, (12, 100))[np.arange(70) % 12])
+    assert repeated.factor.shape[0] == 70
+    assert np.allclose(resampled_fid(many, repeated.mu, repeated.factor, repeated.trace, d2.counts),
+                       [frechet_distance(summarize(many[row]), repeated) for row in d2.indices], rtol=1e-7)
     # More pairs than the batched N×N route takes: one eigen problem per resample.
     lots = rng.normal(0.1, 1.0, (300, 80))
     ref80 = summarize(rng.normal(0, 1, (120, 80)))
