@@ -25,11 +25,12 @@ from arena.core.models import Evaluation, Submission
 from evaluator import dispatch
 from evaluator.attempt import AttemptOutcome, run_attempt
 from evaluator.context import WorkerContext, install_context
+from evaluator.metrics.catalog import METRICS
 from evaluator.reconciler import reconcile
 from sandbox.runner import SandboxRunner
 
 POSTGRES_ONLY = pytest.mark.parametrize("db_url", ["postgres"], indirect=True)
-N_METRICS = 6
+N_METRICS = len(METRICS)  # one score row per metric of the catalog
 
 
 @pytest.fixture(scope="module")

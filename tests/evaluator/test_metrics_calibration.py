@@ -21,11 +21,12 @@ import evaluator.weights as weights_module
 from arena.cli import cli
 from arena.core.settings import Settings
 from evaluator.metrics.backbones import load_backbones
+from evaluator.metrics.backbones.art_inception import build_art_inception
 from evaluator.metrics.backbones.inception import build_fid_inception
 from evaluator.metrics.backbones.lpips_alex import build_alexnet_trunk
 from evaluator.metrics.backbones.vgg import build_vgg19_features
 from evaluator.weights import Backbone, WeightFile, manifest_entry
-from metrics_support import seeded_weights
+from metrics_support import ART_INCEPTION_FILE, INCEPTION_FILE, seeded_weights
 
 
 def _pin(path: Path, backbone: Backbone) -> WeightFile:
@@ -36,24 +37,26 @@ def _pin(path: Path, backbone: Backbone) -> WeightFile:
 
 @pytest.fixture(scope="module")
 def networks(metric_suite):
-    """Loadable networks of the three backbones: the tests' seeded Inception file, the
+    """Loadable networks of the four backbones: the tests' seeded Inception files, the
     session suite's seeded VGG19 and AlexNet."""
     inception = build_fid_inception()
-    inception.load_state_dict(torch.load(next(seeded_weights().weights_dir.iterdir()), weights_only=True))
+    inception.load_state_dict(torch.load(seeded_weights().weights_dir / INCEPTION_FILE, weights_only=True))
+    art = build_art_inception()
+    art.load_state_dict(torch.load(seeded_weights().weights_dir / ART_INCEPTION_FILE, weights_only=True))
     vgg = build_vgg19_features()
     vgg.load_state_dict(metric_suite.backbones.vgg.features.state_dict())
     alex = build_alexnet_trunk()
     alex.load_state_dict(metric_suite.backbones.lpips.trunk.state_dict())
-    return {Backbone.INCEPTION: inception, Backbone.VGG19: vgg, Backbone.ALEXNET: alex}
+    return {Backbone.INCEPTION: inception, Backbone.VGG19: vgg, Backbone.ALEXNET: alex, Backbone.ART_INCEPTION: art}
 
 
 @pytest.fixture(scope="module")
 def weight_files(networks, tmp_path_factory) -> dict[Backbone, Path]:
-    """The three networks saved as state dicts under their real manifest names."""
+    """The four networks saved as state dicts under their real manifest names."""
     folder = tmp_path_factory.mktemp("weight-files")
     files = {}
     for backbone, net in networks.items():
-        prefix = "" if backbone is Backbone.INCEPTION else "features."
+        prefix = "" if backbone in (Backbone.INCEPTION, Backbone.ART_INCEPTION) else "features."
         files[backbone] = folder / manifest_entry(backbone).filename
         torch.save({prefix + k: v for k, v in net.state_dict().items()}, files[backbone])
     return files
@@ -65,7 +68,8 @@ def pinned(weight_files, networks, monkeypatch):
     (seeding takes seconds and plays no part in deciding what is calibrated)."""
     monkeypatch.setattr(weights_module, "MANIFEST", tuple(_pin(path, b) for b, path in weight_files.items()))
     for name, backbone in [("seeded_fid_inception", Backbone.INCEPTION), ("seeded_vgg19_features", Backbone.VGG19),
-                           ("seeded_alexnet_trunk", Backbone.ALEXNET)]:  # fmt: skip
+                           ("seeded_alexnet_trunk", Backbone.ALEXNET),
+                           ("seeded_art_inception", Backbone.ART_INCEPTION)]:  # fmt: skip
         monkeypatch.setattr(backbones_module, name, lambda seed, net=networks[backbone]: copy.deepcopy(net))
     return weight_files
 
@@ -85,7 +89,7 @@ def _status_says(folder: Path) -> dict:
     return json.loads(result.output)
 
 
-ALL = (Backbone.INCEPTION, Backbone.VGG19, Backbone.ALEXNET)
+ALL = (Backbone.INCEPTION, Backbone.VGG19, Backbone.ALEXNET, Backbone.ART_INCEPTION)
 
 
 @pytest.mark.parametrize(
@@ -113,7 +117,7 @@ def test_weights_status_and_the_suite_agree(pinned, tmp_path, monkeypatch, case,
     suite = load_backbones(folder, torch.device("cpu"))
     assert status["calibrated"] is suite.calibrated is calibrated
     states = {row["name"]: row["state"] for row in status["files"]}
-    assert set(states) == {"inception", "vgg19", "alexnet", "lpips_linear"}
+    assert set(states) == {"inception", "vgg19", "alexnet", "art_inception", "lpips_linear"}
     verified = {info.name: info.verified for info in suite.info}
     assert {name: state == "verified" for name, state in states.items()} == verified
     sources = {info.name: info.source for info in suite.info}

@@ -117,7 +117,9 @@ def test_fid_and_kid_equal_a_direct_computation_on_the_reference_features(suite,
     result = new["copy"]
     assert result.metrics["fid"] == pytest.approx(fid_from_features(out_feats, ref_feats), rel=1e-6)
     kid = kernel_inception_distance(out_feats, ref_feats)
-    assert result.metrics["kid"] == pytest.approx(kid.mean, rel=1e-6, abs=1e-9)
+    # The suite's features come from batches of another make-up than ``_features``'s, so float32
+    # convolutions differ in the last bits; on a KID this close to 0 that is ~1e-6 relative.
+    assert result.metrics["kid"] == pytest.approx(kid.mean, rel=1e-5, abs=1e-8)
     assert result.kid.subset_size == kid.subset_size == N_STYLE * N_REF
 
 

@@ -22,6 +22,7 @@ from pipeline_fixtures import upload
 
 from arena.core.enums import EvaluationStatus, SubmissionStatus
 from arena.core.models import Evaluation, Score, Submission
+from evaluator.metrics.catalog import METRICS
 
 N_SUBMISSIONS = int(os.environ.get("STYLEARENA_SOAK_N", "60"))
 MAX_KILLS = int(os.environ.get("STYLEARENA_SOAK_KILLS", "3"))
@@ -93,7 +94,7 @@ def test_soak_nothing_lost_nothing_duplicated(tmp_path, services, postgres_templ
             if submission.status is SubmissionStatus.FAILED:
                 assert submission.error_code and submission.error_message
         for evaluation in evaluations:
-            expected = 6 if evaluation.status is EvaluationStatus.SCORED else 0
+            expected = len(METRICS) if evaluation.status is EvaluationStatus.SCORED else 0
             assert scores.get(evaluation.id, 0) == expected, f"evaluation {evaluation.id} has duplicate scores"
         assert cluster.containers() == [] or all(
             c.labels.get("stylearena.evaluation") not in {str(e.id) for e in evaluations}
