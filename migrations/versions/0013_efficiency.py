@@ -1,0 +1,25 @@
+"""Efficiency measured in the sandbox (issue 16)
+
+Placeholder in the revision chain so parallel work lands in a fixed order; it changes nothing
+until its issue's schema lands here.
+
+Revision ID: 0013_efficiency
+Revises: 0012_dataset_lifecycle
+Create Date: 2026-12-02 05:00:00
+"""
+import sqlalchemy as sa  # noqa: F401
+from alembic import op  # noqa: F401
+
+
+revision = '0013_efficiency'
+down_revision = '0012_dataset_lifecycle'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    pass
+
+
+def downgrade() -> None:
+    pass

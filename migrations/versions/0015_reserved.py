@@ -1,0 +1,25 @@
+"""Reserved revision (no schema change yet)
+
+Placeholder in the revision chain so parallel work lands in a fixed order; it changes nothing
+until its issue's schema lands here.
+
+Revision ID: 0015_reserved
+Revises: 0014_preference_arena
+Create Date: 2026-12-02 05:00:00
+"""
+import sqlalchemy as sa  # noqa: F401
+from alembic import op  # noqa: F401
+
+
+revision = '0015_reserved'
+down_revision = '0014_preference_arena'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    pass
+
+
+def downgrade() -> None:
+    pass
