@@ -1,19 +1,30 @@
 """The SQLAlchemy models of the whole domain; importing this builds no engine or app."""
+from arena.core.models.audit import AuditEntry
 from arena.core.models.base import Base, utcnow
 from arena.core.models.competition import Competition, DatasetVersion
-from arena.core.models.submission import BoardRank, Evaluation, Score, ScoreReplicate, Submission
+from arena.core.models.dataset_hash import DatasetImageHash
+from arena.core.models.preference import PreferenceMatch, PreferenceRating, PreferenceSummary, PreferenceVote, VoteChoice
+from arena.core.models.submission import BoardRank, Evaluation, EvaluationEfficiency, Score, ScoreReplicate, Submission
 from arena.core.models.user import ApiToken, User
 
 __all__ = [
     "ApiToken",
+    "AuditEntry",
     "Base",
     "BoardRank",
     "Competition",
+    "DatasetImageHash",
     "DatasetVersion",
+    "PreferenceMatch",
+    "PreferenceRating",
+    "PreferenceSummary",
+    "PreferenceVote",
     "Evaluation",
+    "EvaluationEfficiency",
     "Score",
     "ScoreReplicate",
     "Submission",
     "User",
+    "VoteChoice",
     "utcnow",
 ]
