@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from arena.core.db import transaction
 from arena.core.enums import DatasetSplit, EvaluationStatus, SubmissionStatus
-from arena.core.models import Competition, Evaluation, Score, ScoreReplicate, Submission, utcnow
+from arena.core.models import Competition, Evaluation, EvaluationEfficiency, Score, ScoreReplicate, Submission, utcnow
 from arena.core.target import EvaluationTarget
 from evaluator.errors import PLATFORM_MESSAGE, EvaluationFault, FaultKind
 from evaluator.statistics.board import rerank_after_score
@@ -59,6 +59,8 @@ class ScoredResult:
     outputs_sha256: str
     public_log: str | None = None
     public_outputs_sha256: str | None = None
+    # The hidden run's measured cost (``EvaluationEfficiency`` columns); None when not measured.
+    efficiency: dict[str, Any] | None = None
 
 
 def _fenced(claim: Claim):
@@ -165,6 +167,8 @@ def finish_scored(factory: sessionmaker[Session], claim: Claim, result: ScoredRe
                            resamples=len(s.replicates) // 4)
             for s in result.scores if s.replicates is not None
         )
+        if result.efficiency is not None:
+            session.add(EvaluationEfficiency(evaluation_id=claim.evaluation_id, **result.efficiency))
         _sync_submission(session, claim.evaluation_id, result.public_log, result.public_outputs_sha256)
     # After the commit: the ranks with ties read the score just written (issue 13).
     rerank_after_score(factory, claim.evaluation_id)

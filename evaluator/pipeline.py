@@ -8,9 +8,7 @@ Every failure leaves ``evaluate`` as a fault already shaped for the split it hap
 """
 from __future__ import annotations
 
-import math
 import platform
-import re
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -36,6 +34,7 @@ from arena.core.store.datasets import DatasetRef
 from arena.core.store.uploads import upload_path
 from evaluator.claim import Claim, ScoredResult, ScoreValue
 from evaluator.public_split import PROVENANCE_KEY, score_or_reason
+from evaluator.reports import efficiency_row, report_summary
 from evaluator.scorer import scorer_identity
 from evaluator.errors import LeaseLost, PlatformCode, PlatformFault, fault_on_split, truncate_log
 from evaluator.statistics.ranking import basic_interval, encode
@@ -101,6 +100,8 @@ class RunOutcome:
     duration_s: float
     # The public-split score of these outputs (``evaluator.public_split``); smoke runs only.
     scores: dict[str, Any] | None = None
+    # The run's measured cost, as ``EvaluationEfficiency`` columns (``evaluator.reports``).
+    efficiency: dict[str, Any] | None = None
 
 
 # The steps of an attempt, in order; each is timed, and announced as it starts.
@@ -232,6 +233,7 @@ def run_generator(context: WorkerContext, task: EvaluationTask, claim: Claim, in
         report=report_summary(result.report),
         image_id=result.image_id,
         duration_s=time.monotonic() - started,
+        efficiency=efficiency_row(getattr(result, "efficiency", None)),
     )
 
 
@@ -245,34 +247,6 @@ def on_split(split: DatasetSplit) -> Iterator[None]:
         if fault is None or fault is exc:
             raise
         raise fault from exc
-
-
-# Whole-run figures of the harness report worth keeping. The report is written where the
-# generator can overwrite it, so only these keys survive: finite numbers, and text only when it
-# is one of a few known values (free text could carry hidden data into provenance).
-_REPORT_NUMBERS = ("total_s", "load_s", "peak_rss_mb", "peak_cuda_mb", "pairs_written", "parameter_count")
-_REPORT_TEXT = {
-    "device": re.compile(r"cpu|cuda(:\d{1,2})?"),
-    "format": re.compile(r"torchscript|export|package"),
-    "status": re.compile(r"ok|error"),
-    "torch_version": re.compile(r"\d{1,2}\.\d{1,2}\.\d{1,2}(\+cpu|\+cu\d{2,3})?"),
-}
-
-
-def report_summary(report: Any) -> dict[str, Any]:
-    """The trustworthy whole-run part of a harness report (never per-image figures or free text)."""
-    if not isinstance(report, dict):
-        return {}
-    summary: dict[str, Any] = {}
-    for key in _REPORT_NUMBERS:
-        value = report.get(key)
-        if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
-            summary[key] = value
-    for key, allowed in _REPORT_TEXT.items():
-        value = report.get(key)
-        if isinstance(value, str) and allowed.fullmatch(value):
-            summary[key] = value
-    return summary
 
 
 def compute_scores(context: WorkerContext, task: EvaluationTask, inputs_dir: Path, outputs_dir: Path,
@@ -398,5 +372,6 @@ def evaluate(context: WorkerContext, task: EvaluationTask, claim: Claim, work_di
         outputs_sha256=outputs_sha256,
         public_log=truncate_log(public.log, PUBLIC_LOG_CHARS) if public else None,
         public_outputs_sha256=public.outputs_sha256 if public else None,
+        efficiency=hidden.efficiency if hidden else None,
     )
 

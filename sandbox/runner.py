@@ -26,6 +26,7 @@ from docker.errors import APIError, DockerException, ImageNotFound, NotFound
 
 from arena.core.enums import SubmissionFormat
 from sandbox import container as spec
+from sandbox.efficiency import Efficiency, efficiency_of
 from sandbox.engine import connect
 from sandbox.errors import (
     GeneratorCrashed,
@@ -58,6 +59,8 @@ class RunResult:
     report: dict[str, Any] = field(default_factory=dict)
     duration_s: float = 0.0
     image_id: str = ""
+    # The run's cost (``sandbox.efficiency``): None when the report had none or it could not be true.
+    efficiency: Efficiency | None = None
 
 
 @dataclass
@@ -167,7 +170,9 @@ class SandboxRunner:
                     log=log.text(),
                 )
             report = self._collect(container, output_dir, limits, log, watch.exit_code, abort)
-            return RunResult(log.text(), report, round(duration, 3), image_id)
+            outputs = sum(1 for _ in output_dir.iterdir())
+            cost = efficiency_of(report, limits, duration, outputs, Path(submission_path).stat().st_size)
+            return RunResult(log.text(), report, round(duration, 3), image_id, cost)
         except DockerException as exc:
             raise SandboxUnavailable("docker_error", f"Docker Engine error during the run: {exc}") from exc
         except requests.RequestException as exc:  # the engine went away mid-run

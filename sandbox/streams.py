@@ -147,9 +147,16 @@ _REPORT_SCHEMA = {
     "status": "text", "format": "text", "torch_version": "text", "device": "text", "python": "text",
     "load_s": "number", "total_s": "number", "peak_rss_mb": "number", "peak_cuda_mb": "number",
     "pairs_written": "count", "parameter_count": "count_or_null", "batches": "batches", "error": "error",
+    "batch_size": "count", "efficiency": "efficiency",
 }
 _BATCH_SCHEMA = {"index": "count", "pairs": "count", "seconds": "number"}
 _ERROR_SCHEMA = {"code": "text", "message": "message"}
+# The harness's whole-run cost figures (``efficiency`` in harness.py); ranges are checked in sandbox.efficiency.
+_EFFICIENCY_SCHEMA = {
+    "warmup_pairs": "count", "timed_pairs": "count", "latency_median_ms": "number", "latency_p95_ms": "number",
+    "throughput_ips": "number_or_null", "parameter_bytes": "count", "parameter_source": "text",
+}
+_NESTED = {"error": _ERROR_SCHEMA, "batch": _BATCH_SCHEMA, "efficiency": _EFFICIENCY_SCHEMA}
 _TEXT_CHARS, _MESSAGE_CHARS = 200, 2000
 _MAX_BATCHES = 100_000
 # Counts and timings a JSON column, a BIGINT and a float all hold exactly.
@@ -211,10 +218,12 @@ def _clean_value(value: Any, kind: str, where: str) -> Any:
         return None
     if kind in ("count", "count_or_null") and _is_number(value, int) and 0 <= value <= _MAX_NUMBER:
         return value
-    if kind == "number" and _is_number(value, (int, float)) and abs(value) <= _MAX_NUMBER:
+    if kind == "number_or_null" and value is None:
+        return None
+    if kind in ("number", "number_or_null") and _is_number(value, (int, float)) and abs(value) <= _MAX_NUMBER:
         return value
-    if kind in ("error", "batch") and isinstance(value, dict):
-        return _clean_object(value, _ERROR_SCHEMA if kind == "error" else _BATCH_SCHEMA, where)
+    if kind in _NESTED and isinstance(value, dict):
+        return _clean_object(value, _NESTED[kind], where)
     if kind == "batches" and isinstance(value, list) and len(value) <= _MAX_BATCHES:
         return [_clean_value(batch, "batch", f"{where}[{i}]") for i, batch in enumerate(value)]
     raise InvalidOutput("bad_report", f"{where} is a JSON {_json_kind(value)}, not what the harness writes.")

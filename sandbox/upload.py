@@ -30,7 +30,7 @@ MANIFEST_NAME = "stylearena.toml"
 _ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
 _CHUNK = 1 << 20
 _ENTRY_POINT = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*:[A-Za-z_]\w*$")
-_MANIFEST_KEYS = {"entry_point", "batch_size", "resolution", "name", "description"}
+_MANIFEST_KEYS = {"entry_point", "batch_size", "resolution", "name", "description", "parameters"}
 _FORMAT_HINT = (
     "Upload a TorchScript file saved with torch.jit.save (.pt), a torch.export program saved with "
     "torch.export.save (.pt2) or a .zip package with a stylearena.toml manifest at its root."
@@ -210,6 +210,7 @@ def parse_manifest(data: bytes, names: set[str]) -> dict[str, Any]:
         )
     _check_int(manifest, "batch_size", 1, 64)
     _check_int(manifest, "resolution", 32, 2048)
+    _check_int(manifest, "parameters", 0, 10**12)  # declared, shown as such (the harness cannot count a package's)
     for key in ("name", "description"):
         if key in manifest and not (isinstance(manifest[key], str) and len(manifest[key]) <= 1000):
             raise UploadRejected("manifest_invalid", f"{MANIFEST_NAME}: {key} must be a string of at most 1000 characters.")

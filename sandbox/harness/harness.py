@@ -179,6 +179,7 @@ def run_batches(generator, pairs, args, manifest, device, report) -> None:
     images_dir = Path(args.out) / "images"
     images_dir.mkdir(parents=True, exist_ok=True)
     done = 0
+    report["batch_size"] = batch_size
     for index, batch in enumerate(make_batches(pairs, Path(args.inputs), resolution, batch_size)):
         content = torch.stack([item[1] for item in batch]).to(device)
         style = torch.stack([item[2] for item in batch]).to(device)
@@ -192,8 +193,8 @@ def run_batches(generator, pairs, args, manifest, device, report) -> None:
             if args.format == "export" and _is_shape_guard(exc):
                 message += EXPORT_SHAPE_HINT
             raise HarnessFailure(exit_codes.GENERATOR_ERROR, "generator_error", message) from exc
-        if device.startswith("cuda"):
-            torch.cuda.synchronize()
+        if args.measure and device.startswith("cuda"):
+            torch.cuda.synchronize()  # the call's real end, not its launch
         seconds = time.perf_counter() - started
         check_output(output, content, resolution is not None)
         try:
@@ -202,8 +203,51 @@ def run_batches(generator, pairs, args, manifest, device, report) -> None:
         except OSError as exc:  # the output tmpfs is capped: ENOSPC is the generator's doing
             raise HarnessFailure(exit_codes.CONTRACT, "output_write_failed", f"could not write outputs: {exc}") from exc
         done += len(batch)
-        report["batches"].append({"index": index, "pairs": len(batch), "seconds": round(seconds, 4)})
+        report["batches"].append({"index": index, "pairs": len(batch), "seconds": round(seconds, 6)})
         say(f"batch {index + 1}: {len(batch)} pairs in {seconds:.2f}s ({done}/{len(pairs)} done)")
+
+
+def efficiency(report: dict, generator, manifest: dict) -> dict:
+    """Whole-run cost figures (never per image): latency of the generator's calls after a warm-up batch.
+
+    Each image of a batch is charged the batch's time divided by its size; the first batch
+    (weights paged in, kernels chosen, caches cold) is the warm-up and left out, unless it is
+    the only one. p95 is the nearest rank. Parameter bytes count parameters and buffers.
+    """
+    batches = report["batches"]
+    timed = batches[1:] if len(batches) > 1 else batches
+    per_image = sorted(b["seconds"] / b["pairs"] for b in timed for _ in range(b["pairs"]))
+    seconds = sum(b["seconds"] for b in timed)
+    figures: dict = {"warmup_pairs": sum(b["pairs"] for b in batches) - len(per_image), "timed_pairs": len(per_image)}
+    if per_image:
+        rank = max(0, -(-95 * len(per_image) // 100) - 1)
+        figures.update(latency_median_ms=round(1000 * _median(per_image), 4),
+                       latency_p95_ms=round(1000 * per_image[rank], 4),
+                       throughput_ips=round(len(per_image) / seconds, 4) if seconds > 0 else None)
+    tensors = _tensors(generator)
+    if report.get("format") in ("torchscript", "export"):
+        figures["parameter_source"] = "exact"
+    elif isinstance(manifest.get("parameters"), int):
+        report["parameter_count"], figures["parameter_source"] = manifest["parameters"], "declared"
+        tensors = None  # what the module holds may not be what the manifest declares
+    elif tensors is not None:
+        figures["parameter_source"] = "counted"
+    if tensors is not None:
+        figures["parameter_bytes"] = sum(t.numel() * t.element_size() for t in tensors)
+    return figures
+
+
+def _median(values: list) -> float:
+    mid = len(values) // 2
+    return values[mid] if len(values) % 2 else (values[mid - 1] + values[mid]) / 2
+
+
+def _tensors(generator):
+    """Parameters and buffers of a module (TorchScript, exported or nn.Module); None for a function."""
+    try:
+        return [*generator.parameters(), *generator.buffers()]
+    except Exception:  # a plain function, or participant code that raises: no count
+        return None
 
 
 EXPORT_SHAPE_HINT = (
@@ -281,6 +325,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--threads", default=1, type=int)
     parser.add_argument("--batch-size", default=None, type=int, help="default: the format's (FORMAT_BATCH_SIZE)")
     parser.add_argument("--device", default="auto")
+    parser.add_argument("--no-measure", dest="measure", action="store_false",
+                        help="skip the efficiency figures (benchmarks/sandbox.py measures their cost)")
     parser.add_argument("--status-fd", default=None, type=int, help="the supervisor's pipe (see supervisor.py)")
     return parser.parse_args(argv)
 
@@ -345,6 +391,8 @@ def main(argv: list[str] | None = None) -> int:
         report.update(load_s=round(time.perf_counter() - load_started, 4), parameter_count=params)
         say(f"generator loaded in {report['load_s']:.2f}s ({params if params is not None else '?'} parameters)")
         run_batches(generator, pairs, args, manifest, device, report)
+        if args.measure:
+            report["efficiency"] = efficiency(report, generator, manifest)
         report["status"] = "ok"
         code = exit_codes.OK
     except HarnessFailure as failure:

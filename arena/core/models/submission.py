@@ -172,3 +172,33 @@ class BoardRank(Base):
     statistical: Mapped[bool]
     protocol: Mapped[str] = mapped_column(sa.String(200))
     computed_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class EvaluationEfficiency(Base):
+    """The measured cost of an evaluation's hidden run (``sandbox.efficiency.Efficiency``), one row per run.
+
+    Measurements of one run on shared hardware, under the limits stored beside them: compare
+    only rows with equal ``device``, ``cpus`` and ``memory_mb``, and never rank by them.
+    """
+
+    __tablename__ = "evaluation_efficiency"
+
+    evaluation_id: Mapped[int] = mapped_column(sa.ForeignKey("evaluations.id", ondelete="CASCADE"), primary_key=True)
+    latency_median_ms: Mapped[float] = mapped_column(sa.Float)
+    latency_p95_ms: Mapped[float] = mapped_column(sa.Float)
+    throughput_ips: Mapped[Optional[float]] = mapped_column(sa.Float)
+    batch_size: Mapped[int]
+    timed_pairs: Mapped[int]
+    warmup_pairs: Mapped[int]
+    load_s: Mapped[Optional[float]] = mapped_column(sa.Float)
+    peak_rss_mb: Mapped[Optional[float]] = mapped_column(sa.Float)
+    peak_device_mb: Mapped[Optional[float]] = mapped_column(sa.Float)
+    parameter_count: Mapped[Optional[int]] = mapped_column(sa.BigInteger)
+    parameter_bytes: Mapped[Optional[int]] = mapped_column(sa.BigInteger)
+    # exact (TorchScript, .pt2), counted (a package's nn.Module), declared (a package's manifest)
+    parameter_source: Mapped[Optional[str]] = mapped_column(sa.String(10))
+    size_bytes: Mapped[int] = mapped_column(sa.BigInteger)
+    run_s: Mapped[float] = mapped_column(sa.Float)
+    device: Mapped[str] = mapped_column(sa.String(10))
+    cpus: Mapped[float] = mapped_column(sa.Float)
+    memory_mb: Mapped[int]
