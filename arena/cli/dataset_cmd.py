@@ -5,21 +5,20 @@ import sys
 from pathlib import Path
 
 import click
-from sqlalchemy import or_, select
-
 from arena.cli.common import cli_session, echo_json, get_settings
 from arena.cli.errors import arena_errors
 from arena.core.datasets.staging import stored_manifest
-from arena.services.publishing import find_version, list_versions, publish
+from arena.services.publishing import Placement, find_version, list_versions, publish, retire_version, version_usage
 from arena.services.publishing import metrics_reference_stats
-from arena.core.models import Competition, DatasetVersion
+from arena.core.models import DatasetVersion
 
 
 def version_summary(v: DatasetVersion) -> dict[str, object]:
     """A JSON-ready description of a dataset version."""
     return {"id": v.id, "sha256": v.manifest_sha256, "name": v.name, "split": v.split.value,
             "n_content": v.n_content, "n_style": v.n_style, "n_pairs": v.n_pairs,
-            "reference_stats": v.reference_stats_path, "created_at": v.created_at.isoformat()}
+            "reference_stats": v.reference_stats_path, "created_at": v.created_at.isoformat(),
+            "retired_at": v.retired_at.isoformat() if v.retired_at else None}
 
 
 class _ProgressBar:
@@ -30,6 +29,8 @@ class _ProgressBar:
         self.stage = ""
 
     def __call__(self, stage: str, done: int, total: int) -> None:
+        if not sys.stderr.isatty():
+            return  # off a terminal a bar prints only its bare label: noise in logs
         if stage != self.stage:
             self.close()
             self.stage = stage
@@ -50,46 +51,84 @@ def dataset_group() -> None:
 
 @dataset_group.command("publish")
 @click.argument("directory", type=click.Path(exists=True, file_okay=False, path_type=Path))
-@click.option("--competition", "competition_slug", help="Make it this competition's current version of its split.")
+@click.option("--competition", "competition_slug",
+              help="Stage it as this competition's next version of its split (its board keeps the current one "
+                   "until you rescore and switch; a competition without one gets it at once).")
 @click.option("--split", type=click.Choice(["public", "hidden"]), help="The split (must agree with the manifest's).")
+@click.option("--allow-unlisted", is_flag=True, help="Publish although the folders hold files the manifest does not "
+                                                     "list (they are listed and left out).")
 @click.option("--no-reference-stats", is_flag=True, help="Skip precomputing the reference statistics.")
 @click.option("--json", "as_json", is_flag=True, help="Print the version as JSON.")
-def publish_cmd(directory: Path, competition_slug: str | None, split: str | None, no_reference_stats: bool,
-                as_json: bool) -> None:
+def publish_cmd(directory: Path, competition_slug: str | None, split: str | None, allow_unlisted: bool,
+                no_reference_stats: bool, as_json: bool) -> None:
     """Validate DIRECTORY (manifest.json, content/, style/) and publish it; idempotent."""
     settings = get_settings()
     bar = _ProgressBar()
     with arena_errors(), cli_session(settings) as session:
         try:
             result = publish(session, settings, directory, split=split, competition_slug=competition_slug,
-                             progress=bar, reference_stats=None if no_reference_stats else metrics_reference_stats)
+                             progress=bar, reference_stats=None if no_reference_stats else metrics_reference_stats,
+                             allow_unlisted=allow_unlisted)
         finally:
             bar.close()
         v = result.version
         if as_json:
-            echo_json({**version_summary(v), "created": result.created})
+            echo_json({**version_summary(v), "created": result.created, "conversions": list(result.conversions),
+                       "unlisted": list(result.unlisted),
+                       "placement": result.placement.value if result.placement else None,
+                       "next_steps": list(result.next_steps)})
             return
         verb = "published" if result.created else "already published (no change)"
         click.echo(f"{verb}: {v.name} [{v.split.value}] {v.manifest_sha256} "
                    f"({v.n_content} content, {v.n_style} style, {v.n_pairs} pairs)")
-        if competition_slug:
-            click.echo(f"now the current {v.split.value} version of '{competition_slug}'")
+        for line in result.conversions:
+            click.echo(f"  {line}")
+        if result.unlisted:
+            click.echo(f"  left out {len(result.unlisted)} unlisted file(s): {', '.join(result.unlisted)}")
+        if result.placement == Placement.ATTACHED:
+            click.echo(f"now the current {v.split.value} version of '{competition_slug}' (it had none)")
+        elif result.placement == Placement.CURRENT:
+            click.echo(f"already the current {v.split.value} version of '{competition_slug}'")
+        elif result.placement == Placement.STAGED:
+            click.echo(f"staged as the next {v.split.value} version of '{competition_slug}'; its board is unchanged.")
+            click.echo("To switch, run:" if len(result.next_steps) == 1 else
+                       "To switch, rescore and then, once the rescore is scored, switch:")
+            for step in result.next_steps:
+                click.echo(f"  {step}")
 
 
 @dataset_group.command("list")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def list_cmd(as_json: bool) -> None:
-    """List the published dataset versions, newest first."""
+    """List the published dataset versions, newest first, with the competitions using each."""
     settings = get_settings()
     with cli_session(settings) as session:
         versions = list_versions(session)
+        usage = version_usage(session)
         if as_json:
-            echo_json([version_summary(v) for v in versions])
+            echo_json([{**version_summary(v), "used_by": usage.get(v.id, [])} for v in versions])
             return
         if not versions:
             click.echo("no dataset versions yet (stylearena dataset publish DIR)")
         for v in versions:
-            click.echo(f"{v.id:>4}  {v.manifest_sha256[:12]}  {v.split.value:<6}  {v.n_pairs:>4} pairs  {v.name}")
+            retired = "  [retired]" if v.retired_at else ""
+            click.echo(f"{v.id:>4}  {v.manifest_sha256[:12]}  {v.split.value:<6}  {v.n_pairs:>4} pairs  {v.name}"
+                       f"{retired}  used by: {', '.join(usage.get(v.id, [])) or '-'}")
+
+
+@dataset_group.command("retire")
+@click.argument("version")
+def retire_cmd(version: str) -> None:
+    """Retire VERSION (id or sha256 prefix): it can no longer be attached; boards using it keep working."""
+    settings = get_settings()
+    with arena_errors(), cli_session(settings) as session:
+        v = find_version(session, version)
+        changed = retire_version(session, v)
+        users = version_usage(session).get(v.id, [])
+        click.echo(f"{'retired' if changed else 'already retired (no change)'}: {v.name} {v.manifest_sha256[:12]} "
+                   f"(id {v.id})")
+        if users:
+            click.echo(f"still shown by: {', '.join(users)} (until they switch to another version)")
 
 
 @dataset_group.command("show")
@@ -100,8 +139,7 @@ def show_cmd(version: str, as_json: bool) -> None:
     settings = get_settings()
     with arena_errors(), cli_session(settings) as session:
         v = find_version(session, version)
-        used_by = list(session.scalars(select(Competition.slug).where(
-            or_(Competition.public_dataset_id == v.id, Competition.hidden_dataset_id == v.id))))
+        used_by = version_usage(session).get(v.id, [])
         manifest = stored_manifest(settings, v)
         data = {**version_summary(v), "licence": v.licence, "used_by": used_by,
                 "content": [e["file"] for e in manifest["content"]],
@@ -109,7 +147,8 @@ def show_cmd(version: str, as_json: bool) -> None:
         if as_json:
             echo_json(data)
             return
-        for key in ("id", "sha256", "name", "split", "n_content", "n_style", "n_pairs", "reference_stats", "created_at"):
+        for key in ("id", "sha256", "name", "split", "n_content", "n_style", "n_pairs", "reference_stats", "created_at",
+                    "retired_at"):
             click.echo(f"{key:>16}: {data[key]}")
         click.echo(f"{'used by':>16}: {', '.join(used_by) or '-'}")
         click.echo(f"{'licence':>16}: {v.licence}")

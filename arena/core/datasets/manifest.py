@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from arena.core.datasets.errors import DatasetError
+from arena.core.datasets.errors import DatasetError, DatasetInvalid
 from arena.core.imageset import Pair, format_pairs
 from arena.core.enums import DatasetSplit
 
@@ -158,6 +158,8 @@ def parse_manifest(data: Any, split: DatasetSplit | None = None, where: str = MA
 
     Raises:
         DatasetError: the document is not a manifest of a known format.
+        DatasetInvalid: listing every problem of the fields at once (an organizer fixes them
+            in one go, not one per attempt).
     """
     if not isinstance(data, dict):
         raise DatasetError("bad_manifest", f"{where}: the manifest must be a JSON object.")
@@ -165,41 +167,58 @@ def parse_manifest(data: Any, split: DatasetSplit | None = None, where: str = MA
     if version not in READABLE_FORMATS:
         raise DatasetError("bad_manifest", f"{where}: unsupported format {version!r} "
                                            f"(this platform reads {', '.join(map(str, READABLE_FORMATS))}).")
+    problems: list[str] = []
     name = data.get("name")
     if not isinstance(name, str) or not NAME_RE.match(name):
-        raise DatasetError("bad_manifest", f"{where}: 'name' must be 1-120 letters, digits, '.', '_' or '-'.")
+        problems.append(f"{where}: 'name' must be 1-120 letters, digits, '.', '_' or '-'.")
     raw_split = data.get("split")
+    manifest_split = split
     if raw_split is None and split is None:
-        raise DatasetError("bad_manifest", f"{where}: no 'split' in the manifest; pass --split public|hidden.")
-    try:
-        manifest_split = DatasetSplit(raw_split) if raw_split is not None else split
-    except ValueError:
-        raise DatasetError("bad_manifest", f"{where}: 'split' must be 'public' or 'hidden', not {raw_split!r}.") from None
-    if split is not None and manifest_split != split:
-        raise DatasetError("split_mismatch", f"{where}: the manifest says split '{manifest_split.value}' but '{split.value}' was asked for.")
+        problems.append(f"{where}: no 'split' in the manifest; pass --split public|hidden.")
+    elif raw_split is not None:
+        try:
+            manifest_split = DatasetSplit(raw_split)
+        except ValueError:
+            problems.append(f"{where}: 'split' must be 'public' or 'hidden', not {raw_split!r}.")
+        else:
+            if split is not None and manifest_split != split:
+                problems.append(f"{where}: the manifest says split '{manifest_split.value}' but '{split.value}' "
+                                f"was asked for.")
     licence = data.get("licence", "")
     if not isinstance(licence, str) or not licence.strip():
-        raise DatasetError("bad_manifest", f"{where}: 'licence' (licence and attribution text) is required.")
+        problems.append(f"{where}: 'licence' (licence and attribution text) is required.")
+    lists: dict[str, list[Any]] = {}
     for key in ("content", "style", "pairs"):
         if not isinstance(data.get(key), list) or not data[key]:
-            raise DatasetError("bad_manifest", f"{where}: '{key}' must be a non-empty list.")
-    attribution = data.get("attribution")
+            problems.append(f"{where}: '{key}' must be a non-empty list.")
+        lists[key] = data[key] if isinstance(data.get(key), list) else []
     raw_refs = data.get("references", [])
     if version < 2 and "references" in data:
-        raise DatasetError("bad_manifest", f"{where}: 'references' needs \"format\": 2.")
+        problems.append(f"{where}: 'references' needs \"format\": 2.")
     if not isinstance(raw_refs, list):
-        raise DatasetError("bad_manifest", f"{where}: 'references' must be a list.")
+        problems.append(f"{where}: 'references' must be a list.")
+        raw_refs = []
+
+    def each(parse, items, *args):
+        parsed = []
+        for index, item in enumerate(items):
+            try:
+                parsed.append(parse(item, *args) if args else parse(item, index))
+            except DatasetError as exc:
+                problems.append(exc.message)
+        return tuple(parsed)
+
+    content = each(_image_entry, lists["content"], f"{where} content")
+    style = each(_image_entry, lists["style"], f"{where} style")
+    pairs = each(_pair_entry, lists["pairs"])
+    references = each(_reference_entry, raw_refs, f"{where} references")
+    if problems:
+        raise DatasetInvalid(problems)
+    attribution = data.get("attribution")
     return Manifest(
-        name=name,
-        split=manifest_split,
-        licence=licence,
-        description=str(data.get("description", "")),
-        content=tuple(_image_entry(r, f"{where} content") for r in data["content"]),
-        style=tuple(_image_entry(r, f"{where} style") for r in data["style"]),
-        pairs=tuple(_pair_entry(r, i) for i, r in enumerate(data["pairs"])),
-        extra={"attribution": attribution} if attribution else {},
-        format_version=version,
-        references=tuple(_reference_entry(r, f"{where} references") for r in raw_refs),
+        name=name, split=manifest_split, licence=licence, description=str(data.get("description", "")),
+        content=content, style=style, pairs=pairs, extra={"attribution": attribution} if attribution else {},
+        format_version=version, references=references,
     )
 
 

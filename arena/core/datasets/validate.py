@@ -11,7 +11,7 @@ import hashlib
 import io
 import warnings
 from collections import Counter, defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -21,6 +21,7 @@ from arena.core.datasets.errors import DatasetError
 from arena.core.enums import DatasetSplit
 from arena.core.imageset import CONTENT_DIR, PAIR_ID_RE, REFERENCES_DIR, STYLE_DIR
 from arena.core.datasets.manifest import FILE_RE, ImageEntry, Manifest
+from arena.core.datasets.perceptual import Labelled, find_matches
 
 MIN_SIDE = 64
 MAX_SIDE = 4096
@@ -39,6 +40,7 @@ class NormalisedImage:
     width: int
     height: int
     converted: bool
+    converted_from: str = ""  # e.g. "CMYK JPEG": what the source was, when it was converted
 
     @property
     def sha256(self) -> str:
@@ -98,7 +100,8 @@ def normalise_image(path: Path, name: str | None = None) -> NormalisedImage:
     out = io.BytesIO()
     _to_rgb(img).save(out, format="PNG", optimize=False, compress_level=6)
     stored_name = Path(name).stem + ".png"
-    return NormalisedImage(file=stored_name, data=out.getvalue(), width=width, height=height, converted=True)
+    return NormalisedImage(file=stored_name, data=out.getvalue(), width=width, height=height, converted=True,
+                           converted_from=f"{img.mode} {fmt}")
 
 
 def check_structure(manifest: Manifest, source_dir: Path) -> list[str]:
@@ -163,57 +166,23 @@ def check_references_structure(manifest: Manifest, source_dir: Path) -> list[str
     return problems
 
 
-# Perceptual near-duplicates: the same picture resized, recompressed or lightly edited. Two
-# signatures must both agree: a difference hash of a 9x8 greyscale thumbnail (structure; 64
-# bits, within this many) and a 16x16 greyscale thumbnail (brightness; mean absolute
-# difference within this many levels of 255). The hash alone calls any two featureless
-# images equal; the thumbnail alone misses a copy with shifted brightness.
-NEAR_DUPLICATE_BITS = 6
-NEAR_DUPLICATE_LEVELS = 8.0
-
-
-@dataclass(frozen=True)
-class Signature:
-    """What the near-duplicate check compares of one image."""
-
-    dhash: int
-    thumb: np.ndarray = field(compare=False)
-
-    def near(self, other: Signature) -> tuple[bool, int, float]:
-        """(near-duplicate?, differing hash bits, mean thumbnail difference)."""
-        bits = bin(self.dhash ^ other.dhash).count("1")
-        levels = float(np.abs(self.thumb - other.thumb).mean())
-        return bits <= NEAR_DUPLICATE_BITS and levels <= NEAR_DUPLICATE_LEVELS, bits, levels
-
-
-def signature(data: bytes) -> Signature:
-    """The perceptual signature of an image's bytes."""
-    with Image.open(io.BytesIO(data)) as img:
-        grey = img.convert("L")
-        small = np.asarray(grey.resize((9, 8), Image.Resampling.LANCZOS), dtype=np.int16)
-        thumb = np.asarray(grey.resize((16, 16), Image.Resampling.LANCZOS), dtype=np.float64)
-    bits = (small[:, 1:] > small[:, :-1]).flatten()
-    return Signature(int("".join("1" if b else "0" for b in bits), 2), thumb)
-
-
-def find_conditioning_copies(references: list[tuple[str, str, Signature]],
-                             shown: list[tuple[str, str, Signature]]) -> list[str]:
+def find_conditioning_copies(references: list[Labelled], shown: list[Labelled]) -> list[str]:
     """Problems for references that equal, or nearly equal, an image the generator is shown.
 
+    The same test as the split-leak check (``perceptual.find_matches``).
+
     Args:
-        references: ``(label, sha256, signature)`` of each reference image.
-        shown: the same for each conditioning style image and content image.
+        references: each reference image, labelled with its path.
+        shown: each conditioning style image and content image.
     """
     problems = []
-    for label, sha, sig in references:
-        for other, other_sha, other_sig in shown:
-            near, bits, levels = sig.near(other_sig)
-            if sha == other_sha:
-                problems.append(f"{label}: identical to {other}, which the generator sees; a reference must be "
-                                f"another image of the style.")
-            elif near:
-                problems.append(f"{label}: a near-duplicate of {other} ({bits} of 64 hash bits and {levels:.1f} "
-                                f"grey levels apart), which the generator sees; use another image of the style.")
+    for m in find_matches(references, shown):
+        if m.exact:
+            problems.append(f"{m.image.label}: identical to {m.other.label}, which the generator sees; a reference "
+                            f"must be another image of the style.")
+        else:
+            problems.append(f"{m.image.label}: a near-duplicate of {m.other.label} ({m.bits} of 64 hash bits and "
+                            f"{m.levels} grey levels apart), which the generator sees; use another image of the style.")
     return problems
 
 

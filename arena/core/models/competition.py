@@ -34,6 +34,8 @@ class DatasetVersion(Base):
     reference_stats_path: Mapped[Optional[str]] = mapped_column(sa.String(500))
     licence: Mapped[str] = mapped_column(sa.Text, default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Retired: no competition may attach or stage it again; boards that point at it keep working.
+    retired_at: Mapped[Optional[datetime]]
 
 
 class Competition(Base):
@@ -53,10 +55,15 @@ class Competition(Base):
     ends_at: Mapped[Optional[datetime]]
     public_dataset_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("dataset_versions.id"))
     hidden_dataset_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("dataset_versions.id"))
+    # Published for this competition but not yet shown: the organizer rescores, then switches.
+    staged_public_dataset_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("dataset_versions.id"))
+    staged_hidden_dataset_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("dataset_versions.id"))
     scorer_version: Mapped[str] = mapped_column(sa.String(40), default="1")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     public_dataset: Mapped[Optional[DatasetVersion]] = relationship(foreign_keys=[public_dataset_id])
     hidden_dataset: Mapped[Optional[DatasetVersion]] = relationship(foreign_keys=[hidden_dataset_id])
+    staged_public_dataset: Mapped[Optional[DatasetVersion]] = relationship(foreign_keys=[staged_public_dataset_id])
+    staged_hidden_dataset: Mapped[Optional[DatasetVersion]] = relationship(foreign_keys=[staged_hidden_dataset_id])
 
     __table_args__ = (sa.CheckConstraint("daily_quota >= 0", name="daily_quota_non_negative"),)
