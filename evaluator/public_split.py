@@ -38,6 +38,9 @@ def score_public_split(scorer: Any, inputs_dir: Path, outputs_dir: Path, referen
         "n": int(result.n),
         "n_references": int(result.n_references),
         "reference_protocol": str(result.reference_protocol),
+        # Per-pair values of the public pairs (the compare view shows them; the dev set is public).
+        "per_pair": {pair: {name: float(v) for name, v in sorted(values.items())}
+                     for pair, values in sorted(result.per_pair.items())},
     }
 
 

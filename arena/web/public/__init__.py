@@ -4,3 +4,4 @@ from flask import Blueprint
 bp = Blueprint("public", __name__)
 
 from arena.web.public import routes  # noqa: E402,F401  (routes attach themselves to bp)
+from arena.web.public import compare_routes  # noqa: E402,F401

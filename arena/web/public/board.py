@@ -3,13 +3,14 @@ from __future__ import annotations
 
 import csv
 import io
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from evaluator.metrics.catalog import MetricInfo
 from evaluator.statistics.protocol import PROTOCOL as STATISTICS_PROTOCOL
+from arena.services import efficiency
 from arena.services.results import round_score
 from arena.services.leaderboard import LeaderboardRow, leaderboard_rows, metric_columns, resolve_metric
 from arena.core.models import Competition
@@ -30,6 +31,8 @@ class BoardPage:
     page: int
     per_page: int
     total: int
+    # Submission id -> its measured cost (``arena.services.efficiency``): optional columns, never the sort.
+    costs: dict[int, Any] = field(default_factory=dict)
 
     @property
     def pages(self) -> int:
@@ -58,11 +61,12 @@ def board_page(session: Session, competition: Competition, metric: str | None, p
 
     rows = cache.get_or_set(key, load) if cache is not None else load()
     total = rows[0].total if rows else 0
-    return BoardPage(competition, column, metric_columns(), rows, page, per_page, total)
+    costs = efficiency.for_submissions(session, competition, (r.submission_id for r in rows))
+    return BoardPage(competition, column, metric_columns(), rows, page, per_page, total, costs)
 
 
-def row_to_json(row: LeaderboardRow) -> dict[str, Any]:
-    """One leaderboard row as JSON."""
+def row_to_json(row: LeaderboardRow, cost: Any = None) -> dict[str, Any]:
+    """One leaderboard row as JSON (``efficiency``: the measured cost, or None)."""
     return {
         "rank": row.rank,
         "submission_id": row.submission_id,
@@ -77,6 +81,7 @@ def row_to_json(row: LeaderboardRow) -> dict[str, Any]:
         "medal": row.medal,
         "rank_state": row.rank_state.value,
         "intervals": {name: [round_score(low), round_score(high)] for name, (low, high) in row.intervals.items()},
+        "efficiency": efficiency.to_json(cost),
     }
 
 
@@ -93,7 +98,7 @@ def board_to_json(board: BoardPage) -> dict[str, Any]:
         "page": board.page,
         "per_page": board.per_page,
         "total": board.total,
-        "rows": [row_to_json(r) for r in board.rows],
+        "rows": [row_to_json(r, board.costs.get(r.submission_id)) for r in board.rows],
     }
 
 
@@ -110,7 +115,8 @@ def board_to_csv(board: BoardPage) -> str:
     writer = csv.writer(out, lineterminator="\n")
     names = [c.name for c in board.columns]
     writer.writerow(["rank", "participant", "label", "submission_id", "submitted_at", "baseline",
-                     "calibrated", *names, "tied", "medal", *[f"{n}_{end}" for n in names for end in ("low", "high")]])
+                     "calibrated", *names, "tied", "medal", *[f"{n}_{end}" for n in names for end in ("low", "high")],
+                     *efficiency.CSV_COLUMNS])
     for r in board.rows:
         writer.writerow([
             r.rank, _csv_cell(r.username), _csv_cell(r.label), r.submission_id, r.created_at.isoformat(),
@@ -118,5 +124,6 @@ def board_to_csv(board: BoardPage) -> str:
             *[("" if r.metrics[n] is None else repr(round_score(r.metrics[n]))) for n in names],
             int(r.tied), int(r.medal),
             *[("" if n not in r.intervals else repr(round_score(r.intervals[n][end]))) for n in names for end in (0, 1)],
+            *efficiency.csv_cells(board.costs.get(r.submission_id)),
         ])
     return out.getvalue()

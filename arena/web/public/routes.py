@@ -9,7 +9,9 @@ from arena.core.errors import NotFound
 from arena.core.settings import PROJECT_ROOT
 from arena.web.cache import app_cache, cached_for_visitors
 from arena.web.db_session import get_session, get_settings
-from arena.web.gallery import gallery_file, gallery_images
+from arena.services import efficiency
+from arena.services.pareto import layout as pareto_layout, pareto_data
+from arena.web.gallery import gallery_file, gallery_images, gallery_triplets
 from arena.web.public import bp
 from arena.web.public.guide import build_guide
 from arena.web.public.board import board_page, board_to_csv, board_to_json, parse_page
@@ -52,7 +54,8 @@ def competition(slug: str):
     comp = competition_or_404(session, slug, viewer())
     quota = quota_status(session, current_user, comp) if current_user.is_authenticated else None
     top = board_page(session, comp, None, 1, per_page=5, cache=app_cache())
-    return render_template("competition.html", competition=comp, quota=quota, board=top)
+    return render_template("competition.html", competition=comp, quota=quota, board=top,
+                           pareto=pareto_data(session, comp), pareto_layout=pareto_layout)
 
 
 @bp.get("/competitions/<slug>/leaderboard")
@@ -62,7 +65,9 @@ def leaderboard(slug: str):
     session = get_session()
     comp = competition_or_404(session, slug, viewer())
     board = _requested_board(session, comp)
-    return render_template("leaderboard.html", competition=comp, board=board)
+    # Cost columns are opt-in (?cost=1): one run's measurements, never a ranking.
+    return render_template("leaderboard.html", competition=comp, board=board, show_cost=request.args.get("cost") == "1",
+                           cost_columns=efficiency.BOARD_COLUMNS, compact_count=efficiency.compact_count)
 
 
 @bp.get("/competitions/<slug>/leaderboard.json")
@@ -130,6 +135,8 @@ def submission(submission_id: int):
     return render_template(
         "submission_public.html", submission=sub, evaluation=evaluation, scores=scores,
         images=gallery_images(get_settings(), sub), show_notes=may_read_notes(sub, viewer()),
+        triplets=gallery_triplets(get_settings(), sub),
+        cost=efficiency.for_evaluation(session, evaluation.id if evaluation else None),
     )
 
 
