@@ -147,4 +147,7 @@ def show_cmd(slug: str, as_json: bool) -> None:
 
 def register(cli: click.Group) -> None:
     """Attach this module's commands to the top-level group."""
+    from arena.cli.bundle_cmd import add_bundle_commands  # apply / export-bundle live in their own module
+
+    add_bundle_commands(competition_group)
     cli.add_command(competition_group)

@@ -1,0 +1,228 @@
+"""Competition bundles: one YAML file that declares a competition, applied idempotently.
+
+A bundle (Codabench's ``competition.yaml``, simpler) names what an organizer would otherwise
+type as several CLI commands::
+
+    slug: paint                      # required
+    title: Paint it                  # required
+    description_file: description.md # relative to the bundle file
+    status: draft                    # draft (default), open or closed
+    starts: 2027-01-01T09:00:00+01:00  # ISO 8601; without an offset: UTC
+    ends: 2027-02-01T00:00:00Z
+    ranking_metric: art_fid
+    daily_quota: 5
+    scorer_version: installed        # a scorer id, or the installed weights' scorer
+    datasets:
+      public: {folder: public/}      # a dataset folder (published, idempotently) ...
+      hidden: {version: 3f2a9c...}   # ... or a published version (id or sha256 prefix)
+
+Applying compares the bundle with the competition and changes only what differs, through the
+same services the CLI uses; dataset versions go through ``stage_for_competition``, so a bundle
+never changes what a live board shows (a new hidden version is staged, and the commands to
+finish the switch are returned). ``export_bundle`` writes the current state back, datasets as
+versions, so two competitions are equal exactly when their exported bundles are.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import yaml
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from arena.core.enums import CompetitionStatus, DatasetSplit
+from arena.core.errors import ArenaError
+from arena.core.models import Competition
+from arena.core.settings import Settings
+from arena.services.competitions import CompetitionChanges, configure_competition, create_competition
+from arena.services.publishing import ReferenceStats, find_version, publish, stage_for_competition
+from evaluator.scorer import resolve_scorer
+
+KEYS = ("slug", "title", "description_file", "status", "starts", "ends", "ranking_metric", "daily_quota",
+        "scorer_version", "datasets")
+# What apply compares, in the order the difference is printed.
+FIELDS = ("title", "description", "status", "starts_at", "ends_at", "ranking_metric", "daily_quota",
+          "scorer_version", "public_dataset", "hidden_dataset")
+DEFAULTS = {"status": "draft", "ranking_metric": "art_fid", "daily_quota": 5}
+
+
+class BundleError(ArenaError):
+    """A bundle that cannot be applied as written; the message names the key."""
+
+
+@dataclass(frozen=True)
+class Change:
+    """One field that differs: what the competition has and what the bundle asks for."""
+
+    field: str
+    old: Any
+    new: Any
+
+
+@dataclass(frozen=True)
+class ApplyResult:
+    """What applying did (or, in a dry run, would do)."""
+
+    slug: str
+    created: bool
+    changes: tuple[Change, ...]
+    next_steps: tuple[str, ...] = ()  # commands that finish a staged dataset switch
+
+
+def _when(value: Any, key: str) -> str | None:
+    """A bundle date as an ISO 8601 UTC instant (YAML may already have parsed it)."""
+    if value is None:
+        return None
+    if isinstance(value, date) and not isinstance(value, datetime):
+        raise BundleError("bad_bundle", f"'{key}': give a time too (e.g. {value}T00:00:00Z); a bare date is ambiguous.")
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+        except ValueError:
+            raise BundleError("bad_bundle", f"'{key}': cannot read {value!r}; write 2027-01-31T18:00:00+02:00.") from None
+    if not isinstance(value, datetime):
+        raise BundleError("bad_bundle", f"'{key}': expected a date and time, not {value!r}.")
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=timezone.utc)
+    return value.astimezone(timezone.utc).isoformat()
+
+
+def read_bundle(path: Path) -> dict[str, Any]:
+    """Parse a bundle file (safe YAML) and check its keys; paths are resolved beside it.
+
+    Raises:
+        BundleError: unreadable YAML, unknown or missing keys, bad values.
+    """
+    path = Path(path)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise BundleError("bad_bundle", f"{path}: cannot be read ({exc.strerror}).") from None
+    except yaml.YAMLError as exc:
+        raise BundleError("bad_bundle", f"{path}: not valid YAML ({exc}).") from None
+    if not isinstance(data, dict):
+        raise BundleError("bad_bundle", f"{path}: a bundle is a mapping of keys ({', '.join(KEYS)}).")
+    problems = [f"unknown key '{k}' (known: {', '.join(KEYS)})" for k in data if k not in KEYS]
+    problems += [f"'{k}' is required" for k in ("slug", "title") if not data.get(k)]
+    datasets = data.get("datasets") or {}
+    if not isinstance(datasets, dict):
+        problems.append("'datasets' maps public/hidden to {folder: DIR} or {version: ID}")
+        datasets = {}
+    for split, spec in datasets.items():
+        if split not in ("public", "hidden"):
+            problems.append(f"datasets: unknown split '{split}' (public or hidden)")
+        elif not isinstance(spec, dict) or len(spec) != 1 or next(iter(spec)) not in ("folder", "version"):
+            problems.append(f"datasets.{split}: give exactly one of 'folder' or 'version'")
+    if problems:
+        raise BundleError("bad_bundle", f"{path}: " + "; ".join(problems) + ".")
+    desc = data.get("description_file")
+    description = ""
+    if desc:
+        try:
+            description = (path.parent / desc).read_text(encoding="utf-8")
+        except OSError as exc:
+            raise BundleError("bad_bundle", f"description_file: {path.parent / desc} cannot be read "
+                                            f"({exc.strerror}).") from None
+    return {
+        "slug": str(data["slug"]), "title": str(data["title"]), "description": description,
+        "status": str(data.get("status", DEFAULTS["status"])),
+        "starts_at": _when(data.get("starts"), "starts"), "ends_at": _when(data.get("ends"), "ends"),
+        "ranking_metric": str(data.get("ranking_metric", DEFAULTS["ranking_metric"])),
+        "daily_quota": int(data.get("daily_quota", DEFAULTS["daily_quota"])),
+        "scorer_version": data.get("scorer_version"),
+        "datasets": {split: ({"folder": path.parent / spec["folder"]} if "folder" in spec else
+                             {"version": str(spec["version"])}) for split, spec in datasets.items()},
+    }
+
+
+def competition_state(competition: Competition | None) -> dict[str, Any]:
+    """The bundle fields of a competition (empty for none); datasets by sha256."""
+    if competition is None:
+        return {}
+
+    def when(value: datetime | None) -> str | None:
+        return value.astimezone(timezone.utc).isoformat() if value else None
+
+    return {
+        "title": competition.title, "description": competition.description or "",
+        "status": competition.status.value, "starts_at": when(competition.starts_at),
+        "ends_at": when(competition.ends_at), "ranking_metric": competition.ranking_metric,
+        "daily_quota": competition.daily_quota, "scorer_version": competition.scorer_version,
+        "public_dataset": competition.public_dataset.manifest_sha256 if competition.public_dataset else None,
+        "hidden_dataset": competition.hidden_dataset.manifest_sha256 if competition.hidden_dataset else None,
+    }
+
+
+def apply_bundle(session: Session, settings: Settings, path: Path, dry_run: bool = False,
+                 reference_stats: ReferenceStats | None = None) -> ApplyResult:
+    """Create or update the competition a bundle declares; changes only what differs.
+
+    Flushes but does not commit; in a dry run the caller rolls back (dataset folders are still
+    validated and their blobs stored: content-addressed, they cost only disk).
+
+    Raises:
+        BundleError, DatasetError, CompetitionError: the bundle cannot be applied (nothing changed).
+    """
+    wanted = read_bundle(path)
+    slug = wanted["slug"]
+    competition = session.scalar(select(Competition).where(Competition.slug == slug))
+    have = competition_state(competition)
+    wanted["scorer_version"] = resolve_scorer(wanted["scorer_version"] or "installed", settings.resolved_weights_dir)
+    versions = {}
+    for split, spec in wanted.pop("datasets").items():
+        if "folder" in spec:
+            version = publish(session, settings, spec["folder"], split=split,
+                              reference_stats=None if dry_run else reference_stats).version
+        else:
+            version = find_version(session, spec["version"])
+        if version.split != DatasetSplit(split):
+            raise BundleError("bad_bundle", f"datasets.{split}: version {version.id} is a {version.split.value} version.")
+        versions[split] = version
+        wanted[f"{split}_dataset"] = version.manifest_sha256
+    staged = {"public": competition.staged_public_dataset, "hidden": competition.staged_hidden_dataset} \
+        if competition is not None else {}
+    changes = []
+    for name in FIELDS:
+        if name not in wanted:
+            continue  # a bundle without a split leaves that split as it is
+        split = name.removesuffix("_dataset")
+        if name.endswith("_dataset") and staged.get(split) is not None \
+                and staged[split].manifest_sha256 == wanted[name]:
+            continue  # already staged by an earlier apply: the switch is the organizer's step
+        if have.get(name) != wanted[name]:
+            changes.append(Change(name, have.get(name), wanted[name]))
+    if dry_run or not changes:
+        return ApplyResult(slug, competition is None, tuple(changes))
+    status = CompetitionStatus(wanted["status"])
+    if competition is None:
+        competition = create_competition(session, slug, wanted["title"], status=status,
+                                         scorer_version=wanted["scorer_version"])
+    configure_competition(session, competition, CompetitionChanges(
+        title=wanted["title"], description=wanted["description"], status=status,
+        starts_at=datetime.fromisoformat(wanted["starts_at"]) if wanted["starts_at"] else None,
+        ends_at=datetime.fromisoformat(wanted["ends_at"]) if wanted["ends_at"] else None,
+        ranking_metric=wanted["ranking_metric"], daily_quota=wanted["daily_quota"],
+        scorer_version=wanted["scorer_version"]))
+    steps: list[str] = []
+    for split, version in versions.items():
+        steps += stage_for_competition(session, settings, competition, version)[1]
+    session.flush()
+    return ApplyResult(slug, not have, tuple(changes), tuple(steps))
+
+
+def export_bundle(competition: Competition, description_file: str = "description.md") -> tuple[str, str]:
+    """The bundle of a competition as it is now, and its description: ``(yaml_text, description)``."""
+    state = competition_state(competition)
+    doc: dict[str, Any] = {"slug": competition.slug, "title": state["title"], "description_file": description_file,
+                           "status": state["status"], "starts": state["starts_at"], "ends": state["ends_at"],
+                           "ranking_metric": state["ranking_metric"], "daily_quota": state["daily_quota"],
+                           "scorer_version": state["scorer_version"]}
+    doc = {k: v for k, v in doc.items() if v is not None}
+    datasets = {split: {"version": state[f"{split}_dataset"]} for split in ("public", "hidden")
+                if state[f"{split}_dataset"]}
+    if datasets:
+        doc["datasets"] = datasets
+    return yaml.safe_dump(doc, sort_keys=False, allow_unicode=True), state["description"]
