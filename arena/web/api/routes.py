@@ -2,11 +2,9 @@
 from __future__ import annotations
 
 
-from flask import current_app, g, jsonify, request, send_file, url_for
+from flask import current_app, g, jsonify, request, url_for
 
-from arena.core.datasets.download import public_download
-from arena.core.datasets.errors import DatasetError
-from arena.core.errors import ArenaError, NotFound
+from arena.core.errors import ArenaError
 from arena.core.models import Competition
 from arena.core.sizes import MB, human_size
 from arena.services.submissions import charging_rule
@@ -16,6 +14,7 @@ from arena.web.api.openapi import openapi_document
 from arena.web.auth import token_optional, token_required
 from arena.web.cache import app_cache, cached_for_visitors
 from arena.web.db_session import get_session, get_settings
+from arena.web.downloads import dev_set_response
 from arena.web.extensions import limiter
 from arena.web.me.routes import _no_log_text as no_log_text  # the owner's log page says the same
 from arena.web.me.status import submission_status
@@ -121,16 +120,7 @@ def limits(slug: str):
 @bp.get("/competitions/<slug>/dev-set")
 def dev_set(slug: str):
     """The competition's public dev set as a zip (the same file as the competition page's download)."""
-    session = get_session()
-    comp = competition_or_404(session, slug, None)
-    if comp.public_dataset is None:
-        raise NotFound("no_dev_set", f"The competition '{slug}' has no public dev set yet.")
-    try:
-        path = public_download(get_settings(), comp.public_dataset)
-    except DatasetError as exc:
-        raise NotFound("dataset_missing", "The dev set's files are not available on this server.") from exc
-    return send_file(path, mimetype="application/zip", as_attachment=True,
-                     download_name=f"{comp.slug}-dev-set.zip")
+    return dev_set_response(competition_or_404(get_session(), slug, None))
 
 
 @bp.post("/competitions/<slug>/submissions")

@@ -5,9 +5,9 @@ from flask import Response, abort, jsonify, render_template, request, send_file
 from flask_login import current_user
 
 from arena.core.enums import CompetitionStatus
-from arena.core.errors import NotFound
 from arena.core.settings import PROJECT_ROOT
 from arena.web.cache import app_cache, cached_for_visitors
+from arena.web.downloads import dev_set_response
 from arena.web.db_session import get_session, get_settings
 from arena.services import efficiency
 from arena.services.pareto import layout as pareto_layout, pareto_data
@@ -15,8 +15,6 @@ from arena.web.gallery import gallery_file, gallery_images, gallery_triplets
 from arena.web.public import bp
 from arena.web.public.guide import build_guide
 from arena.web.public.board import board_page, board_to_csv, board_to_json, parse_page
-from arena.core.datasets.download import public_download
-from arena.core.datasets.errors import DatasetError
 from arena.web.public.queries import (
     may_read_notes,
     competition_or_404,
@@ -113,16 +111,7 @@ def contract():
 @bp.get("/competitions/<slug>/dev-set.zip")
 def dataset_download(slug: str):
     """The competition's public dev set (never the hidden one)."""
-    session = get_session()
-    comp = competition_or_404(session, slug, viewer())
-    if comp.public_dataset is None:
-        abort(404)
-    try:
-        path = public_download(get_settings(), comp.public_dataset)
-    except DatasetError as exc:
-        raise NotFound("dataset_missing", "The dev set's files are not available on this server.") from exc
-    return send_file(path, mimetype="application/zip", as_attachment=True,
-                     download_name=f"{comp.slug}-dev-set.zip")
+    return dev_set_response(competition_or_404(get_session(), slug, viewer()))
 
 
 @bp.get("/submissions/<int:submission_id>")
