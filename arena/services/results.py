@@ -35,7 +35,18 @@ def round_score(value: float | None) -> float | None:
 
 
 FIXED_COLUMNS = ("submission_id", "username", "label", "status", "is_baseline", "created_at", "rank",
-                 "tied", "calibrated", "error_code", "disqualified_reason")
+                 "tied", "calibrated", "error_code", "disqualified_reason", "dataset_version", "scorer_version")
+BOOLEAN_COLUMNS = frozenset({"is_baseline", "tied", "calibrated"})
+
+
+def csv_bool(value: bool | None) -> str:
+    """The one boolean convention of every CSV the platform writes (site and CLI): 1, 0, empty for None."""
+    return "" if value is None else ("1" if value else "0")
+
+
+def parse_csv_bool(text: str) -> bool | None:
+    """The inverse of :func:`csv_bool`."""
+    return None if text == "" else text == "1"
 # Each metric's 95 % interval follows the metric columns as ``<metric>_low`` / ``<metric>_high``.
 INTERVAL_ENDS = ("low", "high")
 
@@ -56,6 +67,9 @@ class ResultRow:
     error_code: str | None
     disqualified_reason: str | None
     metrics: dict[str, float | None]
+    # What the scores were measured on: the counted evaluation's dataset sha256 and scorer (None unscored).
+    dataset_version: str | None = None
+    scorer_version: str | None = None
     intervals: dict[str, tuple[float | None, float | None]] = field(default_factory=dict)
 
 
@@ -91,6 +105,8 @@ def competition_results(session: Session, competition: Competition) -> list[Resu
             calibrated=all(s.calibrated for s in scores.values()) if scores else None,
             error_code=sub.error_code, disqualified_reason=sub.disqualified_reason,
             metrics={n: round_score(scores[n].value) if n in scores else None for n in names},
+            dataset_version=current[-1].dataset_version.manifest_sha256 if current else None,
+            scorer_version=current[-1].scorer_version if current else None,
             intervals={n: (round_score(scores[n].ci_low), round_score(scores[n].ci_high)) for n in names
                        if n in scores and scores[n].ci_low is not None},
         ))
@@ -116,7 +132,7 @@ def results_to_csv(rows: list[ResultRow]) -> str:
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow([*FIXED_COLUMNS, *names, *[f"{n}_{end}" for n in names for end in INTERVAL_ENDS]])
     for r in rows:
-        fixed = [getattr(r, c) for c in FIXED_COLUMNS]
+        fixed = [csv_bool(getattr(r, c)) if c in BOOLEAN_COLUMNS else getattr(r, c) for c in FIXED_COLUMNS]
         # repr() of a (rounded) float round-trips exactly, so the CSV says what the JSON says.
         values = [repr(r.metrics[n]) if r.metrics.get(n) is not None else "" for n in names]
         bounds = [repr(r.intervals[n][i]) if n in r.intervals and r.intervals[n][i] is not None else ""
@@ -136,10 +152,10 @@ def results_from_csv(text: str) -> list[ResultRow]:
                      if rec.get(f"{n}_low") not in (None, "")}
         rows.append(ResultRow(
             submission_id=int(rec["submission_id"]), username=rec["username"], label=rec["label"],
-            status=rec["status"], is_baseline=rec["is_baseline"] == "True", created_at=rec["created_at"],
+            status=rec["status"], is_baseline=parse_csv_bool(rec["is_baseline"]) is True, created_at=rec["created_at"],
             rank=int(rec["rank"]) if rec["rank"] else None,
-            tied=None if rec.get("tied", "") == "" else rec["tied"] == "True",
-            calibrated=None if rec["calibrated"] == "" else rec["calibrated"] == "True",
+            tied=parse_csv_bool(rec.get("tied", "")), calibrated=parse_csv_bool(rec["calibrated"]),
+            dataset_version=rec.get("dataset_version") or None, scorer_version=rec.get("scorer_version") or None,
             error_code=rec["error_code"] or None, disqualified_reason=rec["disqualified_reason"] or None,
             metrics=metrics, intervals=intervals,
         ))

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from evaluator.metrics.catalog import MetricInfo
 from evaluator.statistics.protocol import PROTOCOL as STATISTICS_PROTOCOL
 from arena.services import efficiency
-from arena.services.results import round_score
+from arena.services.results import csv_bool, round_score
 from arena.services.leaderboard import LeaderboardRow, leaderboard_rows, metric_columns, resolve_metric
 from arena.core.models import Competition
 from arena.web.cache import TTLCache
@@ -116,14 +116,17 @@ def board_to_csv(board: BoardPage) -> str:
     names = [c.name for c in board.columns]
     writer.writerow(["rank", "participant", "label", "submission_id", "submitted_at", "baseline",
                      "calibrated", *names, "tied", "medal", *[f"{n}_{end}" for n in names for end in ("low", "high")],
-                     *efficiency.CSV_COLUMNS])
+                     *efficiency.CSV_COLUMNS, "dataset_version", "scorer_version"])
+    # Every row of a board is measured on its one target: the versions repeat so that a saved file says so.
+    hidden = board.competition.hidden_dataset
+    versions = [hidden.manifest_sha256 if hidden else "", board.competition.scorer_version]
     for r in board.rows:
         writer.writerow([
             r.rank, _csv_cell(r.username), _csv_cell(r.label), r.submission_id, r.created_at.isoformat(),
-            int(r.is_baseline), int(r.calibrated),
+            csv_bool(r.is_baseline), csv_bool(r.calibrated),
             *[("" if r.metrics[n] is None else repr(round_score(r.metrics[n]))) for n in names],
-            int(r.tied), int(r.medal),
+            csv_bool(r.tied), csv_bool(r.medal),
             *[("" if n not in r.intervals else repr(round_score(r.intervals[n][end]))) for n in names for end in (0, 1)],
-            *efficiency.csv_cells(board.costs.get(r.submission_id)),
+            *efficiency.csv_cells(board.costs.get(r.submission_id)), *versions,
         ])
     return out.getvalue()
