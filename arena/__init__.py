@@ -20,6 +20,7 @@ def create_app(settings: "Settings | None" = None) -> "Flask":
     from arena.web.admin import bp as admin_bp
     from arena.web.api import bp as api_bp
     from arena.web.api.docs import bp as api_docs_bp
+    from arena.web.arena import bp as preference_bp
     from arena.web.me import bp as me_bp
     from arena.web.public import bp as public_bp
     from arena.web.public.per_style import bp as per_style_bp
@@ -60,7 +61,8 @@ def create_app(settings: "Settings | None" = None) -> "Flask":
     headers.init_app(app)
     extensions.login_manager.user_loader(auth.load_user)
     errors.register_error_handlers(app)
-    for blueprint in (public_bp, per_style_bp, accounts_bp, submit_bp, me_bp, api_bp, api_docs_bp, admin_bp):
+    for blueprint in (public_bp, per_style_bp, accounts_bp, submit_bp, me_bp, api_bp, api_docs_bp, admin_bp,
+                      preference_bp):
         app.register_blueprint(blueprint)
     # Token-authenticated JSON API: no cookies, so no CSRF token.
     extensions.csrf.exempt(api_bp)
