@@ -26,6 +26,7 @@ from arena.core.datasets.staging import stage_dataset, stage_references
 from arena.core.db import transaction
 from arena.core.enums import DatasetSplit, EvaluationKind, EvaluationStatus, SubmissionFormat
 from arena.core.imageset import CONTENT_DIR, PAIRS_NAME, STYLE_DIR
+from arena.core.competition_limits import run_limits_for
 from arena.core.limits import SandboxLimits
 from arena.core.models import Competition, Evaluation, Submission
 from arena.core.settings import Settings
@@ -86,6 +87,9 @@ class EvaluationTask:
     # Stored outputs of an earlier run of this submission on the same dataset version; a
     # scorer-only rescore scores them instead of running the generator again.
     reusable_outputs_sha256: str | None
+    # The competition's own sandbox limits within the platform's caps (None: the platform's).
+    sandbox_timeout_s: int | None = None
+    sandbox_memory_mb: int | None = None
 
 
 @dataclass(frozen=True)
@@ -102,6 +106,8 @@ class RunOutcome:
     scores: dict[str, Any] | None = None
     # The run's measured cost, as ``EvaluationEfficiency`` columns (``evaluator.reports``).
     efficiency: dict[str, Any] | None = None
+    # The limits the run had (platform caps tightened by the competition's), for provenance.
+    limits: dict[str, Any] | None = None
 
 
 # The steps of an attempt, in order; each is timed, and announced as it starts.
@@ -172,6 +178,7 @@ def load_task(factory: sessionmaker[Session], evaluation_id: int, settings: Sett
             dataset=DatasetRef.of(evaluation.dataset_version),
             public_dataset=DatasetRef.of(public) if public is not None else None,
             reusable_outputs_sha256=next((s for s in reusable if outputs_store.has_outputs(settings, s)), None),
+            sandbox_timeout_s=competition.sandbox_timeout_s, sandbox_memory_mb=competition.sandbox_memory_mb,
         )
 
 
@@ -218,7 +225,8 @@ def run_generator(context: WorkerContext, task: EvaluationTask, claim: Claim, in
     """
     settings = context.settings
     output_dir.mkdir(parents=True, exist_ok=True)
-    limits = settings.sandbox.run_limits(smoke=split is DatasetSplit.PUBLIC)
+    limits = run_limits_for(settings.sandbox, task.sandbox_timeout_s, task.sandbox_memory_mb,
+                            smoke=split is DatasetSplit.PUBLIC)
     started = time.monotonic()
     result = context.runner.run(
         submission_path(settings, task), task.submission_format, inputs_dir, output_dir, limits,
@@ -234,6 +242,8 @@ def run_generator(context: WorkerContext, task: EvaluationTask, claim: Claim, in
         image_id=result.image_id,
         duration_s=time.monotonic() - started,
         efficiency=efficiency_row(getattr(result, "efficiency", None)),
+        limits={"timeout_s": limits.timeout_s, "memory_mb": limits.memory_mb, "cpus": limits.cpus,
+                "per_competition": {"timeout_s": task.sandbox_timeout_s, "memory_mb": task.sandbox_memory_mb}},
     )
 
 
@@ -307,6 +317,7 @@ def provenance(
         "device": result.device,
         "deterministic": bool(result.deterministic),
         "sandbox_image_id": hidden.image_id if hidden else None,
+        "sandbox_limits": hidden.limits if hidden else None,
         "outputs_reused": hidden is None,
         "reference_protocol": result.reference_protocol,
         "n_references": int(result.n_references),

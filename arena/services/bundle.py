@@ -12,6 +12,7 @@ type as several CLI commands::
     ranking_metric: art_fid
     daily_quota: 5
     scorer_version: installed        # a scorer id, or the installed weights' scorer
+    sandbox: {timeout_s: 300, memory_mb: 2048}  # within the platform's caps; omitted: the platform's
     datasets:
       public: {folder: public/}      # a dataset folder (published, idempotently) ...
       hidden: {version: 3f2a9c...}   # ... or a published version (id or sha256 prefix)
@@ -33,6 +34,7 @@ import yaml
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from arena.core.competition_limits import check_competition_limits
 from arena.core.enums import CompetitionStatus, DatasetSplit
 from arena.core.errors import ArenaError
 from arena.core.models import Competition
@@ -42,10 +44,11 @@ from arena.services.publishing import ReferenceStats, find_version, publish, sta
 from evaluator.scorer import resolve_scorer
 
 KEYS = ("slug", "title", "description_file", "status", "starts", "ends", "ranking_metric", "daily_quota",
-        "scorer_version", "datasets")
+        "scorer_version", "sandbox", "datasets")
+SANDBOX_KEYS = ("timeout_s", "memory_mb")
 # What apply compares, in the order the difference is printed.
 FIELDS = ("title", "description", "status", "starts_at", "ends_at", "ranking_metric", "daily_quota",
-          "scorer_version", "public_dataset", "hidden_dataset")
+          "scorer_version", "sandbox_timeout_s", "sandbox_memory_mb", "public_dataset", "hidden_dataset")
 DEFAULTS = {"status": "draft", "ranking_metric": "art_fid", "daily_quota": 5}
 
 
@@ -116,6 +119,11 @@ def read_bundle(path: Path) -> dict[str, Any]:
             problems.append(f"datasets: unknown split '{split}' (public or hidden)")
         elif not isinstance(spec, dict) or len(spec) != 1 or next(iter(spec)) not in ("folder", "version"):
             problems.append(f"datasets.{split}: give exactly one of 'folder' or 'version'")
+    sandbox = data.get("sandbox") or {}
+    if not isinstance(sandbox, dict) or set(sandbox) - set(SANDBOX_KEYS) or \
+            not all(isinstance(v, int) and not isinstance(v, bool) for v in sandbox.values()):
+        problems.append(f"'sandbox' maps {' and/or '.join(SANDBOX_KEYS)} to whole numbers")
+        sandbox = {}
     if problems:
         raise BundleError("bad_bundle", f"{path}: " + "; ".join(problems) + ".")
     desc = data.get("description_file")
@@ -133,6 +141,7 @@ def read_bundle(path: Path) -> dict[str, Any]:
         "ranking_metric": str(data.get("ranking_metric", DEFAULTS["ranking_metric"])),
         "daily_quota": int(data.get("daily_quota", DEFAULTS["daily_quota"])),
         "scorer_version": data.get("scorer_version"),
+        "sandbox_timeout_s": sandbox.get("timeout_s"), "sandbox_memory_mb": sandbox.get("memory_mb"),
         "datasets": {split: ({"folder": path.parent / spec["folder"]} if "folder" in spec else
                              {"version": str(spec["version"])}) for split, spec in datasets.items()},
     }
@@ -151,6 +160,7 @@ def competition_state(competition: Competition | None) -> dict[str, Any]:
         "status": competition.status.value, "starts_at": when(competition.starts_at),
         "ends_at": when(competition.ends_at), "ranking_metric": competition.ranking_metric,
         "daily_quota": competition.daily_quota, "scorer_version": competition.scorer_version,
+        "sandbox_timeout_s": competition.sandbox_timeout_s, "sandbox_memory_mb": competition.sandbox_memory_mb,
         "public_dataset": competition.public_dataset.manifest_sha256 if competition.public_dataset else None,
         "hidden_dataset": competition.hidden_dataset.manifest_sha256 if competition.hidden_dataset else None,
     }
@@ -170,6 +180,7 @@ def apply_bundle(session: Session, settings: Settings, path: Path, dry_run: bool
     slug = wanted["slug"]
     competition = session.scalar(select(Competition).where(Competition.slug == slug))
     have = competition_state(competition)
+    check_competition_limits(settings.sandbox, wanted["sandbox_timeout_s"], wanted["sandbox_memory_mb"])
     wanted["scorer_version"] = resolve_scorer(wanted["scorer_version"] or "installed", settings.resolved_weights_dir)
     versions = {}
     for split, spec in wanted.pop("datasets").items():
@@ -206,6 +217,9 @@ def apply_bundle(session: Session, settings: Settings, path: Path, dry_run: bool
         ends_at=datetime.fromisoformat(wanted["ends_at"]) if wanted["ends_at"] else None,
         ranking_metric=wanted["ranking_metric"], daily_quota=wanted["daily_quota"],
         scorer_version=wanted["scorer_version"]))
+    # Sandbox limits are this module's own columns (checked against the caps above).
+    competition.sandbox_timeout_s = wanted["sandbox_timeout_s"]
+    competition.sandbox_memory_mb = wanted["sandbox_memory_mb"]
     steps: list[str] = []
     for split, version in versions.items():
         steps += stage_for_competition(session, settings, competition, version)[1]
@@ -221,6 +235,9 @@ def export_bundle(competition: Competition, description_file: str = "description
                            "ranking_metric": state["ranking_metric"], "daily_quota": state["daily_quota"],
                            "scorer_version": state["scorer_version"]}
     doc = {k: v for k, v in doc.items() if v is not None}
+    sandbox = {k: state[f"sandbox_{k}"] for k in SANDBOX_KEYS if state[f"sandbox_{k}"] is not None}
+    if sandbox:
+        doc["sandbox"] = sandbox
     datasets = {split: {"version": state[f"{split}_dataset"]} for split in ("public", "hidden")
                 if state[f"{split}_dataset"]}
     if datasets:

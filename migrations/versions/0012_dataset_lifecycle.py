@@ -3,6 +3,8 @@
 - ``dataset_versions.retired_at``: a retired version cannot be attached or staged again.
 - ``competitions.staged_public_dataset_id`` / ``staged_hidden_dataset_id``: the version
   published for a competition that its board does not show yet (rescore, then switch).
+- ``competitions.sandbox_timeout_s`` / ``sandbox_memory_mb``: per-competition sandbox limits
+  within the platform's caps (NULL: the platform's).
 - ``dataset_image_hashes``: per-image sha256 and perceptual fingerprint of published versions.
   Rows are filled by publishing, and for versions published before this revision by the
   first leak check that needs them (the migration has no access to the dataset store).
@@ -27,6 +29,8 @@ def upgrade() -> None:
     with op.batch_alter_table('competitions', schema=None) as batch_op:
         batch_op.add_column(sa.Column('staged_public_dataset_id', sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column('staged_hidden_dataset_id', sa.Integer(), nullable=True))
+        batch_op.add_column(sa.Column('sandbox_timeout_s', sa.Integer(), nullable=True))
+        batch_op.add_column(sa.Column('sandbox_memory_mb', sa.Integer(), nullable=True))
         batch_op.create_foreign_key(batch_op.f('fk_competitions_staged_public_dataset_id_dataset_versions'),
                                     'dataset_versions', ['staged_public_dataset_id'], ['id'])
         batch_op.create_foreign_key(batch_op.f('fk_competitions_staged_hidden_dataset_id_dataset_versions'),
@@ -56,6 +60,8 @@ def downgrade() -> None:
                                  type_='foreignkey')
         batch_op.drop_constraint(batch_op.f('fk_competitions_staged_public_dataset_id_dataset_versions'),
                                  type_='foreignkey')
+        batch_op.drop_column('sandbox_memory_mb')
+        batch_op.drop_column('sandbox_timeout_s')
         batch_op.drop_column('staged_hidden_dataset_id')
         batch_op.drop_column('staged_public_dataset_id')
     with op.batch_alter_table('dataset_versions', schema=None) as batch_op:

@@ -11,7 +11,8 @@ from arena.core.models import Base
 
 MINE = {"dataset_image_hashes"}
 NEW_COLUMNS = {"dataset_versions": {"retired_at"},
-               "competitions": {"staged_public_dataset_id", "staged_hidden_dataset_id"}}
+               "competitions": {"staged_public_dataset_id", "staged_hidden_dataset_id", "sandbox_timeout_s",
+                                "sandbox_memory_mb"}}
 
 
 def _schema(url: str) -> tuple[set[str], dict[str, set[str]]]:
@@ -48,7 +49,8 @@ def test_0012_models_agree(db_url):
 
     def mine(entry) -> bool:
         text = repr(entry)
-        return "dataset_image_hashes" in text or "retired_at" in text or "staged_" in text
+        return any(name in text for name in ("dataset_image_hashes", "retired_at", "staged_", "sandbox_timeout_s",
+                                             "sandbox_memory_mb"))
 
     flat = [d for group in diff for d in (group if isinstance(group, list) else [group])]
     assert [d for d in flat if mine(d)] == []

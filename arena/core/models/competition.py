@@ -58,6 +58,9 @@ class Competition(Base):
     # Published for this competition but not yet shown: the organizer rescores, then switches.
     staged_public_dataset_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("dataset_versions.id"))
     staged_hidden_dataset_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("dataset_versions.id"))
+    # Per-competition sandbox limits within the platform's caps (None: the platform's); arena.core.competition_limits.
+    sandbox_timeout_s: Mapped[Optional[int]]
+    sandbox_memory_mb: Mapped[Optional[int]]
     scorer_version: Mapped[str] = mapped_column(sa.String(40), default="1")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
