@@ -10,6 +10,7 @@ import sys
 import click
 
 from arena.cli import (
+    arena_cmd,
     check_cmd,
     competition_cmd,
     dataset_cmd,
@@ -40,6 +41,7 @@ SUBCOMMAND_MODULES = (
     user_cmd,
     submission_cmd,
     export_cmd,
+    arena_cmd,
     demo_cmd,
     serve_cmd,
 )

@@ -1,14 +1,16 @@
 """`stylearena competition`: create, configure, list and show competitions."""
 from __future__ import annotations
 
-from datetime import datetime
 from pathlib import Path
 
 import click
 
 from arena.cli.common import cli_session, echo_json, get_settings
 from arena.cli.errors import arena_errors
+from arena.services.audit import cli_actor, record
 from arena.services.publishing import assign_to_competition, find_version
+from arena.services.rescore import check_switch
+from evaluator.statistics.board import rerank
 from arena.core.datasets.errors import DatasetError
 from arena.core.enums import CompetitionStatus
 from evaluator.metrics.catalog import DEFAULT_RANKING_METRIC
@@ -23,7 +25,9 @@ from arena.services.competitions import (
     list_competitions,
 )
 
-DATE = click.DateTime(formats=["%Y-%m-%d", "%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"])
+# Dates stay text here: the service reads them in the competition's time zone (a bare date is the
+# start or the END of that day there; an offset such as +02:00 wins), so both paths agree.
+DATE_HELP = "2027-01-31, 2027-01-31T18:00 or 2027-01-31T18:00+02:00, in the competition's --timezone"
 
 
 def _read_description(path: Path | None) -> str | None:
@@ -37,9 +41,12 @@ def _settings_options(fn):
                      help="Markdown file with the description."),
         click.option("--ranking-metric", type=click.Choice(RANKING_METRICS), help="The metric the board ranks by."),
         click.option("--daily-quota", type=click.IntRange(min=0), help="Submissions per participant per day."),
-        click.option("--starts", type=DATE, help="Start (UTC), e.g. 2026-01-31 or 2026-01-31T12:00."),
-        click.option("--ends", type=DATE, help="End (UTC)."),
-        click.option("--status", type=click.Choice([s.value for s in CompetitionStatus]), help="draft, open or closed."),
+        click.option("--starts", help=f"When uploads open: {DATE_HELP}; a bare date is the start of that day."),
+        click.option("--ends", help=f"When uploads close: {DATE_HELP}; a bare date is the END of that day."),
+        click.option("--timezone", "zone", help="IANA time zone the dates are read and shown in (default UTC), "
+                                                "e.g. Europe/Paris."),
+        click.option("--status", type=click.Choice([s.value for s in CompetitionStatus]),
+                     help="draft, open or closed (create makes a draft unless told otherwise)."),
         click.option("--json", "as_json", is_flag=True, help="Print the competition as JSON."),
     ]
     for option in reversed(options):
@@ -72,18 +79,22 @@ def competition_group() -> None:
                    "weights make (see `stylearena weights status`).")
 @_settings_options
 def create_cmd(slug: str, title: str, scorer_version: str, description_file: Path | None,
-               ranking_metric: str | None, daily_quota: int | None, starts: datetime | None,
-               ends: datetime | None, status: str | None, as_json: bool) -> None:
-    """Create the competition SLUG."""
+               ranking_metric: str | None, daily_quota: int | None, starts: str | None,
+               ends: str | None, zone: str | None, status: str | None, as_json: bool) -> None:
+    """Create the competition SLUG (a draft: only organizers see it until `configure SLUG --status open`)."""
     settings = get_settings()
     scorer = resolve_scorer(scorer_version, settings.resolved_weights_dir)
     with arena_errors(), cli_session(settings) as session:
         competition = create_competition(
             session, slug, title, description=_read_description(description_file) or "",
             ranking_metric=ranking_metric or DEFAULT_RANKING_METRIC, daily_quota=5 if daily_quota is None else daily_quota,
-            starts_at=starts, ends_at=ends, status=CompetitionStatus(status or "open"), scorer_version=scorer)
+            starts_at=starts, ends_at=ends, status=CompetitionStatus(status or "draft"), scorer_version=scorer,
+            timezone=zone or "UTC", actor=cli_actor())
         if not as_json:
             click.echo(f"created competition '{slug}'")
+            if competition.status is CompetitionStatus.DRAFT:
+                click.echo(f"it is a draft: organizers can rehearse it; open it with "
+                           f"`stylearena competition configure {slug} --status open`", err=True)
         _print(competition_summary(competition), as_json)
 
 
@@ -93,29 +104,48 @@ def create_cmd(slug: str, title: str, scorer_version: str, description_file: Pat
 @click.option("--public-dataset", help="Current public dataset version (id or sha256 prefix).")
 @click.option("--hidden-dataset", help="Current hidden dataset version (id or sha256 prefix).")
 @click.option("--scorer-version", help="The scorer the board ranks by (a scorer id, or 'installed').")
+@click.option("--force", is_flag=True, help="Switch the hidden dataset or scorer even though some submissions "
+                                            "are not evaluated there yet (the board hides them until they are).")
+@click.option("--metrics", help="Optional metrics to compute besides the standard ones, comma-separated "
+                                "(ssim, ms_ssim, colour_hist, gram_loss, cfsd, lpips_grey), or 'none'.")
 @_settings_options
 def configure_cmd(slug: str, title: str | None, public_dataset: str | None, hidden_dataset: str | None,
-                  scorer_version: str | None, description_file: Path | None, ranking_metric: str | None,
-                  daily_quota: int | None, starts: datetime | None, ends: datetime | None, status: str | None,
-                  as_json: bool) -> None:
+                  scorer_version: str | None, force: bool, metrics: str | None, description_file: Path | None,
+                  ranking_metric: str | None, daily_quota: int | None, starts: str | None, ends: str | None,
+                  zone: str | None, status: str | None, as_json: bool) -> None:
     """Change settings or the current dataset versions of SLUG."""
     settings = get_settings()
     with arena_errors(), cli_session(settings) as session:
         competition = get_competition(session, slug)
-        changes = CompetitionChanges(
-            title=title, description=_read_description(description_file), ranking_metric=ranking_metric,
-            daily_quota=daily_quota, status=CompetitionStatus(status) if status else None,
-            starts_at=starts, ends_at=ends,
-            scorer_version=resolve_scorer(scorer_version, settings.resolved_weights_dir))
-        configure_competition(session, competition, changes)
+        versions = {}
         for ref, split in ((public_dataset, "public"), (hidden_dataset, "hidden")):
             if ref is None:
                 continue
             version = find_version(session, ref)
             if version.split.value != split:
                 raise DatasetError("wrong_split", f"Version {ref} is a {version.split.value} version, not {split}.")
+            versions[split] = version
+        scorer = resolve_scorer(scorer_version, settings.resolved_weights_dir)
+        before = (competition.hidden_dataset_id, competition.scorer_version)
+        after = (versions["hidden"].id if "hidden" in versions else before[0], scorer or before[1])
+        # Checked before anything changes: a refused switch leaves the competition as it was.
+        warning = check_switch(session, competition, after[0], after[1], force=force) if after != before else None
+        changes = CompetitionChanges(
+            title=title, description=_read_description(description_file), ranking_metric=ranking_metric,
+            daily_quota=daily_quota, status=CompetitionStatus(status) if status else None,
+            starts_at=starts, ends_at=ends, timezone=zone, scorer_version=scorer, optional_metrics=metrics)
+        configure_competition(session, competition, changes, actor=cli_actor())
+        for version in versions.values():
             assign_to_competition(settings, competition, version)
         session.flush()
+        if after != before:
+            record(session, "switch", competition, {
+                "from": {"hidden_dataset_id": before[0], "scorer_version": before[1]},
+                "to": {"hidden_dataset_id": after[0], "scorer_version": after[1]},
+                "forced": warning is not None, "hidden_by_force": warning})
+            rerank(session, competition.id)  # the stored ranks follow the board's new target
+        if warning:
+            click.echo(warning, err=True)
         if not as_json:
             click.echo(f"configured '{slug}'")
         _print(competition_summary(competition), as_json)

@@ -8,7 +8,9 @@ import click
 
 from arena.cli.common import cli_session, echo_json, get_settings
 from arena.cli.errors import arena_errors
-from arena.services.moderation import disqualify_submission, reinstate_submission
+from arena.services.audit import cli_actor
+from arena.services.competitions import get_competition
+from arena.services.moderation import competition_submission, describe, disqualify_submission, reinstate_submission
 from arena.services.review import SubmissionReview, submission_review
 
 
@@ -76,30 +78,50 @@ def _when(value: datetime | None) -> str:
 
 
 @submission_group.command("disqualify")
+@click.argument("slug")
 @click.argument("submission_id", type=int)
-@click.option("--reason", required=True, help="Why (shown to the participant).")
+@click.option("--reason", required=True, help="Why (shown to the participant on their submission page and in the API).")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-def disqualify_cmd(submission_id: int, reason: str, as_json: bool) -> None:
-    """Take SUBMISSION_ID off the leaderboard (its scores are kept)."""
+def disqualify_cmd(slug: str, submission_id: int, reason: str, yes: bool, as_json: bool) -> None:
+    """Take SUBMISSION_ID of competition SLUG off the leaderboard (its scores are kept)."""
     with arena_errors(), cli_session(get_settings()) as session:
-        sub = disqualify_submission(session, submission_id, reason)
+        competition = get_competition(session, slug)
+        summary = describe(session, competition_submission(session, competition, submission_id))
+        _confirm(f"disqualify {summary.text()}?", yes)
+        sub = disqualify_submission(session, competition, submission_id, reason, actor=cli_actor())
         if as_json:
-            echo_json({"id": sub.id, "status": sub.status.value, "reason": sub.disqualified_reason})
+            echo_json({**summary.to_dict(), "status": sub.status.value, "reason": sub.disqualified_reason})
         else:
-            click.echo(f"submission {sub.id} disqualified: {sub.disqualified_reason}")
+            click.echo(f"disqualified {summary.text()}; reason (shown to {summary.participant}): "
+                       f"{sub.disqualified_reason}")
 
 
 @submission_group.command("reinstate")
+@click.argument("slug")
 @click.argument("submission_id", type=int)
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-def reinstate_cmd(submission_id: int, as_json: bool) -> None:
-    """Undo the disqualification of SUBMISSION_ID."""
+def reinstate_cmd(slug: str, submission_id: int, yes: bool, as_json: bool) -> None:
+    """Undo the disqualification of SUBMISSION_ID of competition SLUG."""
     with arena_errors(), cli_session(get_settings()) as session:
-        sub = reinstate_submission(session, submission_id)
+        competition = get_competition(session, slug)
+        summary = describe(session, competition_submission(session, competition, submission_id))
+        _confirm(f"reinstate {summary.text()} (disqualified: {summary.disqualified_reason or '-'})?", yes)
+        sub = reinstate_submission(session, competition, submission_id, actor=cli_actor())
+        after = describe(session, sub)
         if as_json:
-            echo_json({"id": sub.id, "status": sub.status.value})
+            echo_json({**after.to_dict(), "status": sub.status.value})
         else:
-            click.echo(f"submission {sub.id} reinstated ({sub.status.value})")
+            click.echo(f"reinstated {after.text()}")
+
+
+def _confirm(question: str, yes: bool) -> None:
+    """Ask on stderr (stdout stays clean for --json) unless ``--yes``; abort on no."""
+    if yes:
+        return
+    if not click.confirm(question, err=True):
+        raise click.ClickException("Nothing changed.")
 
 
 def register(cli: click.Group) -> None:

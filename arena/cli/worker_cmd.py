@@ -49,6 +49,9 @@ def reconcile_cmd(queued_grace: float, no_sweep: bool, as_json: bool) -> None:
     if as_json:
         echo_json(report.to_dict())
         return
+    if report.skipped:
+        click.echo("another host is running a reconcile pass right now; nothing done (try again shortly)")
+        return
     click.echo(f"re-queued {len(report.requeued)}, failed {len(report.failed)}, "
                f"re-delivered {len(report.redelivered)}, containers killed {report.containers_killed}, "
                f"swept {report.containers_swept}")
@@ -73,6 +76,7 @@ def rescore_cmd(slug: str, dataset_ref: str | None, scorer_version: str | None, 
     from evaluator.scorer import resolve_scorer  # noqa: PLC0415
     from arena.services.publishing import find_version  # noqa: PLC0415
     from arena.services.competitions import get_competition  # noqa: PLC0415
+    from arena.services.audit import cli_actor  # noqa: PLC0415
     from arena.services.rescore import apply_rescore, plan_rescore  # noqa: PLC0415
 
     settings = get_settings()
@@ -87,13 +91,17 @@ def rescore_cmd(slug: str, dataset_ref: str | None, scorer_version: str | None, 
             click.echo(f"rescore '{slug}' on dataset {plan.dataset_sha256[:12]} / scorer {plan.scorer_version}: "
                        f"{len(plan.items)} to evaluate ({plan.reruns} re-run the generator, "
                        f"{plan.reuses} from stored outputs); {plan.already_evaluated} already evaluated, "
+                       f"{plan.pending} pending (queued or running there already), "
                        f"{plan.disqualified} disqualified skipped")
         if dry_run or not plan.items:
             return
         if not yes and not click.confirm("Create and enqueue these evaluations?", err=True):
             raise click.Abort()
-        with click.progressbar(length=len(plan.items), label="enqueue", file=sys.stderr) as bar:
-            ids = apply_rescore(session, settings, plan, progress=bar.update)
+        if sys.stderr.isatty():
+            with click.progressbar(length=len(plan.items), label="enqueue", file=sys.stderr) as bar:
+                ids = apply_rescore(session, settings, plan, progress=bar.update, actor=cli_actor())
+        else:  # no bar (nor its bare label) in a log file
+            ids = apply_rescore(session, settings, plan, actor=cli_actor())
         click.echo(f"enqueued {len(ids)} evaluation(s)")
         if not EvaluationTarget.of(competition).matches(plan.dataset_version_id, plan.scorer_version):
             # The board keeps showing the current versions until the organizer switches, so
@@ -107,4 +115,4 @@ def register(cli: click.Group) -> None:
     """Attach this module's commands to the top-level group."""
     cli.add_command(worker_cmd)
     cli.add_command(reconcile_cmd)
-    cli.add_command(rescore_cmd)
+    # rescore_cmd is attached as `rescore run` (and `rescore SLUG`) by arena.cli.rescore_cmd.

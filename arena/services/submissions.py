@@ -21,7 +21,7 @@ from arena.core.models import Competition, Submission, User, utcnow
 from arena.core.settings import Settings
 from arena.core.store.uploads import store_upload
 from arena.services.evaluations import create_evaluation
-from arena.services.upload_rules import check_upload_fields
+from arena.services.upload_rules import check_upload_fields, upload_refusal
 from evaluator.dispatch import enqueue_evaluation
 from sandbox.upload import validate_upload
 
@@ -89,6 +89,9 @@ def check_quota(session: Session, user: User, competition: Competition, now: dat
     resets = day_start(now) + timedelta(days=1)
     hours, minutes = divmod(int((resets - now).total_seconds()) // 60, 60)
     when = f"The count resets at {resets:%Y-%m-%d %H:%M} UTC (in {hours} h {minutes} min). "
+    if competition.daily_quota == 0:
+        raise QuotaExceeded("quota_exceeded", "This competition's daily quota is 0: it accepts no uploads "
+                                              "from participants at the moment. Ask the organizers when it reopens.")
     if uploads_today(session, user, competition, now) >= competition.daily_quota:
         raise QuotaExceeded("quota_exceeded",
                             f"You have used all {competition.daily_quota} uploads for today in this competition. "
@@ -130,7 +133,7 @@ def create_submission(
     Raises:
         sandbox.errors.UploadRejected: the file is not an acceptable generator.
         QuotaExceeded: no uploads left today (baselines are exempt).
-        SubmissionError: the competition is not open or has no hidden dataset.
+        SubmissionError: the competition refuses uploads now (``upload_rules.upload_refusal``).
         arena.services.upload_rules.UploadFieldsRejected: a label, notes or file name breaks the rules.
     """
     if (upload_path is None) == (stream is None):
@@ -139,11 +142,12 @@ def create_submission(
     if original_filename is None:
         original_filename = Path(upload_path).name if upload_path is not None else "upload.pt"
     label, notes, original_filename = check_upload_fields(label, notes, original_filename)
-    if competition.hidden_dataset_id is None:
-        raise SubmissionError("no_dataset", "This competition has no benchmark yet; uploads open once it has.")
-    if competition.status is not CompetitionStatus.OPEN and not is_baseline:
-        raise SubmissionError("competition_closed", "This competition does not accept uploads.")
-    if not is_baseline:
+    refusal = upload_refusal(competition, user, now, is_baseline=is_baseline)
+    if refusal is not None:
+        raise SubmissionError(*refusal)
+    # An organizer's upload to a draft rehearses it: kept off every public page for good.
+    is_rehearsal = competition.status is CompetitionStatus.DRAFT and not is_baseline
+    if not is_baseline and not is_rehearsal:
         check_quota(session, user, competition, now)
 
     spooled = _spool(stream, settings.uploads_dir / "incoming") if stream is not None else None
@@ -154,7 +158,7 @@ def create_submission(
         if spooled is not None and spooled.exists():
             spooled.unlink()
 
-    if not is_baseline:
+    if not is_baseline and not is_rehearsal:
         # Validation took a while and two uploads of one participant may race: take the
         # participant's row lock (PostgreSQL; SQLite ignores it and serialises writers
         # itself) and count again, so a quota of N admits exactly N.
@@ -172,6 +176,7 @@ def create_submission(
         format=info.format,
         status=SubmissionStatus.QUEUED,
         is_baseline=is_baseline,
+        is_rehearsal=is_rehearsal,
         created_at=now,
     )
     session.add(submission)

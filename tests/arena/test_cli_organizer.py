@@ -122,18 +122,19 @@ def test_submission_disqualify_and_reinstate(invoke, db_session):
     ann = make_user(db_session, "ann")
     sub = add_scored(db_session, comp, ann, full_scores(12.0), minutes=1)
     db_session.commit()
-    out = invoke("submission", "disqualify", str(sub.id), "--reason", "used the hidden set", "--json")
+    out = invoke("submission", "disqualify", "dq", str(sub.id), "--reason", "used the hidden set", "--yes", "--json")
     assert json.loads(out.stdout)["status"] == "disqualified"
     db_session.expire_all()
     assert db_session.get(Submission, sub.id).disqualified_reason == "used the hidden set"
-    assert "already disqualified" in invoke("submission", "disqualify", str(sub.id), "--reason", "x", ok=False).output
-    invoke("submission", "reinstate", str(sub.id))
+    assert "already disqualified" in invoke("submission", "disqualify", "dq", str(sub.id), "--reason", "x", "--yes",
+                                            ok=False).output
+    invoke("submission", "reinstate", "dq", str(sub.id), "--yes")
     db_session.expire_all()
     assert db_session.get(Submission, sub.id).status == SubmissionStatus.SCORED
-    assert "not disqualified" in invoke("submission", "reinstate", str(sub.id), ok=False).output
-    assert "No submission with id 999" in invoke("submission", "reinstate", "999", ok=False).output
-    assert "Missing option '--reason'" in invoke("submission", "disqualify", str(sub.id), ok=False).output
-    assert "Invalid value" in invoke("submission", "reinstate", "abc", ok=False).output
+    assert "not disqualified" in invoke("submission", "reinstate", "dq", str(sub.id), "--yes", ok=False).output
+    assert "No submission with id 999" in invoke("submission", "reinstate", "dq", "999", "--yes", ok=False).output
+    assert "Missing option '--reason'" in invoke("submission", "disqualify", "dq", str(sub.id), ok=False).output
+    assert "Invalid value" in invoke("submission", "reinstate", "dq", "abc", ok=False).output
 
 
 def test_export_csv_and_json_round_trip(invoke, db_session, tmp_path):

@@ -118,9 +118,9 @@ def test_one_new_score_reranks_incrementally_and_exactly(world):
 def test_disqualified_entries_leave_the_ranking(world, tied_board):
     subs, _ = tied_board
     s, comp = world["session"], world["competition"]
-    disqualify_submission(s, subs["ann"].id, "copied the style image")  # re-ranks the board itself
+    disqualify_submission(s, comp, subs["ann"].id, "copied the style image")  # re-ranks the board itself
     ranks = {r.label.split("-")[0]: (r.rank, r.tied, r.medal) for r in leaderboard_rows(s, comp, METRIC)}
     assert "ann" not in ranks and ranks["bob"] == (1, False, True) and ranks["cid"] == (2, False, True)
-    reinstate_submission(s, subs["ann"].id)
+    reinstate_submission(s, comp, subs["ann"].id)
     ranks = {r.label.split("-")[0]: (r.rank, r.tied) for r in leaderboard_rows(s, comp, METRIC)}
     assert ranks["ann"] == ranks["bob"] == (1, True)

@@ -90,7 +90,11 @@ def normalise_image(path: Path, name: str | None = None) -> NormalisedImage:
             img.load()
     except DatasetError:
         raise
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombWarning,
+    except UnidentifiedImageError:
+        # PIL's own text names the in-memory buffer (`<_io.BytesIO object at 0x...>`), not the file.
+        raise DatasetError("undecodable_image", f"{name}: not a decodable image (the bytes are not a PNG or "
+                                                "JPEG file; re-export it as PNG or JPEG).") from None
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombWarning,
             Image.DecompressionBombError) as exc:
         raise DatasetError("undecodable_image", f"{name}: not a decodable image ({exc}).") from None
     if width < MIN_SIDE or height < MIN_SIDE:

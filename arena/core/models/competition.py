@@ -62,6 +62,10 @@ class Competition(Base):
     sandbox_timeout_s: Mapped[Optional[int]]
     sandbox_memory_mb: Mapped[Optional[int]]
     scorer_version: Mapped[str] = mapped_column(sa.String(40), default="1")
+    # Optional metrics computed on top of the catalog's (comma-separated names; "" = none).
+    optional_metrics: Mapped[str] = mapped_column(sa.String(200), default="", server_default="")
+    # IANA zone name: a date typed without a time is read in it (issue 19); dates are stored UTC.
+    timezone: Mapped[str] = mapped_column(sa.String(64), default="UTC", server_default="UTC")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     public_dataset: Mapped[Optional[DatasetVersion]] = relationship(foreign_keys=[public_dataset_id])

@@ -38,6 +38,8 @@ class Submission(Base):
     # It failed the public smoke run: free, but counted against the smoke-failure cap.
     failed_on_smoke: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     is_baseline: Mapped[bool] = mapped_column(default=False)
+    # Uploaded by an organizer while the competition was a draft: never shown publicly.
+    is_rehearsal: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     disqualified_reason: Mapped[Optional[str]] = mapped_column(sa.Text)
     # The log of the public-split smoke run: the only log its owner may read.
     public_log: Mapped[Optional[str]] = mapped_column(sa.Text)

@@ -206,7 +206,9 @@ SCHEMAS: dict[str, Any] = {
         "submitted_at": {"type": "string", "format": "date-time"}, "updated_at": {"type": ["string", "null"]},
         "scores": {"type": "object", "additionalProperties": {"type": "number"}},
         "calibrated": {"type": "boolean"}, "dataset_version": {"type": ["string", "null"]},
-        "scorer_version": {"type": ["string", "null"]}}},
+        "scorer_version": {"type": ["string", "null"]},
+        "disqualified_reason": {"type": ["string", "null"], "description": "The organizers' reason, when disqualified"},
+        "baseline": {"type": "boolean"}, "rehearsal": {"type": "boolean"}}},
     "SubmissionList": {"type": "object", "properties": {"submissions": {
         "type": "array", "items": {"$ref": "#/components/schemas/Submission"}}}},
     "SubmissionLog": {"type": "object", "properties": {

@@ -58,6 +58,10 @@ def submission_status(sub: Submission) -> dict[str, Any]:
         "queue_position": queue_position(session, evaluation) if session is not None else None,
         "elapsed_s": round(elapsed, 1) if elapsed is not None else None,
         "error": {"code": sub.error_code, "message": sub.error_message} if sub.error_code else None,
+        # The organizers' reason, shown to the owner (issue 19); None unless disqualified.
+        "disqualified_reason": sub.disqualified_reason if sub.status is SubmissionStatus.DISQUALIFIED else None,
+        "baseline": bool(sub.is_baseline),
+        "rehearsal": bool(sub.is_rehearsal),
         "submitted_at": sub.created_at.isoformat(),
         "updated_at": sub.updated_at.isoformat() if sub.updated_at else None,
         "scores": scores,

@@ -11,9 +11,9 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from arena.core.enums import CompetitionStatus
 from arena.core.models import Competition, User, utcnow
 from arena.services.submissions import smoke_failure_cap, smoke_failures_today
+from arena.services.upload_rules import may_rehearse, upload_refusal
 from arena.web.public.queries import QuotaStatus, quota_status
 
 
@@ -55,13 +55,16 @@ def availability(session: Session, user: User | None, competition: Competition,
     def answer(code: str | None, reason: str | None) -> Availability:
         return Availability(code, reason, quota, failures, cap)
 
-    if competition.status is not CompetitionStatus.OPEN:
-        state = "a draft" if competition.status is CompetitionStatus.DRAFT else competition.status.value
-        return answer("competition_closed", f"This competition is {state}: it does not accept uploads.")
-    if competition.hidden_dataset_id is None:
-        return answer("no_dataset", "This competition has no benchmark yet; uploads open once it has.")
+    refusal = upload_refusal(competition, user if signed_in else None, now)
+    if refusal is not None:
+        return answer(*refusal)
     if quota is None:
         return answer("not_signed_in", "Log in to upload a generator.")
+    if may_rehearse(competition, user):
+        return answer(None, None)  # a rehearsal upload to a draft uses no quota
+    if quota.limit == 0:
+        return answer("quota_exceeded", "This competition's daily quota is 0: it accepts no uploads from "
+                                        "participants at the moment.")
     if quota.remaining == 0:
         return answer("quota_exceeded", f"You have used all {quota.limit} uploads for today; the count resets "
                                         f"at {_resets(quota, now)}.")

@@ -5,9 +5,10 @@ from flask import current_app, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
 from arena.core.errors import ArenaError
-from arena.core.models import Competition
+from arena.core.models import Competition, utcnow
 from arena.core.sizes import MB
 from arena.services.submissions import charging_rule
+from arena.services.upload_rules import Phase, phase, schedule_text
 from arena.web.db_session import get_session, get_settings
 from arena.web.extensions import limiter
 from arena.web.public.queries import competition_or_404, viewer
@@ -65,3 +66,15 @@ def too_large_page(slug: str, message: str):
     form = SubmitForm(formdata=None)
     form.generator.errors = [f"{message} Nothing was uploaded: choose a smaller file and send the form again."]
     return render_submit_page(competition, form, 413)
+
+
+@bp.app_template_global("upload_phase")
+def upload_phase(competition: Competition) -> Phase:
+    """The competition's phase now (draft, upcoming, open, ended, closed), for every page that shows it."""
+    return phase(competition, utcnow())
+
+
+@bp.app_template_global("upload_schedule")
+def upload_schedule(competition: Competition) -> str:
+    """The upload window in words, in the competition's time zone."""
+    return schedule_text(competition)
