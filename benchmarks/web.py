@@ -1,20 +1,25 @@
-"""Load benchmark of the public leaderboard: 10,000 scored submissions in PostgreSQL, gunicorn, wrk.
+"""Load benchmark of every board route: scored submissions with intervals in PostgreSQL, gunicorn, wrk.
 
 Usage::
 
-    python benchmarks/web.py [--submissions 10000] [--duration 10] [--workers 2] [--threads 4] [--connections 8]
+    python -P benchmarks/web.py [--submissions 10000] [--duration 10] [--workers 2] [--threads 4] [--connections 8]
 
-Seeds a fresh database on the project's PostgreSQL cluster (127.0.0.1:5440), serves the app
-with gunicorn on 127.0.0.1 (the same command line as ``stylearena serve``), runs wrk against
-the leaderboard page and its JSON, and prints requests/s and p50/p99 latency of each.
+Seeds a fresh database on the project's PostgreSQL cluster (127.0.0.1:5440): submissions with
+every metric, its bootstrap interval, stored ranks with ties and per-pair values on a small
+published hidden set (for the per-style routes). Prints the uncached query time of each
+route's data (the cost of one cache refresh), then serves the app with gunicorn on 127.0.0.1
+(the same command line as ``stylearena serve``), runs wrk against each route and prints
+requests/s and p50/p99 latency.
 """
 from __future__ import annotations
 
 import argparse
 import hashlib
+import json
 import os
 import random
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -25,19 +30,26 @@ from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
+import numpy as np
 import sqlalchemy as sa
+from PIL import Image
 
 from arena.core import migrate
 from arena.cli.serve_cmd import gunicorn_argv
-from arena.core.db import make_engine
+from arena.core.db import make_engine, make_session_factory, transaction
 from arena.core.enums import DatasetSplit, EvaluationStatus, SubmissionFormat, SubmissionStatus
-from arena.core.models import Competition, DatasetVersion, Evaluation, Score, Submission, User, utcnow
-from arena.core.settings import PROJECT_ROOT
+from arena.core.models import BoardRank, Competition, DatasetVersion, Evaluation, Score, Submission, User, utcnow
+from arena.core.settings import PROJECT_ROOT, Settings
+from arena.services.publishing import publish
 
 ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5440/postgres"
 DB_NAME = "sa_bench_web"
 SLUG = "bench"
+CHUNK = 5_000  # rows per INSERT: bounded memory at 100,000 submissions
 METRIC_NAMES = ("art_fid", "fid", "kid", "lpips", "content_loss", "style_loss")
+PER_PAIR_NAMES = ("lpips", "content_loss", "style_loss")
+N_STYLES, N_CONTENT = 4, 4
+ROUTES = ("leaderboard", "leaderboard.json", "leaderboard.csv", "api", "styles", "styles/1")
 
 
 @dataclass(frozen=True)
@@ -64,49 +76,121 @@ def create_database() -> str:
     return url
 
 
-def seed(url: str, n_submissions: int, n_users: int, seed_value: int = 7) -> None:
-    """Bulk-insert users and ``n_submissions`` scored submissions (six scores each)."""
+def publish_hidden_set(url: str, data_dir: Path) -> int:
+    """A small hidden set, published through the platform (the per-style routes read its manifest)."""
+    source = data_dir.parent / "bench-hidden-src"
+    shutil.rmtree(source, ignore_errors=True)
+    rng = np.random.default_rng(0)
+    content = [f"c{i}.png" for i in range(N_CONTENT)]
+    style = [f"s{i}.png" for i in range(N_STYLES)]
+    for folder, names in (("content", content), ("style", style)):
+        (source / folder).mkdir(parents=True)
+        for name in names:
+            Image.fromarray(rng.integers(0, 255, (64, 64, 3), dtype=np.uint8)).save(source / folder / name)
+    pairs = [{"pair_id": f"p{ci}{si}", "content": c, "style": st}
+             for ci, c in enumerate(content) for si, st in enumerate(style)]
+    (source / "manifest.json").write_text(json.dumps({
+        "format": 1, "name": "bench-hidden", "split": "hidden", "licence": "CC0 noise",
+        "content": content, "style": style, "pairs": pairs}))
+    settings = Settings(database_url=url, data_dir=data_dir)
+    engine = make_engine(url)
+    with transaction(make_session_factory(engine)) as session:
+        version_id = publish(session, settings, source, reference_stats=None).version.id
+    engine.dispose()
+    return version_id
+
+
+def seed(url: str, n_submissions: int, n_users: int, hidden_id: int, seed_value: int = 7) -> None:
+    """Bulk-insert users and ``n_submissions`` scored submissions: six scores each with their
+    intervals, stored ranks with ties for the ranking metric, and per-pair values."""
     rng = random.Random(seed_value)
     engine = make_engine(url)
     now = utcnow()
+    pair_ids = [f"p{ci}{si}" for ci in range(N_CONTENT) for si in range(N_STYLES)]
     with engine.begin() as conn:
-        datasets = []
-        for split in (DatasetSplit.PUBLIC, DatasetSplit.HIDDEN):
-            sha = hashlib.sha256(split.value.encode()).hexdigest()
-            datasets.append(conn.execute(sa.insert(DatasetVersion).returning(DatasetVersion.id), [dict(
-                manifest_sha256=sha, name=f"bench-{split.value}", split=split, n_content=8, n_style=8,
-                n_pairs=64, storage_path=sha, licence="CC0", created_at=now)]).scalar_one())
+        sha = hashlib.sha256(b"public").hexdigest()
+        public_id = conn.execute(sa.insert(DatasetVersion).returning(DatasetVersion.id), [dict(
+            manifest_sha256=sha, name="bench-public", split=DatasetSplit.PUBLIC, n_content=8, n_style=8,
+            n_pairs=64, storage_path=sha, licence="CC0", created_at=now)]).scalar_one()
         comp_id = conn.execute(sa.insert(Competition).returning(Competition.id), [dict(
             slug=SLUG, title="Benchmark cup", description="Load **benchmark**.", rules="",
-            ranking_metric="art_fid", daily_quota=5, public_dataset_id=datasets[0],
-            hidden_dataset_id=datasets[1], scorer_version="1", created_at=now)]).scalar_one()
+            ranking_metric="art_fid", daily_quota=5, public_dataset_id=public_id,
+            hidden_dataset_id=hidden_id, scorer_version="1", created_at=now)]).scalar_one()
         conn.execute(sa.insert(User), [dict(
             id=i + 1, username=f"user{i:05d}", password_hash="x", role="participant", is_active=True,
             created_at=now) for i in range(n_users)])
         conn.execute(sa.text("SELECT setval(pg_get_serial_sequence('users', 'id'), :n)"), {"n": n_users})
-        conn.execute(sa.insert(Submission), [dict(
-            id=i + 1, owner_id=rng.randrange(n_users) + 1, competition_id=comp_id, label=f"model v{i}",
-            notes="", original_filename="model.pt", sha256=hashlib.sha256(str(i).encode()).hexdigest(),
-            size_bytes=1000, format=SubmissionFormat.TORCHSCRIPT, status=SubmissionStatus.SCORED,
-            counts_against_quota=True, is_baseline=i < 3, created_at=now - timedelta(minutes=n_submissions - i),
-            updated_at=now) for i in range(n_submissions)])
-        conn.execute(sa.insert(Evaluation), [dict(
-            id=i + 1, submission_id=i + 1, dataset_version_id=datasets[1], scorer_version="1",
-            kind="initial", status=EvaluationStatus.SCORED, attempt=1, platform_faults=0,
-            provenance={}, timings={}, created_at=now) for i in range(n_submissions)])
-        scores = []
-        for i in range(n_submissions):
-            fid, lpips = rng.uniform(5, 80), rng.uniform(0.1, 0.9)
-            values = {"fid": fid, "lpips": lpips, "art_fid": (1 + lpips) * (1 + fid), "kid": rng.uniform(0, 0.1),
-                      "content_loss": rng.uniform(0.5, 3), "style_loss": rng.uniform(0.5, 5)}
-            scores += [dict(evaluation_id=i + 1, metric=m, value=round(values[m], 3), definition_version="1",
-                            calibrated=i % 50 != 0) for m in METRIC_NAMES]
-        conn.execute(sa.insert(Score), scores)
+        for start in range(0, n_submissions, CHUNK):
+            ids = range(start, min(start + CHUNK, n_submissions))
+            conn.execute(sa.insert(Submission), [dict(
+                id=i + 1, owner_id=rng.randrange(n_users) + 1, competition_id=comp_id, label=f"model v{i}",
+                notes="", original_filename="model.pt", sha256=hashlib.sha256(str(i).encode()).hexdigest(),
+                size_bytes=1000, format=SubmissionFormat.TORCHSCRIPT, status=SubmissionStatus.SCORED,
+                counts_against_quota=True, is_baseline=i < 3,
+                created_at=now - timedelta(minutes=n_submissions - i), updated_at=now) for i in ids])
+            conn.execute(sa.insert(Evaluation), [dict(
+                id=i + 1, submission_id=i + 1, dataset_version_id=hidden_id, scorer_version="1",
+                kind="initial", status=EvaluationStatus.SCORED, attempt=1, platform_faults=0,
+                provenance={}, timings={}, created_at=now, finished_at=now,
+                per_pair={p: {m: rng.uniform(0.1, 3.0) for m in PER_PAIR_NAMES} for p in pair_ids})
+                for i in ids])
+            scores = []
+            for i in ids:
+                fid, lpips = rng.uniform(5, 80), rng.uniform(0.1, 0.9)
+                values = {"fid": fid, "lpips": lpips, "art_fid": (1 + lpips) * (1 + fid), "kid": rng.uniform(0, 0.1),
+                          "content_loss": rng.uniform(0.5, 3), "style_loss": rng.uniform(0.5, 5)}
+                for m in METRIC_NAMES:
+                    half = values[m] * rng.uniform(0.02, 0.08)
+                    scores.append(dict(evaluation_id=i + 1, metric=m, value=round(values[m], 3),
+                                       ci_low=values[m] - half, ci_high=values[m] + half,
+                                       definition_version="1", calibrated=i % 50 != 0))
+            conn.execute(sa.insert(Score), scores)
+        # Stored ranks with ties, as evaluator.statistics writes them: ties in runs of three.
+        ranked = conn.execute(sa.select(Score.evaluation_id).where(Score.metric == "art_fid")
+                              .order_by(Score.value, Score.evaluation_id)).scalars().all()
+        rows = [dict(competition_id=comp_id, metric="art_fid", evaluation_id=eid, rank=1 + (k // 3) * 3,
+                     beaten_by=(k // 3) * 3, tied=True, separated=k % 3 == 2, statistical=True,
+                     protocol="bench", computed_at=now) for k, eid in enumerate(ranked)]
+        for start in range(0, len(rows), CHUNK):
+            conn.execute(sa.insert(BoardRank), rows[start:start + CHUNK])
         for table in ("submissions", "evaluations"):
             conn.execute(sa.text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), :n)"), {"n": n_submissions})
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         conn.execute(sa.text("ANALYZE"))
     engine.dispose()
+
+
+def uncached_query_times(url: str, data_dir: Path, repeats: int = 3) -> dict[str, float]:
+    """Median seconds of each route's data load without any cache: the cost of one refresh."""
+    from arena.services.leaderboard import leaderboard_rows
+    from arena.services.per_style import style_table
+
+    settings = Settings(database_url=url, data_dir=data_dir)
+    engine = make_engine(url)
+    factory = make_session_factory(engine)
+    loads = {
+        "board page 1 (50 rows)": lambda session, comp: leaderboard_rows(session, comp, None, limit=50),
+        "board last page": lambda session, comp: leaderboard_rows(session, comp, None, limit=50,
+                                                                   offset=max(0, comp_total(session, comp) - 50)),
+        "per-style table (all entries)": lambda session, comp: style_table(session, settings, comp),
+    }
+    out = {}
+    for name, load in loads.items():
+        times = []
+        for _ in range(repeats):
+            with factory() as session:
+                comp = session.scalar(sa.select(Competition).where(Competition.slug == SLUG))
+                t0 = time.perf_counter()
+                load(session, comp)
+                times.append(time.perf_counter() - t0)
+        out[name] = sorted(times)[len(times) // 2]
+    engine.dispose()
+    return out
+
+
+def comp_total(session, comp) -> int:
+    return session.scalar(sa.select(sa.func.count()).select_from(Submission)
+                          .where(Submission.competition_id == comp.id)) or 0
 
 
 def free_port() -> int:
@@ -163,22 +247,27 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     t0 = time.monotonic()
+    data_dir = PROJECT_ROOT / "instance" / "bench-data"
     if args.reuse:
         url = ADMIN_URL.rsplit("/", 1)[0] + f"/{DB_NAME}"
     else:
         url = create_database()
-        seed(url, args.submissions, args.users)
+        shutil.rmtree(data_dir, ignore_errors=True)
+        seed(url, args.submissions, args.users, publish_hidden_set(url, data_dir))
     print(f"seeded {args.submissions} scored submissions of {args.users} participants in "
           f"{time.monotonic() - t0:.1f} s", flush=True)
+    for name, seconds in uncached_query_times(url, data_dir).items():
+        print(f"uncached {name:<30} {seconds * 1000:9.1f} ms", flush=True)
     port = free_port()
-    data_dir = PROJECT_ROOT / "instance" / "bench-data"
     proc = start_gunicorn(url, port, args.workers, args.threads, data_dir)
     try:
-        base = f"http://127.0.0.1:{port}/competitions/{SLUG}"
-        for target in (f"{base}/leaderboard", f"{base}/leaderboard.json"):
-            run_wrk(target, 2, args.connections, 1)  # warm-up: connections, imports, plans
+        site = f"http://127.0.0.1:{port}"
+        for route in ROUTES:
+            target = (f"{site}/api/v1/competitions/{SLUG}/leaderboard" if route == "api"
+                      else f"{site}/competitions/{SLUG}/{route}")
+            run_wrk(target, 2, args.connections, 1)  # warm-up: connections, imports, plans, first refresh
             result = run_wrk(target, args.duration, args.connections, 2)
-            print(f"{target.rsplit('/', 1)[1]:<18} workers={args.workers} threads={args.threads} "
+            print(f"{route:<18} workers={args.workers} threads={args.threads} "
                   f"connections={args.connections}: {result.requests_per_s:8.0f} req/s   p50 {result.p50_ms:6.2f} ms"
                   f"   p99 {result.p99_ms:6.2f} ms   non-2xx {result.non_2xx}", flush=True)
     finally:

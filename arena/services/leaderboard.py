@@ -11,6 +11,7 @@ scores was computed without verified backbone weights.
 """
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from enum import Enum
@@ -22,6 +23,7 @@ from arena.core.enums import EvaluationStatus, SubmissionStatus
 from arena.core.errors import ArenaError
 from arena.core.models import BoardRank, Competition, Score, User
 from evaluator.metrics.catalog import METRICS, MetricInfo
+from evaluator.metrics.optional_catalog import competition_metrics
 from evaluator.statistics.board import board_entries, board_order
 from evaluator.statistics.ranking import earns_medal
 
@@ -65,15 +67,16 @@ class UnknownMetric(ArenaError):
     """A sort metric that the platform does not compute."""
 
 
-def metric_columns() -> tuple[MetricInfo, ...]:
-    """The metrics the platform computes, in the order boards show them (the catalog's)."""
-    return tuple(METRICS.values())
+def metric_columns(competition: Competition | None = None) -> tuple[MetricInfo, ...]:
+    """The metrics the platform computes, in the order boards show them (the catalog's), then
+    the optional ones ``competition`` computes (``evaluator.metrics.optional_catalog``)."""
+    return competition_metrics(competition.optional_metrics) if competition is not None else tuple(METRICS.values())
 
 
 def resolve_metric(competition: Competition, sort_metric: str | None) -> MetricInfo:
     """The metric to rank by (the competition's by default); raises UnknownMetric."""
     name = sort_metric or competition.ranking_metric
-    for column in metric_columns():
+    for column in metric_columns(competition):
         if column.name == name:
             return column
     raise UnknownMetric("unknown_metric", f"There is no metric called '{name}'.")
@@ -90,12 +93,25 @@ def leaderboard_rows(
 
     Raises UnknownMetric for a metric the platform does not compute.
     """
+    return list(_board_rows(session, competition, sort_metric, max(1, min(limit, MAX_PAGE_SIZE)), max(0, offset)))
+
+
+def every_leaderboard_row(session: Session, competition: Competition,
+                          sort_metric: str | None = None) -> Iterator[LeaderboardRow]:
+    """Every entry of the board in page order, from one query (for tables over the whole board).
+
+    Why not page by page: each page runs the board's window functions over every entry, so
+    walking N entries in pages costs N / page-size full queries (minutes at 100,000 entries).
+    """
+    return _board_rows(session, competition, sort_metric, None, 0)
+
+
+def _board_rows(session: Session, competition: Competition, sort_metric: str | None,
+                limit: int | None, offset: int) -> Iterator[LeaderboardRow]:
     metric = resolve_metric(competition, sort_metric)
     if competition.hidden_dataset_id is None:
-        return []
-    limit = max(1, min(limit, MAX_PAGE_SIZE))
-    offset = max(0, offset)
-    names = [c.name for c in metric_columns()]
+        return iter(())
+    names = [c.name for c in metric_columns(competition)]
     entries = board_entries(competition, metric)
     order = board_order(entries, metric)
     stored = aliased(BoardRank)
@@ -133,7 +149,7 @@ def leaderboard_rows(
         .order_by(best.c.sort_value.desc() if metric.higher_is_better else best.c.sort_value.asc(),
                   best.c.created_at, best.c.sid)
     )
-    return [_row(r, names) for r in session.execute(stmt)]
+    return (_row(r, names) for r in session.execute(stmt))
 
 
 def _row(r, names: list[str]) -> LeaderboardRow:

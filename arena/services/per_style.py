@@ -7,7 +7,7 @@ the main board's bootstrap: a style often has only a handful of pairs, where a p
 bootstrap is too narrow (it cannot see spread it has not sampled), while t is exact for
 normal values, needs no seed and is one vectorised pass, cheap enough for a web process.
 
-Entries are the main board's (``leaderboard_rows`` on the ranking metric), so the heatmap and
+Entries are the main board's (``every_leaderboard_row`` on the ranking metric), so the heatmap and
 the per-style boards show exactly the submissions the leaderboard ranks. Styles of a hidden
 version are shown by an opaque label ("style 3"): their file names are part of the hidden set.
 Numpy only: the web process never imports torch.
@@ -32,7 +32,7 @@ from arena.core.models import Competition, DatasetVersion, Evaluation
 from arena.core.settings import Settings
 from arena.core.store.datasets import read_stored_manifest
 from arena.core.target import EvaluationTarget
-from arena.services.leaderboard import MAX_PAGE_SIZE, LeaderboardRow, leaderboard_rows
+from arena.services.leaderboard import LeaderboardRow, every_leaderboard_row
 from evaluator.metrics.catalog import METRICS, PER_PAIR_METRICS, MetricInfo
 
 # Per-style FID/KID would need this many held-out references of the style (and as many
@@ -201,6 +201,10 @@ def _stat(mean: float, ss: float, n: int) -> StyleStat | None:
     return StyleStat(mean, mean - half, mean + half, n)
 
 
+# Submissions whose per-style statistics one query loads (bounded IN lists).
+STATS_BATCH = 2_000
+
+
 def style_table(session: Session, settings: Settings, competition: Competition) -> StyleTable | None:
     """Every board entry's per-style statistics; None without a hidden version or readable manifest."""
     version = competition.hidden_dataset
@@ -211,17 +215,12 @@ def style_table(session: Session, settings: Settings, competition: Competition) 
     except DatasetError:
         return None
     entries: list[EntryStyles] = []
-    offset = 0
-    while True:
-        # The main board's own entry selection and order, page by page.
-        rows = leaderboard_rows(session, competition, None, limit=MAX_PAGE_SIZE, offset=offset)
-        if not rows:
-            break
-        stats = _stats_of(session, competition, styles, version.manifest_sha256, [r.submission_id for r in rows])
-        entries.extend(EntryStyles(r, stats.get(r.submission_id) or style_stats(None, styles)) for r in rows)
-        offset += len(rows)
-        if offset >= rows[0].total:
-            break
+    # The main board's own entry selection and order, in one query, statistics in batches.
+    rows = list(every_leaderboard_row(session, competition))
+    for start in range(0, len(rows), STATS_BATCH):
+        batch = rows[start:start + STATS_BATCH]
+        stats = _stats_of(session, competition, styles, version.manifest_sha256, [r.submission_id for r in batch])
+        entries.extend(EntryStyles(r, stats.get(r.submission_id) or style_stats(None, styles)) for r in batch)
     done = tuple(entries)
     ranks = {m: tuple(column_ranks(done, m, i) for i in range(len(styles.styles))) for m in PER_PAIR_METRICS}
     return StyleTable(styles, done, ranks)
