@@ -112,6 +112,18 @@ class Match:
     levels: int
 
 
+# Set bits of every 16-bit number: four lookups count a 64-bit XOR (numpy < 2 has no bitwise_count).
+_POPCOUNT16 = np.array([bin(i).count("1") for i in range(1 << 16)], dtype=np.uint8)
+_BLOCK = 1024  # image rows compared at once: 1,024 x 10,000 others is 80 MB of XORs
+
+
+def _popcount(values: np.ndarray) -> np.ndarray:
+    if hasattr(np, "bitwise_count"):  # numpy >= 2: one pass
+        return np.bitwise_count(values)
+    mask = np.uint64(0xFFFF)
+    return sum(_POPCOUNT16[(values >> np.uint64(shift)) & mask] for shift in (0, 16, 32, 48))  # <= 64: fits uint8
+
+
 def find_matches(images: list[Labelled], others: list[Labelled]) -> list[Match]:
     """Every (image, other) that is identical by sha256 or near by fingerprint; vectorised.
 
@@ -119,26 +131,22 @@ def find_matches(images: list[Labelled], others: list[Labelled]) -> list[Match]:
     """
     if not images or not others:
         return []
-    mine = np.array([i.print.phash for i in images], dtype=np.uint64)
     theirs = np.array([o.print.phash for o in others], dtype=np.uint64)
-    mine_levels = np.array([i.print.mean_level for i in images], dtype=np.int64)
-    their_levels = np.array([o.print.mean_level for o in others], dtype=np.int64)
-    xor = mine[:, None] ^ theirs[None, :]
-    bits = np.unpackbits(xor.view(np.uint8).reshape(len(images), len(others), 8), axis=2).sum(axis=2)
-    levels = np.abs(mine_levels[:, None] - their_levels[None, :])
-    near = (bits <= NEAR_BITS) & (levels <= NEAR_LEVELS)
-    exact = _exact_matrix(images, others)
-    found = []
-    for a, b in zip(*np.nonzero(near | exact)):
-        found.append(Match(images[a], others[b], bool(exact[a, b]), int(bits[a, b]), int(levels[a, b])))
-    return found
-
-
-def _exact_matrix(images: list[Labelled], others: list[Labelled]) -> np.ndarray:
     by_sha: dict[str, list[int]] = {}
     for j, o in enumerate(others):
         by_sha.setdefault(o.sha256, []).append(j)
-    out = np.zeros((len(images), len(others)), dtype=bool)
-    for i, image in enumerate(images):
-        out[i, by_sha.get(image.sha256, [])] = True
-    return out
+    found = []
+    for first in range(0, len(images), _BLOCK):
+        block = images[first:first + _BLOCK]
+        mine = np.array([i.print.phash for i in block], dtype=np.uint64)
+        bits = _popcount(mine[:, None] ^ theirs[None, :])
+        # Levels only where the hash agrees (rare), and exact copies by hash lookup.
+        pairs = {(int(a), int(b)) for a, b in zip(*np.nonzero(bits <= NEAR_BITS))
+                 if abs(block[a].print.mean_level - others[b].print.mean_level) <= NEAR_LEVELS}
+        exact = {(a, b) for a, image in enumerate(block) for b in by_sha.get(image.sha256, [])}
+        for a, b in sorted(pairs | exact):
+            found.append(Match(block[a], others[b], (a, b) in exact, int(bits[a, b]),
+                               abs(block[a].print.mean_level - others[b].print.mean_level)))
+    return found
+
+
