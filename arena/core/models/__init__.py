@@ -5,6 +5,7 @@ from arena.core.models.competition import Competition, DatasetVersion
 from arena.core.models.dataset_hash import DatasetImageHash
 from arena.core.models.preference import PreferenceMatch, PreferenceRating, PreferenceSummary, PreferenceVote, VoteChoice
 from arena.core.models.submission import BoardRank, Evaluation, EvaluationEfficiency, Score, ScoreReplicate, Submission
+from arena.core.models.tryit import TryItRequest, TryItStatus
 from arena.core.models.user import ApiToken, User
 
 __all__ = [
@@ -24,6 +25,8 @@ __all__ = [
     "Score",
     "ScoreReplicate",
     "Submission",
+    "TryItRequest",
+    "TryItStatus",
     "User",
     "VoteChoice",
     "utcnow",

@@ -66,6 +66,8 @@ class Competition(Base):
     optional_metrics: Mapped[str] = mapped_column(sa.String(200), default="", server_default="")
     # IANA zone name: a date typed without a time is read in it (issue 19); dates are stored UTC.
     timezone: Mapped[str] = mapped_column(sa.String(64), default="UTC", server_default="UTC")
+    # Try it (issue 17): the organizers' opt-out; no model of the competition can be tried.
+    try_it_disabled: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     public_dataset: Mapped[Optional[DatasetVersion]] = relationship(foreign_keys=[public_dataset_id])

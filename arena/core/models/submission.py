@@ -45,6 +45,8 @@ class Submission(Base):
     public_log: Mapped[Optional[str]] = mapped_column(sa.Text)
     # Content address of the public-split outputs (the owner's and visitors' gallery).
     public_outputs_sha256: Mapped[Optional[str]] = mapped_column(sa.String(64))
+    # Try it (issue 17): the owner lets visitors stylize their own photo with it; off by default.
+    allow_try_it: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
