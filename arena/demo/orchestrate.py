@@ -181,6 +181,17 @@ def work_until_scored(settings: Settings, factory, submission_ids: list[int], lo
     return pending_count(factory, submission_ids)
 
 
+def seed_arena_votes(settings: Settings, factory, slugs: tuple[str, ...], log: Log = print) -> None:
+    """Simulated votes in each competition's human preference arena (issue 17), so it is live."""
+    from arena.services.preference.seed import seed_demo_votes
+
+    for slug in slugs:
+        with transaction(factory) as session:
+            summary = seed_demo_votes(session, settings, get_competition(session, slug))
+        if summary is not None:
+            log(f"{slug}: {summary.valid_votes} demo votes in the human preference arena")
+
+
 def prepare_demo(settings: Settings, scale: DemoScale = DemoScale.FULL, log: Log = print,
                  score: bool = True, baselines_dir: Path | None = None) -> DemoState:
     """Datasets, competitions, users, baselines and their scores (no services, no web).
@@ -204,6 +215,7 @@ def prepare_demo(settings: Settings, scale: DemoScale = DemoScale.FULL, log: Log
             left = work_until_scored(settings, factory, ids, log)
             if left:
                 log(f"warning: {left} baseline(s) not scored yet; `stylearena worker` will finish them")
+            seed_arena_votes(settings, factory, slugs, log)
         return DemoState(competitions=slugs, submissions=submitted)
     finally:
         engine.dispose()

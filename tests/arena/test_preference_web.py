@@ -143,3 +143,18 @@ def test_both_bad_is_counted_but_not_fitted(arena, settings):
     assert (summary.valid_votes, summary.both_bad, summary.tau) == (0, 5, None)
     assert sum(r.both_bad for r in session.scalars(sa.select(PreferenceRating))) == 10
     assert session.get(PreferenceSummary, competition.id) is summary
+
+
+def test_demo_votes_are_seeded_once_and_their_voters_cannot_log_in(client, arena, settings):
+    from arena.services.preference.seed import seed_demo_votes
+
+    session, competition = arena["session"], arena["competition"]
+    first = seed_demo_votes(session, settings, competition, voters=10, votes_each=3)
+    session.commit()
+    assert first.valid_votes + first.both_bad == 30 and first.tau is not None
+    again = seed_demo_votes(session, settings, competition, voters=10, votes_each=3)
+    assert again.valid_votes + again.both_bad == 30  # a rerun of the demo adds nothing
+    voter = f"demo-voter-{competition.id}-0"
+    token = csrf_token(client.get("/login").get_data(as_text=True))
+    refused = client.post("/login", data={"username": voter, "password": "", "csrf_token": token})
+    assert refused.status_code != 302
