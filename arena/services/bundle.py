@@ -7,8 +7,10 @@ type as several CLI commands::
     title: Paint it                  # required
     description_file: description.md # relative to the bundle file
     status: draft                    # draft (default), open or closed
-    starts: 2027-01-01T09:00:00+01:00  # ISO 8601; without an offset: UTC
-    ends: 2027-02-01T00:00:00Z
+    timezone: Europe/Paris           # IANA name (default UTC); dates without an offset are read in it
+    starts: 2027-01-01T09:00         # as the CLI reads dates: a bare date ends at the end of its day
+    ends: 2027-01-31
+    optional_metrics: [ssim]         # computed and shown besides the core metrics (default none)
     ranking_metric: art_fid
     daily_quota: 5
     scorer_version: installed        # a scorer id, or the installed weights' scorer
@@ -39,15 +41,23 @@ from arena.core.enums import CompetitionStatus, DatasetSplit
 from arena.core.errors import ArenaError
 from arena.core.models import Competition
 from arena.core.settings import Settings
-from arena.services.competitions import CompetitionChanges, configure_competition, create_competition
+from arena.services.competitions import (
+    CompetitionChanges,
+    check_zone,
+    configure_competition,
+    create_competition,
+    parse_when,
+)
 from arena.services.publishing import ReferenceStats, find_version, publish, stage_for_competition
+from evaluator.metrics.optional_catalog import UnknownOptionalMetric, format_optional_metrics, parse_optional_metrics
 from evaluator.scorer import resolve_scorer
 
-KEYS = ("slug", "title", "description_file", "status", "starts", "ends", "ranking_metric", "daily_quota",
-        "scorer_version", "sandbox", "datasets")
+KEYS = ("slug", "title", "description_file", "status", "timezone", "starts", "ends", "ranking_metric",
+        "optional_metrics", "daily_quota", "scorer_version", "sandbox", "datasets")
 SANDBOX_KEYS = ("timeout_s", "memory_mb")
 # What apply compares, in the order the difference is printed.
-FIELDS = ("title", "description", "status", "starts_at", "ends_at", "ranking_metric", "daily_quota",
+FIELDS = ("title", "description", "status", "timezone", "starts_at", "ends_at", "optional_metrics", "ranking_metric",
+          "daily_quota",
           "scorer_version", "sandbox_timeout_s", "sandbox_memory_mb", "public_dataset", "hidden_dataset")
 DEFAULTS = {"status": "draft", "ranking_metric": "art_fid", "daily_quota": 5}
 
@@ -75,22 +85,23 @@ class ApplyResult:
     next_steps: tuple[str, ...] = ()  # commands that finish a staged dataset switch
 
 
-def _when(value: Any, key: str) -> str | None:
-    """A bundle date as an ISO 8601 UTC instant (YAML may already have parsed it)."""
+def _when(value: Any, key: str, zone: str) -> str | None:
+    """A bundle date as an ISO 8601 UTC instant, read as the CLI reads dates (``parse_when``)."""
     if value is None:
         return None
-    if isinstance(value, date) and not isinstance(value, datetime):
-        raise BundleError("bad_bundle", f"'{key}': give a time too (e.g. {value}T00:00:00Z); a bare date is ambiguous.")
-    if isinstance(value, str):
-        try:
-            value = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-        except ValueError:
-            raise BundleError("bad_bundle", f"'{key}': cannot read {value!r}; write 2027-01-31T18:00:00+02:00.") from None
-    if not isinstance(value, datetime):
+    if not isinstance(value, (str, date)):  # YAML may already have parsed a date or a datetime
         raise BundleError("bad_bundle", f"'{key}': expected a date and time, not {value!r}.")
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=timezone.utc)
-    return value.astimezone(timezone.utc).isoformat()
+    text = value if isinstance(value, str) else value.isoformat()
+    return parse_when(text, zone, end_of_day=key == "ends").astimezone(timezone.utc).isoformat()
+
+
+def _optional_metrics(value: Any) -> str:
+    """The stored form of a bundle's optional metrics (a list or a comma-separated text)."""
+    text = ",".join(map(str, value)) if isinstance(value, list) else str(value or "")
+    try:
+        return format_optional_metrics(parse_optional_metrics(text))
+    except UnknownOptionalMetric as exc:
+        raise BundleError("bad_bundle", f"'optional_metrics': {exc}") from None
 
 
 def read_bundle(path: Path) -> dict[str, Any]:
@@ -134,10 +145,12 @@ def read_bundle(path: Path) -> dict[str, Any]:
         except OSError as exc:
             raise BundleError("bad_bundle", f"description_file: {path.parent / desc} cannot be read "
                                             f"({exc.strerror}).") from None
+    zone = check_zone(str(data.get("timezone", "UTC")))
     return {
         "slug": str(data["slug"]), "title": str(data["title"]), "description": description,
-        "status": str(data.get("status", DEFAULTS["status"])),
-        "starts_at": _when(data.get("starts"), "starts"), "ends_at": _when(data.get("ends"), "ends"),
+        "status": str(data.get("status", DEFAULTS["status"])), "timezone": zone,
+        "starts_at": _when(data.get("starts"), "starts", zone), "ends_at": _when(data.get("ends"), "ends", zone),
+        "optional_metrics": _optional_metrics(data.get("optional_metrics")),
         "ranking_metric": str(data.get("ranking_metric", DEFAULTS["ranking_metric"])),
         "daily_quota": int(data.get("daily_quota", DEFAULTS["daily_quota"])),
         "scorer_version": data.get("scorer_version"),
@@ -157,7 +170,8 @@ def competition_state(competition: Competition | None) -> dict[str, Any]:
 
     return {
         "title": competition.title, "description": competition.description or "",
-        "status": competition.status.value, "starts_at": when(competition.starts_at),
+        "status": competition.status.value, "timezone": competition.timezone or "UTC",
+        "optional_metrics": competition.optional_metrics or "", "starts_at": when(competition.starts_at),
         "ends_at": when(competition.ends_at), "ranking_metric": competition.ranking_metric,
         "daily_quota": competition.daily_quota, "scorer_version": competition.scorer_version,
         "sandbox_timeout_s": competition.sandbox_timeout_s, "sandbox_memory_mb": competition.sandbox_memory_mb,
@@ -212,7 +226,8 @@ def apply_bundle(session: Session, settings: Settings, path: Path, dry_run: bool
         competition = create_competition(session, slug, wanted["title"], status=status,
                                          scorer_version=wanted["scorer_version"])
     configure_competition(session, competition, CompetitionChanges(
-        title=wanted["title"], description=wanted["description"], status=status,
+        title=wanted["title"], description=wanted["description"], status=status, timezone=wanted["timezone"],
+        optional_metrics=wanted["optional_metrics"] or "none",
         starts_at=datetime.fromisoformat(wanted["starts_at"]) if wanted["starts_at"] else None,
         ends_at=datetime.fromisoformat(wanted["ends_at"]) if wanted["ends_at"] else None,
         ranking_metric=wanted["ranking_metric"], daily_quota=wanted["daily_quota"],
@@ -231,8 +246,10 @@ def export_bundle(competition: Competition, description_file: str = "description
     """The bundle of a competition as it is now, and its description: ``(yaml_text, description)``."""
     state = competition_state(competition)
     doc: dict[str, Any] = {"slug": competition.slug, "title": state["title"], "description_file": description_file,
-                           "status": state["status"], "starts": state["starts_at"], "ends": state["ends_at"],
-                           "ranking_metric": state["ranking_metric"], "daily_quota": state["daily_quota"],
+                           "status": state["status"], "timezone": state["timezone"], "starts": state["starts_at"],
+                           "ends": state["ends_at"], "ranking_metric": state["ranking_metric"],
+                           "optional_metrics": [m for m in state["optional_metrics"].split(",") if m] or None,
+                           "daily_quota": state["daily_quota"],
                            "scorer_version": state["scorer_version"]}
     doc = {k: v for k, v in doc.items() if v is not None}
     sandbox = {k: state[f"sandbox_{k}"] for k in SANDBOX_KEYS if state[f"sandbox_{k}"] is not None}

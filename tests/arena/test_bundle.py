@@ -120,7 +120,9 @@ def test_a_new_hidden_folder_on_a_live_board_is_staged(invoke, settings, bundle,
 @pytest.mark.parametrize("content, message", [
     ("slug: x\ntitle: t\ncolour: red\n", "unknown key 'colour'"),
     ("title: t\n", "'slug' is required"),
-    ("slug: x\ntitle: t\nstarts: 2027-01-01\n", "give a time too"),
+    ("slug: x\ntitle: t\nstarts: soon\n", "Cannot read the date 'soon'"),
+    ("slug: x\ntitle: t\ntimezone: Mars/Olympus\n", "Unknown time zone 'Mars/Olympus'"),
+    ("slug: x\ntitle: t\noptional_metrics: [fid]\n", "always computed"),
     ("slug: x\ntitle: t\ndatasets: {private: {folder: a}}\n", "unknown split 'private'"),
     ("slug: [unclosed\n", "not valid YAML"),
 ])
@@ -128,3 +130,21 @@ def test_bad_bundles_are_refused_naming_the_key(invoke, tmp_path, content, messa
     path = tmp_path / "b.yaml"
     path.write_text(content)
     assert message in invoke("competition", "apply", str(path), ok=False).output
+
+
+def test_time_zone_bare_dates_and_optional_metrics(invoke, settings, bundle, db_session, tmp_path):
+    from evaluator.metrics.optional_catalog import OPTIONAL_METRICS
+
+    chosen = list(OPTIONAL_METRICS)[:1]
+    doc = yaml.safe_load((bundle / "bundle.yaml").read_text())
+    doc.update(timezone="Europe/Paris", starts="2027-01-01T09:00", ends="2027-01-31", optional_metrics=chosen)
+    (bundle / "bundle.yaml").write_text(yaml.safe_dump(doc))
+    invoke("competition", "apply", str(bundle / "bundle.yaml"), "--no-reference-stats")
+    comp = get_competition(db_session, "paint")
+    assert comp.timezone == "Europe/Paris" and comp.optional_metrics == chosen[0]
+    assert comp.starts_at.isoformat() == "2027-01-01T08:00:00+00:00"  # 09:00 in Paris
+    assert comp.ends_at.isoformat().startswith("2027-01-31T22:59:59")  # the end of the 31st in Paris
+    invoke("competition", "export-bundle", "paint", "-o", str(tmp_path / "out"))
+    exported = yaml.safe_load((tmp_path / "out" / "bundle.yaml").read_text())
+    assert exported["timezone"] == "Europe/Paris" and exported["optional_metrics"] == chosen
+    assert invoke("competition", "apply", str(tmp_path / "out" / "bundle.yaml")).stdout.startswith("no change")

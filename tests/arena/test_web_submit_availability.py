@@ -77,7 +77,7 @@ def test_closed_and_benchmarkless_competitions_say_so(ann_client, client, world)
     session.commit()
     html = ann_client.get("/competitions/demo/submit").get_data(as_text=True)
     # Closed: no upload button at all, only the reason (issue 19).
-    assert '<button type="submit"' not in html and _reason(html)[0] == "competition_closed"
+    assert "Upload and queue" not in html and _reason(html)[0] == "competition_closed"
     assert client.get("/api/v1/competitions/demo/limits").get_json()["reason_code"] == "competition_closed"
     comp.status, comp.hidden_dataset = CompetitionStatus.OPEN, None
     session.commit()

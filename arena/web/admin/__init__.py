@@ -1,6 +1,7 @@
-"""Organizer-only pages: everything recorded about a submission, hidden-run detail included."""
+"""Organizer-only pages: a competition's submissions, progress and audit log; everything recorded about a
+submission, hidden-run detail included."""
 from flask import Blueprint
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
-from arena.web.admin import routes  # noqa: E402,F401  (routes attach themselves to bp)
+from arena.web.admin import competition, routes  # noqa: E402,F401  (routes attach themselves to bp)
