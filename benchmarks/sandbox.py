@@ -13,6 +13,12 @@ wheelhouse) into /var/cache/stylearena/bench-cpu-torch and put on PYTHONPATH; pa
 ``--host-torch venv`` to use the venv's own (CUDA) torch instead. The harness's own report
 (``total_s``) splits the figures into "inside the harness" and "around it". Figures are
 noisy on a shared machine.
+
+The measurement overhead (issue 16) is printed too: the same model through the host harness
+with and without ``--no-measure`` (interleaved runs, medians of the harness's own ``total_s``),
+and the exact cost of the measuring code itself (the per-batch clock and the whole-run
+aggregates of ``harness.efficiency``) timed in-process. It must stay under 2 % of the run.
+``--overhead-only`` skips the Docker part.
 """
 from __future__ import annotations
 
@@ -55,7 +61,7 @@ def cpu_torch_path() -> Path:
 
 
 def run_host(model: Path, fmt: SubmissionFormat, inputs: Path, out: Path, threads: int,
-             torch_path: Path | None) -> tuple[float, float]:
+             torch_path: Path | None, measure: bool = True) -> tuple[float, float]:
     """Wall time of the harness as a host subprocess, and its own reported total."""
     import json
     import os
@@ -69,7 +75,8 @@ def run_host(model: Path, fmt: SubmissionFormat, inputs: Path, out: Path, thread
     started = time.perf_counter()
     subprocess.run(
         [sys.executable, "-u", str(harness), "--submission", str(model), "--format", fmt.value, "--inputs", str(inputs),
-         "--out", str(out), "--workdir", str(out.parent / f"{out.name}-work"), "--threads", str(threads), "--device", "cpu"],
+         "--out", str(out), "--workdir", str(out.parent / f"{out.name}-work"), "--threads", str(threads), "--device", "cpu",
+         *([] if measure else ["--no-measure"])],
         check=True, capture_output=True, env=env,
     )
     wall = time.perf_counter() - started
@@ -87,6 +94,38 @@ def run_sandbox(runner: SandboxRunner, model: Path, fmt: SubmissionFormat, input
     return wall, float(result.report["total_s"])
 
 
+def measuring_cost(pairs: int, batch_size: int, repeats: int = 200) -> float:
+    """Seconds the measuring code costs one run: a clock read per batch and ``efficiency`` at the end."""
+    from sandbox.examples import tiny_stylizer
+    from sandbox.harness import harness
+
+    generator = tiny_stylizer()
+    batches = [{"index": i, "pairs": min(batch_size, pairs - i * batch_size), "seconds": 0.01 * (i + 1)}
+               for i in range(-(-pairs // batch_size))]
+    started = time.perf_counter()
+    for _ in range(repeats):
+        for _ in batches:
+            time.perf_counter(), time.perf_counter()
+        harness.efficiency({"batches": batches, "format": "torchscript"}, generator, {})
+    return (time.perf_counter() - started) / repeats
+
+
+def overhead(model: Path, fmt: SubmissionFormat, inputs: Path, root: Path, args, torch_path: Path | None) -> None:
+    """Print the measurement overhead: A/B runs with and without it, and the measuring code's own cost."""
+    measured, bare = [], []
+    for i in range(args.repeats):  # interleaved, so drifts of the shared machine hit both sides
+        measured.append(run_host(model, fmt, inputs, root / f"measured-{i}", 1, torch_path, measure=True)[1])
+        bare.append(run_host(model, fmt, inputs, root / f"bare-{i}", 1, torch_path, measure=False)[1])
+    med = statistics.median
+    with_m, without = med(measured), med(bare)
+    direct = measuring_cost(args.pairs, 4)
+    print(f"measurement overhead ({args.format}, {args.pairs} pairs of {args.size}x{args.size}, {args.repeats} interleaved runs each):")
+    print(f"  harness total_s with measurements    : {with_m:7.3f} s  (runs {', '.join(f'{v:.2f}' for v in measured)})")
+    print(f"  harness total_s without measurements : {without:7.3f} s  (runs {', '.join(f'{v:.2f}' for v in bare)})")
+    print(f"  A/B difference of medians            : {with_m - without:+7.3f} s = {100 * (with_m - without) / without:+.2f} % (noise of the shared machine)")
+    print(f"  measuring code itself, timed exactly : {direct * 1e6:7.1f} us per run = {100 * direct / without:.4f} % of the run (target < 2 %)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pairs", type=int, default=8)
@@ -95,8 +134,16 @@ def main() -> None:
     parser.add_argument("--format", choices=[f.value for f in SubmissionFormat], default="torchscript")
     parser.add_argument("--cpus", type=float, default=2.0)
     parser.add_argument("--host-torch", choices=["cpu-wheel", "venv"], default="cpu-wheel")
+    parser.add_argument("--overhead-only", action="store_true", help="only the measurement overhead (no Docker)")
     args = parser.parse_args()
     torch_path = cpu_torch_path() if args.host_torch == "cpu-wheel" else None
+    if args.overhead_only:
+        with tempfile.TemporaryDirectory(prefix="bench-overhead-") as scratch:
+            root = Path(scratch)
+            inputs = write_image_set(root / "set", n_pairs=args.pairs, size=(args.size, args.size))
+            overhead(write_torchscript_generator(root / "model.pt"), SubmissionFormat.TORCHSCRIPT, inputs, root, args,
+                     torch_path)
+        return
 
     settings = Settings.from_env()
     image_id = ensure_image(settings)
@@ -114,6 +161,7 @@ def main() -> None:
         for i in range(args.repeats):
             host.append(run_host(model, fmt, inputs, root / f"host-{i}", max(1, int(args.cpus)), torch_path))
             sandbox.append(run_sandbox(runner, model, fmt, inputs, root / f"sandbox-{i}", limits))
+        overhead(model, fmt, inputs, root, args, torch_path)
     med = statistics.median
     host_wall, host_inner = med(w for w, _ in host), med(t for _, t in host)
     box_wall, box_inner = med(w for w, _ in sandbox), med(t for _, t in sandbox)

@@ -169,19 +169,42 @@ def layout(data: Pareto, width: int, height: int, font: int = 12) -> Layout:
     plot.x_ticks = [(px(v), text) for v, text in plot.x_ticks]
     plot.y_ticks = [(py(v), _fmt(v)) for v in y_ticks]
     front = data.front
-    for i, p in enumerate(sorted(points, key=lambda p: p.latency_ms)):
+    placed: list[tuple[float, float, float, float]] = []
+    for p in sorted(points, key=lambda p: p.latency_ms):
         x, y = px(p.latency_ms), py(p.value)
         dot = {"x": x, "y": y, "point": p, "bar": (py(p.interval[0]), py(p.interval[1])) if p.interval else None}
         if p.pareto:
-            # Labels go right of the point, or left near the right edge, alternating up and down.
-            k = front.index(p)
-            anchor_end = x > plot.left + 0.62 * (plot.right - plot.left)
-            dot["label"] = {"x": x - font * 0.7 if anchor_end else x + font * 0.7,
-                            "y": y - font * 0.5 if k % 2 == 0 else y + font * 1.1,
-                            "anchor": "end" if anchor_end else "start", "text": _short(p.name, 22)}
+            dot["label"] = _place_label(_short(p.label or p.participant, 22), x, y, plot, placed)
         plot.dots.append(dot)
     plot.front_path = " ".join(f"{'M' if i == 0 else 'L'}{px(p.latency_ms)},{py(p.value)}" for i, p in enumerate(front))
     return plot
+
+
+def _place_label(text: str, x: float, y: float, plot: Layout, placed: list) -> dict[str, Any]:
+    """The first of eight spots around the point whose text box stays in the plot and clear of earlier labels.
+
+    Text width is estimated (0.6 em per character), which is enough to keep labels apart.
+    """
+    font, width = plot.font, 0.6 * plot.font * len(text)
+    gap = font * 0.7
+    spots = [(gap, -gap * 0.6), (gap, font * 1.2), (-gap, -gap * 0.6), (-gap, font * 1.2),
+             (gap, -font * 1.6), (-gap, -font * 1.6), (gap, font * 2.2), (-gap, font * 2.2)]
+    fallback = None
+    for dx, dy in spots:
+        left = x + dx if dx > 0 else x + dx - width
+        box = (left, y + dy - font, width, font * 1.2)
+        inside = plot.left <= box[0] and box[0] + box[2] <= plot.right and plot.top <= box[1] and box[1] + box[3] <= plot.bottom
+        clear = all(box[0] + box[2] <= b[0] or b[0] + b[2] <= box[0] or box[1] + box[3] <= b[1] or b[1] + b[3] <= box[1]
+                    for b in placed)
+        spot = {"x": round(x + dx, 1), "y": round(y + dy, 1), "anchor": "start" if dx > 0 else "end", "text": text}
+        if inside and fallback is None:
+            fallback = (spot, box)
+        if inside and clear:
+            placed.append(box)
+            return spot
+    spot, box = fallback or (spot, box)
+    placed.append(box)
+    return spot
 
 
 def _nice_ticks(low: float, high: float, count: int = 5) -> list[float]:
