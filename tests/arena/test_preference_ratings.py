@@ -89,3 +89,14 @@ def test_matchmaking_prefers_close_unvoted_pairs_and_explores():
     assert information(theta, votes)[1, 2] < information(theta, votes)[0, 1]
     explored = {tuple(sorted(choose_pair(rng, theta, votes, epsilon=1.0))) for _ in range(200)}
     assert len(explored) == 6
+
+
+def test_kendall_tau_matches_scipy_with_and_without_ties():
+    from scipy.stats import kendalltau
+
+    rng = np.random.default_rng(5)
+    for _ in range(20):
+        x = rng.integers(0, 5, 9).astype(float)  # ties on purpose
+        y = x + rng.integers(-2, 3, 9)
+        assert kendall_tau(x, y) == pytest.approx(kendalltau(x, y).statistic, abs=1e-12)
+    assert kendall_tau(np.ones(4), np.arange(4.0)) == 0.0

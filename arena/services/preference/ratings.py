@@ -1,4 +1,4 @@
-"""Bradley–Terry ratings of a human board, their bootstrap intervals, ranks and τ (numpy/scipy only).
+"""Bradley–Terry ratings of a human board, their bootstrap intervals, ranks and τ (numpy only).
 
 The model: entry i beats j with probability p_i / (p_i + p_j) = σ(θ_i − θ_j), θ = log p, fitted
 by maximum likelihood on the valid votes: W_i counts i's wins (a tie is half a win to each
@@ -19,7 +19,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.stats import kendalltau
 
 from evaluator.statistics.protocol import CONFIDENCE
 from evaluator.statistics.ranking import RankedBoard, basic_interval, rank_with_ties
@@ -137,11 +136,18 @@ def rate(votes: VoteTable, resamples: int = RESAMPLES, seed: int = SEED) -> Rati
 
 
 def kendall_tau(x: np.ndarray, y: np.ndarray) -> float:
-    """Kendall's τ-b of two score vectors (higher = better on both); 0 when undefined."""
+    """Kendall's τ-b of two score vectors (higher = better on both); 0 when undefined.
+
+    Written out in numpy (boards are small: M² signs) so that the web process, which reads this
+    module, never loads scipy; the test checks it against ``scipy.stats.kendalltau``.
+    """
+    x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
     if len(x) < 2:
         return 0.0
-    tau = kendalltau(x, y).statistic
-    return 0.0 if not np.isfinite(tau) else float(tau)
+    i, j = np.triu_indices(len(x), k=1)
+    sx, sy = np.sign(x[i] - x[j]), np.sign(y[i] - y[j])
+    den = np.sqrt(np.sum(sx * sx) * np.sum(sy * sy))
+    return 0.0 if den == 0 else float(np.sum(sx * sy) / den)
 
 
 def tau_with_interval(human: np.ndarray, human_reps: np.ndarray, auto: np.ndarray,
