@@ -1,7 +1,14 @@
 """The reconciler: makes sure no evaluation is lost between SQL (the truth) and Redis (delivery).
 
-Run by ``stylearena reconcile`` and periodically by every worker; several reconcilers at once
-are safe, since every change is a conditional update and a duplicate delivery is a no-op.
+Run by ``stylearena reconcile`` and periodically by every worker, on every host. On PostgreSQL
+one pass runs at a time across all hosts: a pass holds a transaction-level advisory lock and a
+host that cannot take it skips its turn (``ReconcileReport.skipped``). Without it two hosts
+could read the same expired lease, one re-queue it, a third claim attempt N+1, and the other
+then kill that new attempt's containers. The lock's session ends itself after
+``lock_hold_limit`` idle seconds (``idle_in_transaction_session_timeout``), so a holder cut off
+by a partition blocks the others for that long only. Each change is a conditional update
+anyway, and containers are killed by attempt, so a pass that outlives its lock is harmless.
+SQLite deployments are single-host and take no lock.
 
 1. Running evaluations whose lease expired (their worker died or hung): kill the attempt's
    labelled container, then re-queue the evaluation, or fail it with a platform code once
@@ -13,6 +20,8 @@ are safe, since every change is a conditional update and a duplicate delivery is
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -33,6 +42,8 @@ log = logging.getLogger(__name__)
 
 # A queued row younger than this is presumably still on its way through Redis.
 DEFAULT_QUEUED_GRACE_S = 60.0
+# pg_try_advisory_xact_lock key of the reconcile pass (any fixed bigint; locks are per database).
+RECONCILE_LOCK_KEY = 0x5A_7EC0_C11E
 
 
 @dataclass(frozen=True)
@@ -46,6 +57,8 @@ class ReconcileReport:
     containers_swept: int = 0
     redis_available: bool = True
     docker_available: bool = True
+    # Another host held the reconcile lock: this pass did nothing.
+    skipped: bool = False
 
     @property
     def changed(self) -> bool:
@@ -69,7 +82,40 @@ def reconcile(
     sweep_containers: bool = True,
     now: datetime | None = None,
 ) -> ReconcileReport:
-    """One reconcile pass (see the module docstring)."""
+    """One reconcile pass (see the module docstring); skipped if another host is running one."""
+    with exclusive_pass(factory, lock_hold_limit(settings)) as held:
+        if not held:
+            return ReconcileReport(skipped=True)
+        return _reconcile(settings, factory, queued_grace_s, sweep_containers, now)
+
+
+def lock_hold_limit(settings: Settings) -> float:
+    """Seconds a silent lock holder keeps the lock: two lease periods, at least 10 s."""
+    return max(10.0, 2.0 * settings.lease_seconds)
+
+
+@contextmanager
+def exclusive_pass(factory: sessionmaker[Session], hold_limit_s: float) -> Iterator[bool]:
+    """Hold the cluster-wide reconcile lock for the block; yields whether it was taken."""
+    session = factory()
+    try:
+        if session.get_bind().dialect.name != "postgresql":
+            yield True
+            return
+        session.execute(sa.select(sa.func.set_config("idle_in_transaction_session_timeout",
+                                                     str(int(hold_limit_s * 1000)), True)))
+        held = bool(session.scalar(sa.select(sa.func.pg_try_advisory_xact_lock(RECONCILE_LOCK_KEY))))
+        yield held
+    finally:
+        try:
+            session.rollback()  # ends the transaction, and with it the lock
+        except sa.exc.DBAPIError as exc:  # the server already ended the session (hold limit)
+            log.warning("reconcile lock session ended early: %s", exc)
+        session.close()
+
+
+def _reconcile(settings: Settings, factory: sessionmaker[Session], queued_grace_s: float,
+               sweep_containers: bool, now: datetime | None) -> ReconcileReport:
     now = now or utcnow()
     docker_ok = True
     killed = 0
@@ -83,7 +129,7 @@ def reconcile(
     for evaluation_id, attempt in expired:
         if docker_ok:
             try:
-                killed += _kill_attempt_containers(settings, evaluation_id)
+                killed += _kill_attempt_containers(settings, evaluation_id, attempt)
             except SandboxUnavailable as exc:
                 # The sweeper removes it by its deadline label once Docker is back.
                 log.warning("cannot kill containers of evaluation %s: %s", evaluation_id, exc.message)
@@ -126,11 +172,11 @@ def reconcile(
     )
 
 
-def _kill_attempt_containers(settings: Settings, evaluation_id: int) -> int:
-    """Kill every container of an evaluation whose lease expired (its worker is gone)."""
+def _kill_attempt_containers(settings: Settings, evaluation_id: int, attempt: int) -> int:
+    """Kill the containers of the attempt whose lease expired (never a newer attempt's)."""
     from sandbox.sweeper import kill_labelled  # noqa: PLC0415 - Docker SDK only when used
 
-    return kill_labelled(settings.docker_host, evaluation_id=str(evaluation_id))
+    return kill_labelled(settings.docker_host, evaluation_id=str(evaluation_id), attempt=str(attempt))
 
 
 def _redeliver_stale(
