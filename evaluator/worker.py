@@ -23,6 +23,7 @@ from arena.core.settings import Settings
 from evaluator import dispatch
 from evaluator.context import WorkerContext, build_context, install_context
 from evaluator.reconciler import reconcile
+from evaluator.tryit_job import sweep_expired as sweep_tryit, tryit_queue
 
 log = logging.getLogger(__name__)
 
@@ -93,6 +94,10 @@ class EvaluationWorker(Worker):
             return
         if report.changed:
             log.info("reconcile: %s", report.to_dict())
+        try:
+            sweep_tryit(context.settings, context.session_factory())
+        except sqlalchemy.exc.DBAPIError as exc:
+            log.warning("try-it sweep skipped, the database is unavailable: %s", exc)
 
 
 def make_worker(settings: Settings, context: WorkerContext, name: str | None = None,
@@ -100,7 +105,8 @@ def make_worker(settings: Settings, context: WorkerContext, name: str | None = N
     """An ``EvaluationWorker`` on the settings' queue, reconciling every ``reconcile_interval``."""
     interval = reconcile_interval(settings)
     worker = EvaluationWorker(
-        [settings.queue_name],
+        # RQ dequeues in list order: scoring first, try-it (issue 17) only when none is waiting.
+        [settings.queue_name, tryit_queue(settings)],
         name=name or f"{platform.node()}.{os.getpid()}",
         connection=redis.Redis.from_url(settings.redis_url, socket_connect_timeout=5),
         maintenance_interval=interval,
