@@ -44,6 +44,8 @@ def test_vote_page_needs_login_and_shows_an_anonymous_pair(client, arena):
         image = client.get(f"/competitions/arena/arena/{match_id}/{which}.png")
         assert image.status_code == 200 and image.data[:4] == b"\x89PNG"
     assert client.get(f"/competitions/arena/arena/{match_id}/hidden.png").status_code == 404
+    # Reloading shows the same match until it is voted on: no fishing for a favourite pair.
+    assert int(MATCH_RE.search(client.get("/competitions/arena/arena").get_data(as_text=True)).group(1)) == match_id
 
 
 def test_one_vote_per_match_and_csrf(client, arena, app):  # noqa: F811

@@ -89,6 +89,24 @@ def create_match(session: Session, settings: Settings, competition: Competition,
     return match
 
 
+def pending_match(session: Session, competition: Competition, user: User) -> PreferenceMatch | None:
+    """The voter's newest match without a vote, if both its entries are still in the arena.
+
+    The vote page shows it again instead of making a new one, so reloading cannot be used to
+    pick which pair one votes on (say, until one's own model's output turns up).
+    """
+    voted = sa.select(PreferenceVote.match_id).where(PreferenceVote.user_id == user.id)
+    match = session.scalar(
+        sa.select(PreferenceMatch)
+        .where(PreferenceMatch.competition_id == competition.id, PreferenceMatch.shown_to_id == user.id,
+               PreferenceMatch.id.not_in(voted))
+        .order_by(PreferenceMatch.id.desc()).limit(1))
+    if match is None:
+        return None
+    live = {e.submission_id for e in arena_entries(session, competition)}
+    return match if {match.submission_a_id, match.submission_b_id} <= live else None
+
+
 def match_for(session: Session, competition: Competition, match_id: int) -> PreferenceMatch:
     """A match of this competition, or NotFound."""
     match = session.get(PreferenceMatch, match_id)

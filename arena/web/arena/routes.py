@@ -15,7 +15,7 @@ from arena.core.store.outputs import outputs_path
 from arena.services.preference.board import human_board, summary_of
 from arena.services.preference.jobs import enqueue_rating
 from arena.services.preference.votes import (AlreadyVoted, RateLimited, VoteLimits, address_hash, cast_vote,
-                                             create_match, match_for)
+                                             create_match, match_for, pending_match)
 from arena.web.arena import bp
 from arena.web.cache import app_cache
 from arena.web.db_session import get_session, get_settings
@@ -48,9 +48,11 @@ def vote_page(slug: str):
     """One new match for the logged-in voter: a public pair and two anonymous outputs."""
     session = get_session()
     competition = competition_or_404(session, slug, viewer())
-    rng = np.random.default_rng(secrets.randbits(64))
-    match = create_match(session, get_settings(), competition, current_user, rng)
-    session.commit()
+    match = pending_match(session, competition, current_user)
+    if match is None:
+        rng = np.random.default_rng(secrets.randbits(64))
+        match = create_match(session, get_settings(), competition, current_user, rng)
+        session.commit()
     return render_template("arena/vote.html", competition=competition, match=match,
                            summary=summary_of(session, competition.id))
 
