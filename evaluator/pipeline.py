@@ -28,14 +28,14 @@ from arena.core.enums import DatasetSplit, EvaluationKind, EvaluationStatus, Sub
 from arena.core.imageset import CONTENT_DIR, PAIRS_NAME, STYLE_DIR
 from arena.core.competition_limits import run_limits_for
 from arena.core.limits import SandboxLimits
-from arena.core.models import Competition, Evaluation, Submission
+from arena.core.models import Competition, Evaluation, EvaluationEfficiency, Submission
 from arena.core.settings import Settings
 from arena.core.store import outputs as outputs_store
 from arena.core.store.datasets import DatasetRef
 from arena.core.store.uploads import upload_path
 from evaluator.claim import Claim, ScoredResult, ScoreValue
 from evaluator.public_split import PROVENANCE_KEY, score_or_reason
-from evaluator.reports import efficiency_row, report_summary
+from evaluator.reports import efficiency_row, report_summary, stored_efficiency
 from evaluator.scorer import scorer_identity
 from evaluator.errors import LeaseLost, PlatformCode, PlatformFault, fault_on_split, truncate_log
 from evaluator.statistics.ranking import basic_interval, encode
@@ -90,6 +90,8 @@ class EvaluationTask:
     # The competition's own sandbox limits within the platform's caps (None: the platform's).
     sandbox_timeout_s: int | None = None
     sandbox_memory_mb: int | None = None
+    # The measured cost of the run whose outputs are reused (the generator does not run again).
+    reusable_efficiency: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -159,8 +161,8 @@ def load_task(factory: sessionmaker[Session], evaluation_id: int, settings: Sett
         submission: Submission = evaluation.submission
         competition: Competition = submission.competition
         public = competition.public_dataset if evaluation.kind is EvaluationKind.INITIAL else None
-        reusable = session.scalars(
-            sa.select(Evaluation.outputs_sha256).where(
+        reusable = session.execute(
+            sa.select(Evaluation.outputs_sha256, Evaluation.id).where(
                 Evaluation.submission_id == submission.id,
                 Evaluation.dataset_version_id == evaluation.dataset_version_id,
                 Evaluation.status == EvaluationStatus.SCORED,
@@ -168,6 +170,7 @@ def load_task(factory: sessionmaker[Session], evaluation_id: int, settings: Sett
                 Evaluation.id != evaluation.id,
             ).order_by(Evaluation.id.desc())
         ).all()
+        reused = next((r for r in reusable if outputs_store.has_outputs(settings, r[0])), None)
         return EvaluationTask(
             evaluation_id=evaluation.id,
             submission_id=submission.id,
@@ -177,7 +180,8 @@ def load_task(factory: sessionmaker[Session], evaluation_id: int, settings: Sett
             scorer_version=evaluation.scorer_version,
             dataset=DatasetRef.of(evaluation.dataset_version),
             public_dataset=DatasetRef.of(public) if public is not None else None,
-            reusable_outputs_sha256=next((s for s in reusable if outputs_store.has_outputs(settings, s)), None),
+            reusable_outputs_sha256=reused[0] if reused else None,
+            reusable_efficiency=stored_efficiency(session.get(EvaluationEfficiency, reused[1])) if reused else None,
             sandbox_timeout_s=competition.sandbox_timeout_s, sandbox_memory_mb=competition.sandbox_memory_mb,
         )
 
@@ -383,6 +387,6 @@ def evaluate(context: WorkerContext, task: EvaluationTask, claim: Claim, work_di
         outputs_sha256=outputs_sha256,
         public_log=truncate_log(public.log, PUBLIC_LOG_CHARS) if public else None,
         public_outputs_sha256=public.outputs_sha256 if public else None,
-        efficiency=hidden.efficiency if hidden else None,
+        efficiency=hidden.efficiency if hidden else task.reusable_efficiency,
     )
 

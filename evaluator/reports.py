@@ -10,6 +10,9 @@ import math
 import re
 from typing import Any
 
+import sqlalchemy as sa
+
+from arena.core.models import EvaluationEfficiency
 from sandbox.efficiency import Efficiency
 
 
@@ -44,3 +47,10 @@ def report_summary(report: Any) -> dict[str, Any]:
 def efficiency_row(efficiency: Efficiency | None) -> dict[str, Any] | None:
     """The ``EvaluationEfficiency`` columns of a hidden run's measurements (None: not measured)."""
     return efficiency.as_row() if isinstance(efficiency, Efficiency) else None
+
+
+def stored_efficiency(row: EvaluationEfficiency | None) -> dict[str, Any] | None:
+    """A stored run's cost as columns again: a scorer-only rescore reuses the run's outputs, so its cost too."""
+    if row is None:
+        return None
+    return {c.key: getattr(row, c.key) for c in sa.inspect(EvaluationEfficiency).columns if c.key != "evaluation_id"}
