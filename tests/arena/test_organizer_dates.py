@@ -73,6 +73,7 @@ def test_uploads_outside_the_dates_are_refused_on_the_form_and_the_api(outside, 
 
     page = ann_client.get("/competitions/demo").get_data(as_text=True)
     assert f'data-phase="{outside}"' in page and "Submit a generator" not in page and shown in page
+    assert f'data-phase="{outside}"' in ann_client.get("/").get_data(as_text=True)
     form = ann_client.get("/competitions/demo/submit").get_data(as_text=True)
     assert "Upload and queue" not in form and f'data-reason="{code}"' in form and shown in form
 
