@@ -34,6 +34,7 @@ from arena.core.store import outputs as outputs_store
 from arena.core.store.datasets import DatasetRef
 from arena.core.store.uploads import upload_path
 from evaluator.claim import Claim, ScoredResult, ScoreValue
+from evaluator.metrics.optional_catalog import WEIGHT_FREE, parse_optional_metrics
 from evaluator.public_split import PROVENANCE_KEY, score_or_reason
 from evaluator.reports import efficiency_row, report_summary, stored_efficiency
 from evaluator.scorer import scorer_identity
@@ -92,6 +93,8 @@ class EvaluationTask:
     sandbox_memory_mb: int | None = None
     # The measured cost of the run whose outputs are reused (the generator does not run again).
     reusable_efficiency: dict[str, Any] | None = None
+    # The optional metrics the competition computes besides the catalog's (evaluator.metrics.optional).
+    optional_metrics: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -183,6 +186,7 @@ def load_task(factory: sessionmaker[Session], evaluation_id: int, settings: Sett
             reusable_outputs_sha256=reused[0] if reused else None,
             reusable_efficiency=stored_efficiency(session.get(EvaluationEfficiency, reused[1])) if reused else None,
             sandbox_timeout_s=competition.sandbox_timeout_s, sandbox_memory_mb=competition.sandbox_memory_mb,
+            optional_metrics=parse_optional_metrics(competition.optional_metrics),
         )
 
 
@@ -273,6 +277,11 @@ def compute_scores(context: WorkerContext, task: EvaluationTask, inputs_dir: Pat
                                    cache_dir=context.settings.cache_dir, dataset_key=task.dataset.manifest_sha256,
                                    references=references)
     result = context.scorer.compute(state)
+    if task.optional_metrics:
+        from evaluator.metrics.optional import add_optional_metrics  # noqa: PLC0415 - torch only in workers
+
+        result = add_optional_metrics(context.scorer, state, result, task.optional_metrics, outputs_dir,
+                                      inputs_dir / STYLE_DIR)
     # --- intervals (evaluator.statistics): the same B resamples for every entry of the board
     return result, bootstrap(state, sorted(result.metrics))
 
@@ -290,7 +299,8 @@ def score_values(result: Any, replicates: Bootstrap | None = None) -> tuple[Scor
         low, high = basic_interval(float(value), draws) if draws is not None else (None, None)
         values.append(ScoreValue(metric=name, value=float(value),
                                  definition_version=str(result.metric_versions.get(name, "1")),
-                                 calibrated=bool(result.calibrated), ci_low=low, ci_high=high,
+                                 # Weight-free metrics are calibrated by construction, whatever the backbones.
+                                 calibrated=bool(result.calibrated) or name in WEIGHT_FREE, ci_low=low, ci_high=high,
                                  replicates=encode(draws) if draws is not None else None))
     return tuple(values)
 

@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from evaluator.metrics.catalog import RESOLUTION_POLICY, metric_versions
+from evaluator.metrics.catalog import METRICS, RESOLUTION_POLICY, metric_versions
 from evaluator.statistics.protocol import PROTOCOL as STATISTICS_PROTOCOL
 
 # How FID/KID references are chosen; changes when the reference protocol changes. The rule:
@@ -56,7 +56,9 @@ def scorer_identity(metric_versions: Mapping[str, str], weight_hashes: Mapping[s
     """The identity of a scorer with these metric versions and backbone weights."""
     components = {
         "scheme": IDENTITY_SCHEME,
-        "metric_versions": dict(sorted(metric_versions.items())),
+        # The catalog's metrics only: a competition's optional metrics carry their versions on
+        # their score rows (evaluator.metrics.optional_catalog), so choosing them changes no scorer.
+        "metric_versions": dict(sorted((k, v) for k, v in metric_versions.items() if k in METRICS)),
         "weight_hashes": dict(sorted(weight_hashes.items())),
         "calibrated": bool(calibrated),
         "resolution_policy": RESOLUTION_POLICY,

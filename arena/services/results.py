@@ -86,7 +86,7 @@ def _ranks(session: Session, competition: Competition) -> dict[int, tuple[int | 
 
 def competition_results(session: Session, competition: Competition) -> list[ResultRow]:
     """Every submission of the competition, oldest first, with board rank and scores."""
-    names = [c.name for c in metric_columns()]
+    names = [c.name for c in metric_columns(competition)]
     ranks = _ranks(session, competition)
     target = EvaluationTarget.of(competition)
     submissions = session.scalars(

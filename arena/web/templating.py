@@ -10,6 +10,7 @@ from markupsafe import Markup
 
 from arena.core.sizes import human_size
 from evaluator.metrics.catalog import UNCALIBRATED_NOTE
+from evaluator.metrics.optional_catalog import WEIGHT_FREE, WEIGHT_FREE_NOTE
 from arena.services.leaderboard import metric_columns
 from arena.services.results import SCORE_SIGNIFICANT_DIGITS, round_score
 
@@ -66,6 +67,7 @@ def init_app(app: Flask) -> None:
         # One size format everywhere (arena.core.sizes); ``size`` is the older name of the same filter.
         human_size=human_size, size=human_size,
     )
-    app.jinja_env.globals.update(metric_columns=metric_columns, UNCALIBRATED_NOTE=UNCALIBRATED_NOTE)
+    app.jinja_env.globals.update(metric_columns=metric_columns, UNCALIBRATED_NOTE=UNCALIBRATED_NOTE,
+                                 WEIGHT_FREE=WEIGHT_FREE, WEIGHT_FREE_NOTE=WEIGHT_FREE_NOTE)
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True

@@ -27,6 +27,7 @@ from arena.core.enums import EvaluationStatus, SubmissionStatus
 from arena.core.models import BoardRank, Competition, Evaluation, Score, ScoreReplicate, Submission, utcnow
 from arena.core.target import EvaluationTarget
 from evaluator.metrics.catalog import METRICS, MetricInfo
+from evaluator.metrics.optional_catalog import OPTIONAL_METRICS, metric_info, parse_optional_metrics
 from evaluator.statistics.protocol import PROTOCOL
 from evaluator.statistics.ranking import decode, rank_with_ties, reflected, update_beaten_by
 
@@ -58,7 +59,9 @@ def board_entries(competition: Competition, metric: MetricInfo) -> sa.Subquery:
         .join(Evaluation, sa.and_(Evaluation.submission_id == Submission.id,
                                   EvaluationTarget.of(competition).condition(),
                                   Evaluation.status == EvaluationStatus.SCORED))
-        .join(Score, sa.and_(Score.evaluation_id == Evaluation.id, Score.metric == metric.name))
+        .join(Score, sa.and_(Score.evaluation_id == Evaluation.id, Score.metric == metric.name,
+                             # An optional metric's version is not in the scorer id: rank only its current one.
+                             *([Score.definition_version == metric.version] if metric.name in OPTIONAL_METRICS else [])))
         .where(Submission.competition_id == competition.id, Submission.status != SubmissionStatus.DISQUALIFIED)
         .subquery("ranked")
     )
@@ -88,8 +91,9 @@ def rerank(session: Session, competition_id: int, metrics: list[str] | None = No
     ).one()
     entries_count: dict[str, int] = {}
     full: dict[str, bool] = {}
-    for name in metrics or list(METRICS):
-        entries_count[name], full[name] = _rerank_metric(session, competition, METRICS[name])
+    chosen = list(METRICS) + list(parse_optional_metrics(competition.optional_metrics))
+    for name in metrics or chosen:
+        entries_count[name], full[name] = _rerank_metric(session, competition, metric_info(name))
     return RerankReport(entries_count, full, time.perf_counter() - started)
 
 

@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from evaluator.metrics.catalog import PER_PAIR_METRICS, MetricName
+from evaluator.metrics.optional_catalog import OPTIONAL_PER_PAIR_METRICS
 from evaluator.statistics.protocol import DEFAULT_RESAMPLES, DEFAULT_SEED, METHOD
 from evaluator.statistics.resample import Resamples, stratified_resamples
 
@@ -141,7 +142,8 @@ def _per_pair_mean(name: str) -> ReplicateFn:
     return replicate
 
 
-for _name in PER_PAIR_METRICS:
+# The optional metrics a competition may add are per-pair means too (present only when computed).
+for _name in PER_PAIR_METRICS + OPTIONAL_PER_PAIR_METRICS:
     REGISTRY[_name] = Replicator(_name, _per_pair_mean(_name))
 
 

@@ -1,7 +1,8 @@
 """Optional metrics per competition (structure, colour, texture; issue 13)
 
-Placeholder in the revision chain so parallel work lands in a fixed order; it changes nothing
-until its issue's schema lands here.
+``competitions.optional_metrics``: the optional metrics the organizer chose
+(``evaluator.metrics.optional_catalog``), comma-separated names in catalog order. Empty for
+every existing competition, so they compute exactly what they computed before.
 
 Revision ID: 0010_optional_metrics
 Revises: 0009_art_fid_distinct
@@ -18,8 +19,10 @@ depends_on = None
 
 
 def upgrade() -> None:
-    pass
+    with op.batch_alter_table("competitions") as batch:
+        batch.add_column(sa.Column("optional_metrics", sa.String(200), nullable=False, server_default=""))
 
 
 def downgrade() -> None:
-    pass
+    with op.batch_alter_table("competitions") as batch:
+        batch.drop_column("optional_metrics")

@@ -62,7 +62,7 @@ def board_page(session: Session, competition: Competition, metric: str | None, p
     rows = cache.get_or_set(key, load) if cache is not None else load()
     total = rows[0].total if rows else 0
     costs = efficiency.for_submissions(session, competition, (r.submission_id for r in rows))
-    return BoardPage(competition, column, metric_columns(), rows, page, per_page, total, costs)
+    return BoardPage(competition, column, metric_columns(competition), rows, page, per_page, total, costs)
 
 
 def row_to_json(row: LeaderboardRow, cost: Any = None) -> dict[str, Any]:
