@@ -221,3 +221,20 @@ def test_retired_versions_cannot_be_attached_and_boards_keep_working(invoke, liv
     assert listed["tiny"]["used_by"] == ["live (public)"] and listed["h2"]["used_by"] == []
     assert "used by: live (hidden)" in invoke("dataset", "list").stdout
     assert retire_version(db_session, comp.public_dataset) is True
+
+
+def test_a_version_whose_files_are_gone_blocks_until_retired(db_session, settings, tmp_path):
+    import shutil
+
+    from arena.core.store.datasets import dataset_path
+
+    create_competition(db_session, "c", "C")
+    gone = _publish(db_session, settings, make_dataset(tmp_path / "gone", name="gone", seed=1)).version
+    db_session.execute(delete(DatasetImageHash))  # published before fingerprints were stored
+    shutil.rmtree(dataset_path(settings, gone))
+    hidden = make_dataset(tmp_path / "hid", split="hidden", seed=2)
+    with pytest.raises(DatasetInvalid) as err:
+        _publish(db_session, settings, hidden, competition_slug="c")
+    assert any("cannot be compared" in p and f"stylearena dataset retire {gone.id}" in p for p in err.value.problems)
+    retire_version(db_session, gone)
+    assert _publish(db_session, settings, hidden, competition_slug="c").placement == Placement.ATTACHED

@@ -14,6 +14,7 @@ import json
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from arena.core.datasets.errors import DatasetError
 from arena.core.datasets.perceptual import Fingerprint, Labelled, find_matches, fingerprint, from_signed, to_signed
 from arena.core.enums import DatasetSplit
 from arena.core.models import Competition, DatasetImageHash, DatasetVersion
@@ -68,7 +69,15 @@ def find_leaks(session: Session, settings: Settings, version: DatasetVersion) ->
         users = users_of(session, other.id)
         where = (f"the {other_split.value} version {other.manifest_sha256[:12]} ({other.name}, id {other.id}"
                  f"{', used by ' + ', '.join(users) if users else ''})")
-        for m in find_matches(mine, fingerprints_of(session, settings, other)):
+        try:
+            theirs = fingerprints_of(session, settings, other)
+        except DatasetError as exc:
+            if other.retired_at is not None:
+                continue  # out of service and its files gone: nothing left to compare or to leak from
+            problems.append(f"{where}: cannot be compared ({exc.message}); restore its files or retire it "
+                            f"(stylearena dataset retire {other.id}).")
+            continue
+        for m in find_matches(mine, theirs):
             how = ("identical to" if m.exact else
                    f"a near-duplicate ({m.bits} of 64 hash bits, {m.levels} grey levels apart) of")
             problems.append(f"{m.image.label}: {how} {m.other.label} of {where}; public and hidden splits "
