@@ -100,3 +100,12 @@ def test_kendall_tau_matches_scipy_with_and_without_ties():
         y = x + rng.integers(-2, 3, 9)
         assert kendall_tau(x, y) == pytest.approx(kendalltau(x, y).statistic, abs=1e-12)
     assert kendall_tau(np.ones(4), np.arange(4.0)) == 0.0
+
+
+def test_distinct_votes_keep_every_vote():
+    from arena.services.preference.ratings import distinct_votes
+
+    table = VoteTable(np.array([0, 0, 1, 0]), np.array([1, 1, 2, 1]), np.array([1.0, 1.0, 0.5, 0.0]), 3)
+    kinds, counts = distinct_votes(table)
+    assert counts.sum() == 4 and len(counts) == 3
+    assert np.array_equal(kinds.outcomes(counts[None, :].astype(float))[0], table.outcomes())

@@ -100,10 +100,22 @@ class VoteTable:
         return flat.reshape(-1, m, m)
 
 
-def resample_weights(n_votes: int, resamples: int = RESAMPLES, seed: int = SEED) -> np.ndarray:
-    """[B, V] how often each vote is drawn in each bootstrap resample (seeded)."""
+def resample_weights(counts: np.ndarray, resamples: int = RESAMPLES, seed: int = SEED) -> np.ndarray:
+    """[B, K] how often each kind of vote is drawn in each bootstrap resample (seeded).
+
+    Drawing V votes with replacement is a multinomial over the K distinct votes (entry pair and
+    outcome) weighted by their counts: memory grows with the board, not with the votes.
+    """
+    counts = np.asarray(counts, dtype=np.float64)
     rng = np.random.default_rng(seed)
-    return rng.multinomial(n_votes, np.full(n_votes, 1.0 / n_votes), size=resamples).astype(np.float64)
+    return rng.multinomial(int(counts.sum()), counts / counts.sum(), size=resamples).astype(np.float64)
+
+
+def distinct_votes(votes: VoteTable) -> tuple[VoteTable, np.ndarray]:
+    """The distinct (first, second, score) votes and how often each was cast."""
+    keys = np.stack([votes.first, votes.second, (2 * votes.score).astype(np.int64)], axis=1)
+    unique, counts = np.unique(keys, axis=0, return_counts=True)
+    return VoteTable(unique[:, 0], unique[:, 1], unique[:, 2] / 2.0, votes.n_entries), counts
 
 
 @dataclass(frozen=True)
@@ -123,7 +135,8 @@ def rate(votes: VoteTable, resamples: int = RESAMPLES, seed: int = SEED) -> Rati
     m = votes.n_entries
     point = fit_bradley_terry(votes.outcomes())
     if len(votes.score):
-        reps = fit_bradley_terry(votes.outcomes(resample_weights(len(votes.score), resamples, seed)))
+        kinds, counts = distinct_votes(votes)
+        reps = fit_bradley_terry(kinds.outcomes(resample_weights(counts, resamples, seed)))
     else:
         reps = np.zeros((resamples, m))
     # Board order: strength, then entry index (stable), as the automatic board breaks ties by age.
