@@ -102,3 +102,20 @@ def test_a_package_declares_its_parameters(tmp_path):
     assert run.report["efficiency"]["parameter_source"] == "declared"
     # One batch only: it is timed, there is no warm-up to leave out.
     assert (run.report["efficiency"]["warmup_pairs"], run.report["efficiency"]["timed_pairs"]) == (0, 2)
+
+
+def test_the_harness_counts_an_exported_program_exactly(tmp_path):
+    import torch
+
+    from sandbox.examples import write_export_generator
+
+    model = write_export_generator(tmp_path / "model.pt2")
+    inputs = write_image_set(tmp_path / "set", n_pairs=3)
+    run = run_local(model, SubmissionFormat.EXPORT, inputs, tmp_path / "out", timeout_s=120)
+    module = torch.export.load(str(model)).module()
+    block = run.report["efficiency"]
+    assert run.report["parameter_count"] == sum(p.numel() for p in module.parameters())
+    assert block["parameter_bytes"] == sum(t.numel() * t.element_size() for t in [*module.parameters(), *module.buffers()])
+    # One pair per call: the first call is the warm-up, two are timed.
+    assert (run.report["batch_size"], block["warmup_pairs"], block["timed_pairs"], block["parameter_source"]) == \
+        (1, 1, 2, "exact")
