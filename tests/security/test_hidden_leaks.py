@@ -74,6 +74,7 @@ GET_ENDPOINTS = {
     "api.limits", "api.dev_set", "api.submission_log", "api_docs.docs",
     "admin.submission",  # organizers only: 403/redirect for the viewers probed here
     "public.pareto_json", "public.compare", "public.dev_image",  # issue 16 (dev_image: public dev-set files only)
+    "tryit.page", "tryit.status_page", "tryit.status_json", "tryit.image", "tryit.style_image",
 }
 
 # The generator: public run untouched (identity), hidden run leaks through CHANNEL. It tells
@@ -333,7 +334,8 @@ def _url_values(leak_world: LeakWorld, submission_id: int) -> dict[str, list[str
         gallery = gallery_images(leak_world.settings, sub)
     # The hidden outputs' names too: they must never be served whatever the gallery holds.
     names = [*gallery, *(f"{p}.png" for p in leak_world.hidden_pairs), "report.json"]
-    return {"slug": [SLUG], "submission_id": [submission_id], "name": names, "style": [1, 2], "kind": ["content", "style", "references"]}
+    return {"slug": [SLUG], "submission_id": [submission_id], "name": names, "style": [1, 2], "kind": ["content", "style", "references"],
+            "token": ["0" * 32], "which": ["content", "style", "result"]}
 
 
 def _urls(flask_app, values: dict[str, list]) -> list[tuple[str, str]]:
