@@ -238,3 +238,9 @@ def test_a_version_whose_files_are_gone_blocks_until_retired(db_session, setting
     assert any("cannot be compared" in p and f"stylearena dataset retire {gone.id}" in p for p in err.value.problems)
     retire_version(db_session, gone)
     assert _publish(db_session, settings, hidden, competition_slug="c").placement == Placement.ATTACHED
+
+
+def test_no_progress_labels_when_stderr_is_not_a_terminal(settings, tmp_path):
+    result = CliRunner().invoke(cli, ["dataset", "publish", str(make_dataset(tmp_path / "src")), "--no-reference-stats"],
+                                obj={"settings": settings})
+    assert result.exit_code == 0 and result.stderr == "" and result.stdout.startswith("published: tiny")
