@@ -79,6 +79,17 @@ def test_votes_are_rate_limited_per_user_with_a_clear_message(client, arena, app
     assert "Come back in an hour" in limited.get_data(as_text=True)
 
 
+def test_nobody_is_shown_their_own_entry(arena, settings):
+    session, competition, subs = arena["session"], arena["competition"], arena["subs"]
+    owner = subs[0].owner
+    rng = np.random.default_rng(3)
+    seen = set()
+    for _ in range(40):
+        match = create_match(session, settings, competition, owner, rng, epsilon=1.0)
+        seen |= {match.submission_a_id, match.submission_b_id}
+    assert subs[0].id not in seen and seen == {s.id for s in subs[1:]}
+
+
 def test_votes_are_rate_limited_per_address(arena, settings):
     session, competition = arena["session"], arena["competition"]
     rng = np.random.default_rng(0)

@@ -32,6 +32,7 @@ class ArenaEntry:
     outputs_sha256: str
     metric_value: float
     is_baseline: bool
+    owner_id: int
 
 
 def arena_entries(session: Session, competition: Competition) -> list[ArenaEntry]:
@@ -40,11 +41,11 @@ def arena_entries(session: Session, competition: Competition) -> list[ArenaEntry
     entries = board_entries(competition, metric)
     rows = session.execute(
         sa.select(entries.c.sid, entries.c.eid, Submission.public_outputs_sha256, entries.c.sort_value,
-                  entries.c.is_baseline)
+                  entries.c.is_baseline, entries.c.owner_id)
         .join(Submission, Submission.id == entries.c.sid)
         .where(Submission.public_outputs_sha256.is_not(None))
         .order_by(*board_order(entries, metric)))
-    return [ArenaEntry(r[0], r[1], r[2], float(r[3]), bool(r[4])) for r in rows]
+    return [ArenaEntry(r[0], r[1], r[2], float(r[3]), bool(r[4]), int(r[5])) for r in rows]
 
 
 def pair_vote_counts(session: Session, competition_id: int, index: dict[int, int]) -> np.ndarray:

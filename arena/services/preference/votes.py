@@ -61,8 +61,9 @@ def public_pairs(settings: Settings, competition: Competition) -> list[dict]:
 
 def create_match(session: Session, settings: Settings, competition: Competition, user: User,
                  rng: np.random.Generator, epsilon: float = EPSILON) -> PreferenceMatch | None:
-    """A new match for ``user`` (flushed), or None when fewer than two entries have outputs to show."""
-    entries = arena_entries(session, competition)
+    """A new match for ``user`` (flushed), or None when fewer than two others' entries have outputs to show."""
+    # Nobody judges their own entry: the voter's submissions are left out of their matches.
+    entries = [e for e in arena_entries(session, competition) if e.owner_id != user.id]
     pairs = public_pairs(settings, competition)
     if len(entries) < 2 or not pairs:
         return None
