@@ -101,7 +101,10 @@ def test_cli_dry_run_changes_nothing_and_yes_enqueues(eval_settings, session_fac
     # The board is switched by the organizer, with the command the rescore printed.
     switch = result.output.split("switch with: ")[1].split()
     assert switch[:4] == ["stylearena", "competition", "configure", world.slug] and switch[-1] == "3"
+    # Not yet: the new evaluation is still queued, so the switch would hide it (issue 19).
     result = runner.invoke(cli, switch[1:], obj={"settings": eval_settings})
+    assert result.exit_code == 1 and "1 queued" in result.output and "rescore status" in result.output
+    result = runner.invoke(cli, [*switch[1:], "--force"], obj={"settings": eval_settings})
     assert result.exit_code == 0, result.output
     with session_factory() as session:
         competition = session.get(Competition, world.competition_id)
