@@ -171,3 +171,26 @@ def test_demo_votes_are_seeded_once_and_their_voters_cannot_log_in(client, arena
     token = csrf_token(client.get("/login").get_data(as_text=True))
     refused = client.post("/login", data={"username": voter, "password": "", "csrf_token": token})
     assert refused.status_code != 302
+
+
+def test_a_burst_of_votes_queues_one_rerating_and_the_worker_runs_it(arena, settings, monkeypatch):
+    import redis
+    from rq import Queue, SimpleWorker
+
+    from arena.services.preference.jobs import enqueue_rating
+
+    session, competition, subs = arena["session"], arena["competition"], arena["subs"]
+    simulate_votes(session, settings, competition, subs, 20)
+    conn = redis.Redis.from_url(settings.redis_url)
+    queue = Queue(f"pref-{competition.id}-{np.random.default_rng().integers(1 << 30)}", connection=conn)
+    local = settings.with_overrides(queue_name=queue.name)
+    assert enqueue_rating(local, competition.id) and enqueue_rating(local, competition.id)
+    assert queue.count == 1
+    for key, value in local.to_env().items():
+        monkeypatch.setenv(key, value)
+    assert SimpleWorker([queue], connection=conn).work(burst=True)
+    session.expire_all()
+    assert session.get(PreferenceSummary, competition.id).valid_votes == 20
+    assert enqueue_rating(local, competition.id) and queue.count == 1  # the job cleared its mark
+    queue.empty()
+    conn.delete(f"stylearena:{queue.name}:preference-pending:{competition.id}")
