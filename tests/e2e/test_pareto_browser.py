@@ -40,4 +40,5 @@ def test_pareto_plot_at_desktop_and_phone_widths(page, live_server, db_session, 
     assert page.evaluate("() => document.documentElement.scrollWidth") <= PHONE["width"]
     page.locator("#pareto").screenshot(path=str(artifacts_dir / "pareto-plot-phone.png"))
     page.set_viewport_size(DESKTOP)
+    page.evaluate("() => window.scrollTo(0, 0)")  # else the sticky top bar lands mid-page in the full-page shot
     shoot(page, artifacts_dir, "pareto-competition-page")
