@@ -125,3 +125,36 @@ def test_opted_out_model_fails_without_running(settings, session_factory):
 def test_workers_take_scoring_before_try_it(settings):
     worker = make_worker(settings, context=None)
     assert worker.queue_names() == [settings.queue_name, tryit_queue(settings)]
+
+
+CRASH = '''
+import torch
+
+
+class Stylizer(torch.nn.Module):
+    def forward(self, content, style):
+        raise RuntimeError("SECRET-LOG-LINE-7f3a")
+'''
+
+
+@pytest.mark.docker
+def test_failing_model_ends_the_request_with_a_message_not_its_log(settings, session_factory, docker_host,
+                                                                  sandbox_image, tmp_path):
+    package = write_package(tmp_path / "crash.zip", {"generator.py": CRASH})
+    sha = sha256_file(package)
+    store_upload(settings, package, sha)
+    with session_factory() as session:
+        visitor, owner = make_user(session, "visitor"), make_user(session, "owner")
+        submission = make_submission(session, make_competition(session, "trycrash"), owner,
+                                     status=SubmissionStatus.SCORED, allow_try_it=True)
+        submission.sha256, submission.format = sha, SubmissionFormat.PACKAGE
+        request = create_request(session, settings, visitor, submission, _png((9, 9, 9)), _png((99, 9, 9)), "h")
+        session.commit()
+        request_id = request.id
+
+    assert run_request(settings, session_factory, request_id, SandboxRunner(docker_host, sandbox_image)) \
+        is TryItStatus.FAILED
+    with session_factory() as session:
+        request = session.get(TryItRequest, request_id)
+        assert request.result_sha256 is None and "another model" in request.error
+        assert "SECRET-LOG-LINE" not in request.error

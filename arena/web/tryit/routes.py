@@ -12,7 +12,7 @@ from flask_login import current_user, login_required
 from arena.core.errors import ArenaError
 from arena.core.models import Submission, TryItStatus
 from arena.services.preference.votes import address_hash
-from arena.services.tryit.catalog import (public_style_path, public_styles, tryable_submission, tryit_competitions,
+from arena.services.tryit.catalog import (DEFAULT_MODELS, public_style_path, public_styles, tryable_submission, tryit_competitions,
                                           tryit_models)
 from arena.services.tryit.requests import TryItLimits, create_request, enqueue, request_for, set_opt_in
 from arena.web.db_session import get_session, get_settings
@@ -53,10 +53,10 @@ def _form_context(slug: str | None, show_all: bool):
     session, settings = get_session(), get_settings()
     competitions = tryit_competitions(session)
     competition = next((c for c in competitions if c.slug == slug), competitions[0] if competitions else None)
-    models = tryit_models(session, competition, None if show_all else 5) if competition else []
+    models = tryit_models(session, competition, None if show_all else DEFAULT_MODELS) if competition else []
     styles = public_styles(settings, competition) if competition else []
     return dict(competitions=competitions, competition=competition, models=models, styles=styles,
-                show_all=show_all, max_mb=MAX_BYTES // (1024 * 1024))
+                show_all=show_all, default_models=DEFAULT_MODELS, max_mb=MAX_BYTES // (1024 * 1024))
 
 
 @bp.get("/try")
