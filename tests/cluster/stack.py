@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
 import subprocess
 import uuid
 from dataclasses import dataclass, field
@@ -94,9 +93,14 @@ class Postgres:
         return self
 
     def stop(self) -> None:
-        """A fast shutdown (SIGINT), as a database failover or restart does it."""
+        """A fast shutdown, as a database failover or restart does it.
+
+        pg_ctl signals the postmaster itself (the process started here is ``runuser``, which
+        does not pass signals on to it).
+        """
         if self.process is not None and self.process.alive():
-            self.process.proc.send_signal(signal.SIGINT)
+            sh("runuser", "-u", "postgres", "--", str(pg_bin() / "pg_ctl"), "-D", str(self.directory / "data"),
+               "-m", "fast", "-w", "-t", "60", "stop", check=False)
             try:
                 self.process.proc.wait(30)
             except subprocess.TimeoutExpired:
