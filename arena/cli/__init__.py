@@ -22,6 +22,7 @@ from arena.cli import (
     serve_cmd,
     services_cmd,
     submission_cmd,
+    tryit_cmd,
     user_cmd,
     weights_cmd,
     worker_cmd,
@@ -44,6 +45,7 @@ SUBCOMMAND_MODULES = (
     arena_cmd,
     demo_cmd,
     serve_cmd,
+    tryit_cmd,
 )
 
 
