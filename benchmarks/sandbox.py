@@ -36,11 +36,16 @@ if __name__ == "__main__":
     sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 
 from arena.core.enums import SubmissionFormat
+from arena.core.limits import SandboxLimits
 from arena.core.settings import Settings
-from sandbox.examples import write_blend_package, write_export_generator, write_image_set, write_torchscript_generator
+from sandbox.examples import (
+    write_blend_package,
+    write_export_generator,
+    write_image_set,
+    write_torchscript_generator,
+)
 from sandbox.image import DEFAULT_CACHE_DIR, ImageRecipe, ensure_image
 from sandbox.local import install_harness
-from arena.core.limits import SandboxLimits
 from sandbox.runner import SandboxRunner
 from sandbox.validation import validate_outputs
 

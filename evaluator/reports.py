@@ -15,7 +15,6 @@ import sqlalchemy as sa
 from arena.core.models import EvaluationEfficiency
 from sandbox.efficiency import Efficiency
 
-
 # Whole-run figures of the harness report worth keeping. The report is written where the
 # generator can overwrite it, so only these keys survive: finite numbers, and text only when it
 # is one of a few known values (free text could carry hidden data into provenance).

@@ -9,13 +9,13 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
+from datasets_helpers import make_dataset
 from PIL import Image
+from webseed import add_scored, full_scores, make_competition, make_user
 
 from arena.core.models import EvaluationEfficiency
 from arena.core.store import outputs as outputs_store
 from arena.services.publishing import publish
-from datasets_helpers import make_dataset
-from webseed import add_scored, full_scores, make_competition, make_user
 
 # (user, label, art_fid, latency ms, baseline): fast-and-bad to slow-and-good, one dominated, one baseline.
 ENTRIES = [

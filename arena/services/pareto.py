@@ -153,19 +153,19 @@ def layout(data: Pareto, width: int, height: int, font: int = 12) -> Layout:
     lo_x, hi_x = min(xs), max(xs)
     if log:
         lo_x, hi_x = 10 ** math.floor(math.log10(lo_x) - 0.05), 10 ** math.ceil(math.log10(hi_x) + 0.05)
-        fx = lambda v: (math.log10(v) - math.log10(lo_x)) / (math.log10(hi_x) - math.log10(lo_x))  # noqa: E731
+        fx = lambda v: (math.log10(v) - math.log10(lo_x)) / (math.log10(hi_x) - math.log10(lo_x))
         plot.x_ticks = _log_ticks(lo_x, hi_x)
     else:
         ticks = _nice_ticks(0.0, hi_x * 1.08 or 1.0)
         lo_x, hi_x = ticks[0], ticks[-1]
-        fx = lambda v: (v - lo_x) / (hi_x - lo_x)  # noqa: E731
+        fx = lambda v: (v - lo_x) / (hi_x - lo_x)
         plot.x_ticks = [(t, _fmt(t)) for t in ticks]
     ys = [v for p in points for v in ((p.interval or (p.value, p.value)) + (p.value,))]
     y_ticks = _nice_ticks(min(ys), max(ys))
     lo_y, hi_y = y_ticks[0], y_ticks[-1]
     up = (lambda v: (v - lo_y) / (hi_y - lo_y)) if data.higher_is_better else (lambda v: (hi_y - v) / (hi_y - lo_y))
-    px = lambda v: round(plot.left + fx(v) * (plot.right - plot.left), 1)  # noqa: E731
-    py = lambda v: round(plot.bottom - up(v) * (plot.bottom - plot.top), 1)  # noqa: E731
+    px = lambda v: round(plot.left + fx(v) * (plot.right - plot.left), 1)
+    py = lambda v: round(plot.bottom - up(v) * (plot.bottom - plot.top), 1)
     plot.x_ticks = [(px(v), text) for v, text in plot.x_ticks]
     plot.y_ticks = [(py(v), _fmt(v)) for v in y_ticks]
     front = data.front

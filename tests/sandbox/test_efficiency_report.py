@@ -11,7 +11,11 @@ from arena.core.enums import SubmissionFormat
 from arena.core.limits import SandboxLimits
 from sandbox.efficiency import efficiency_of, significant
 from sandbox.errors import InvalidOutput
-from sandbox.examples import BLEND_PACKAGE_CODE, write_image_set, write_torchscript_generator
+from sandbox.examples import (
+    BLEND_PACKAGE_CODE,
+    write_image_set,
+    write_torchscript_generator,
+)
 from sandbox.local import run_local
 from sandbox.streams import parse_report
 
