@@ -19,7 +19,7 @@ from arena.core.models import Competition, DatasetVersion, Evaluation, Submissio
 from arena.core.settings import Settings
 from arena.core.store.datasets import read_stored_manifest
 from arena.core.target import EvaluationTarget
-from arena.services.results import csv_bool, round_score
+from arena.services.results import csv_bool, csv_text, round_score
 
 HISTORY_COLUMNS = ("submission_id", "username", "label", "evaluation_id", "kind", "status", "counts_on_board",
                    "dataset_version", "dataset_name", "dataset_id", "scorer_version", "created_at", "finished_at",
@@ -93,7 +93,7 @@ def rows_to_csv(rows: list[dict[str, Any]], columns: tuple[str, ...]) -> str:
     def cell(value: Any) -> Any:
         if isinstance(value, bool):
             return csv_bool(value)
-        return "" if value is None else value
+        return "" if value is None else csv_text(value)
 
     for r in rows:
         writer.writerow([cell(r[c]) for c in columns] +

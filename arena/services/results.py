@@ -6,6 +6,7 @@ import io
 import json
 import math
 from dataclasses import asdict, dataclass, field
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
@@ -47,6 +48,23 @@ def csv_bool(value: bool | None) -> str:
 def parse_csv_bool(text: str) -> bool | None:
     """The inverse of :func:`csv_bool`."""
     return None if text == "" else text == "1"
+
+
+# A cell starting with one of these runs as a formula when a spreadsheet opens the file.
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_text(value: Any) -> Any:
+    """A text cell of any CSV the platform writes: participant-written text (labels, names,
+    reasons) that would start a formula is prefixed with an apostrophe; other values pass."""
+    if isinstance(value, str) and value[:1] in _FORMULA_STARTS:
+        return "'" + value
+    return value
+
+
+def parse_csv_text(text: str) -> str:
+    """The inverse of :func:`csv_text`."""
+    return text[1:] if text[:1] == "'" and text[1:2] in _FORMULA_STARTS else text
 # Each metric's 95 % interval follows the metric columns as ``<metric>_low`` / ``<metric>_high``.
 INTERVAL_ENDS = ("low", "high")
 
@@ -132,7 +150,7 @@ def results_to_csv(rows: list[ResultRow]) -> str:
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow([*FIXED_COLUMNS, *names, *[f"{n}_{end}" for n in names for end in INTERVAL_ENDS]])
     for r in rows:
-        fixed = [csv_bool(getattr(r, c)) if c in BOOLEAN_COLUMNS else getattr(r, c) for c in FIXED_COLUMNS]
+        fixed = [csv_bool(getattr(r, c)) if c in BOOLEAN_COLUMNS else csv_text(getattr(r, c)) for c in FIXED_COLUMNS]
         # repr() of a (rounded) float round-trips exactly, so the CSV says what the JSON says.
         values = [repr(r.metrics[n]) if r.metrics.get(n) is not None else "" for n in names]
         bounds = [repr(r.intervals[n][i]) if n in r.intervals and r.intervals[n][i] is not None else ""
@@ -151,12 +169,14 @@ def results_from_csv(text: str) -> list[ResultRow]:
         intervals = {n: (float(rec[f"{n}_low"]), float(rec[f"{n}_high"])) for n in metrics
                      if rec.get(f"{n}_low") not in (None, "")}
         rows.append(ResultRow(
-            submission_id=int(rec["submission_id"]), username=rec["username"], label=rec["label"],
+            submission_id=int(rec["submission_id"]), username=parse_csv_text(rec["username"]),
+            label=parse_csv_text(rec["label"]),
             status=rec["status"], is_baseline=parse_csv_bool(rec["is_baseline"]) is True, created_at=rec["created_at"],
             rank=int(rec["rank"]) if rec["rank"] else None,
             tied=parse_csv_bool(rec.get("tied", "")), calibrated=parse_csv_bool(rec["calibrated"]),
             dataset_version=rec.get("dataset_version") or None, scorer_version=rec.get("scorer_version") or None,
-            error_code=rec["error_code"] or None, disqualified_reason=rec["disqualified_reason"] or None,
+            error_code=rec["error_code"] or None,
+            disqualified_reason=parse_csv_text(rec["disqualified_reason"]) or None,
             metrics=metrics, intervals=intervals,
         ))
     return rows

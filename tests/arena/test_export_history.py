@@ -79,3 +79,24 @@ def test_per_pair_results_name_the_images(invoke, rescored):
     assert [(r["pair_id"], r["content"], r["style"], r["lpips"], r["style_loss"]) for r in rows] == [
         ("p00", "c0.png", "s0.png", "0.25", "1.5"), ("p01", "c0.png", "s1.png", "0.75", "2.0")]
     assert {r["dataset_version"] for r in rows} == {rescored["v1"]} and rows[0]["counts_on_board"] == "1"
+
+
+def test_every_csv_guards_participant_text_against_formulas(invoke, client, db_session, rescored):
+    """One guard (results.csv_text) for the site's CSV and each CLI table; the CLI CSV reads back."""
+    from arena.services.results import results_from_csv
+
+    sub = db_session.get(Evaluation, db_session.query(Evaluation.id).filter_by(
+        submission_id=rescored["ann"]).order_by(Evaluation.id).first()[0]).submission
+    sub.label = "=HYPERLINK(\"http://x\")"
+    db_session.commit()
+    site = {r["submission_id"]: r for r in csv.DictReader(io.StringIO(
+        client.get("/competitions/exp/leaderboard.csv").get_data(as_text=True)))}
+    exported = invoke("export", "exp")
+    cli_rows = {r["submission_id"]: r for r in csv.DictReader(io.StringIO(exported))}
+    key = str(rescored["ann"])
+    assert site[key]["label"] == cli_rows[key]["label"] == "'=HYPERLINK(\"http://x\")"
+    assert {r.submission_id: r.label for r in results_from_csv(exported)}[rescored["ann"]] == sub.label
+    for table in ("history", "pairs"):
+        text = invoke("export", "exp", "--table", table)
+        labels = [r["label"] for r in csv.DictReader(io.StringIO(text)) if "label" in r and r["label"].lstrip("'")[:1] == "="]
+        assert labels and all(label.startswith("'=") for label in labels), (table, text[:400])

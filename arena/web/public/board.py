@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from evaluator.metrics.catalog import MetricInfo
 from evaluator.statistics.protocol import PROTOCOL as STATISTICS_PROTOCOL
 from arena.services import efficiency
-from arena.services.results import csv_bool, round_score
+from arena.services.results import csv_bool, csv_text, round_score
 from arena.services.leaderboard import LeaderboardRow, leaderboard_rows, metric_columns, resolve_metric
 from arena.core.models import Competition
 from arena.web.cache import TTLCache
@@ -102,13 +102,6 @@ def board_to_json(board: BoardPage) -> dict[str, Any]:
     }
 
 
-def _csv_cell(value: Any) -> Any:
-    # Labels are participant-written: a leading = + - @ would run as a formula in a spreadsheet.
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
-
-
 def board_to_csv(board: BoardPage) -> str:
     """The page as CSV, one column per metric."""
     out = io.StringIO()
@@ -122,7 +115,7 @@ def board_to_csv(board: BoardPage) -> str:
     versions = [hidden.manifest_sha256 if hidden else "", board.competition.scorer_version]
     for r in board.rows:
         writer.writerow([
-            r.rank, _csv_cell(r.username), _csv_cell(r.label), r.submission_id, r.created_at.isoformat(),
+            r.rank, csv_text(r.username), csv_text(r.label), r.submission_id, r.created_at.isoformat(),
             csv_bool(r.is_baseline), csv_bool(r.calibrated),
             *[("" if r.metrics[n] is None else repr(round_score(r.metrics[n]))) for n in names],
             csv_bool(r.tied), csv_bool(r.medal),
