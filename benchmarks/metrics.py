@@ -10,13 +10,17 @@ Builds a fixed synthetic set (contents × styles pairs of PNGs), then in the sam
   straightforward per-pair VGG19 content/style loss (three forwards per pair), same
   folders, same weights;
 
-and prints images/s, the time ratio and the fraction of the convolution peak reached. It
-also prints KID's peak memory at N = 20,000 per set of 2048-d features (subset kernels:
+and prints images/s, the time ratio and the fraction of the convolution peak reached; the
+cost of each optional metric (``evaluator.metrics.optional``: each one alone, its decoding
+included) and of the bootstrap (B = 1,000, every metric), per 1,000 pairs. It also prints KID's peak memory at N = 20,000 per set of 2048-d features (subset kernels:
 bounded by the subset size; full N×N kernels would need 3 × 3.2 GB).
 
     python benchmarks/metrics.py            # small set: 6 contents × 4 styles at 256² (minutes)
     python benchmarks/metrics.py --full     # 20 × 10 = 200 pairs at 256²
     python benchmarks/metrics.py --kid-only # just the KID memory line (about a minute)
+
+(``python -P`` with ``PYTHONPATH=.`` keeps ``benchmarks/sandbox.py`` from shadowing the
+``sandbox`` package when the script's folder would come first on ``sys.path``.)
 """
 from __future__ import annotations
 
@@ -192,6 +196,34 @@ def reference_pipeline(root: Path, pairs: list, suite, torch_home: Path) -> dict
     return times
 
 
+def optional_costs(suite, pairs: list, s: Path, cache: Path) -> None:
+    """Print the seconds per 1,000 pairs of each optional metric alone, of all six, and of the bootstrap."""
+    from evaluator.metrics.optional import compute_optional
+    from evaluator.metrics.optional_catalog import OPTIONAL_METRICS
+    from evaluator.statistics.replicates import bootstrap
+
+    n = len(pairs)
+    state = suite.collect(pairs, s / "outputs", s / "content", s / "style", cache_dir=cache)
+    result = suite.compute(state)
+    print(f"catalog metrics (score, cache warm): {result.timings['total_s'] / n * 1000:.0f} s per 1,000 pairs")
+    names = list(OPTIONAL_METRICS)
+    for name in [*names, names]:
+        chosen = name if isinstance(name, list) else [name]
+        start = time.perf_counter()
+        values = compute_optional(suite, state, chosen, s / "outputs", s / "style")
+        seconds = time.perf_counter() - start
+        label = "all six" if isinstance(name, list) else name
+        print(f"optional {label:<12} {seconds / n * 1000:8.1f} s per 1,000 pairs ({seconds:.2f}s for {n})")
+    for pair_id, row in values.items():
+        state.per_pair[pair_id].update(row)
+    metrics = sorted(set(result.metrics) | set(names))
+    start = time.perf_counter()
+    drawn = bootstrap(state, metrics)
+    seconds = time.perf_counter() - start
+    print(f"bootstrap B={drawn.resamples}, {len(drawn.replicates)} metrics with replicates, N={n}: {seconds:.2f}s "
+          "(grows with N and the reference rank: benchmarks/ranking.py gives N = 100 and 1,000)")
+
+
 def main() -> None:
     """Run the benchmark and print its figures."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -203,6 +235,8 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=8)
     parser.add_argument("--skip-reference", action="store_true")
     parser.add_argument("--kid-only", action="store_true", help="only the KID memory figure")
+    parser.add_argument("--skip-kid", action="store_true", help="skip the KID memory figure (minutes)")
+    parser.add_argument("--skip-optional", action="store_true", help="skip the optional metrics' and bootstrap's costs")
     args = parser.parse_args()
     if args.full:
         args.contents, args.styles = 20, 10
@@ -210,7 +244,7 @@ def main() -> None:
     if args.threads:
         torch.set_num_threads(args.threads)
     n_kid = 20_000
-    peak_mib, kid_s = kid_memory(n_kid)
+    peak_mib, kid_s = kid_memory(n_kid) if not args.skip_kid else (float("nan"), 0.0)
     full_gib = 3 * n_kid * n_kid * 8 / 2**30
     print(f"KID at N={n_kid:,} per set, 2048-d, 100 subsets of 1000: peak {peak_mib:.0f} MiB over its inputs "
           f"(target < 200 MB; full N×N kernels would need {full_gib:.1f} GiB), {kid_s:.1f}s")  # fmt: skip
@@ -258,6 +292,8 @@ def main() -> None:
         fractions = interleaved_fraction(suite, args.side, args.batch_size, per_output)
         print("backbones vs peak, measured back to back: "
               + ", ".join(f"{f:.0%}" for f in fractions) + f" (median {sorted(fractions)[1]:.0%})")  # fmt: skip
+        if not args.skip_optional:
+            optional_costs(suite, pairs, s, root / "cache")
         if args.skip_reference:
             return
         ref = reference_pipeline(s, pairs, suite, root / "torch")

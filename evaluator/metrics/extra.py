@@ -21,7 +21,7 @@ is ``evaluator.metrics.optional``; the names, versions and directions are in
 * CFSD (Chung et al., StyleID, CVPR 2024): at VGG19 relu3_1, per image the row-wise softmax of
   the patch-similarity matrix S = (F/C)(F/C)ᵀ (HW × HW), and Σ_rows KL(P_content ‖ P_output)
   (``F.kl_div(..., reduction="batchmean")`` on a batch of one, as StyleID computes it).
-  Computed in float64, in row blocks so memory stays O(block · HW).
+  Softmax and KL in float64, in row blocks so memory stays O(block · HW).
 * Greyscale for LPIPS: PIL's ``convert("L")`` luma (ITU-R 601-2, integer arithmetic, so
   exactly the uint8 image StyleID's ``Grayscale()`` transform makes), replicated to 3 channels.
 """
@@ -130,8 +130,10 @@ def rgb_uv_histogram(images: torch.Tensor) -> torch.Tensor:
 
 
 def _kernel(values: torch.Tensor, centres: torch.Tensor) -> torch.Tensor:
-    # HistoGAN's inverse-quadratic kernel: the soft (differentiable) count of each bin.
-    return 1.0 / (1.0 + (values[:, None] - centres[None, :]).pow(2) / HIST_SIGMA**2)
+    # HistoGAN's inverse-quadratic kernel: the soft (differentiable) count of each bin. In place:
+    # one [P, 64] buffer instead of four (allocation dominated the time: 5x faster measured).
+    diff = values[:, None] - centres[None, :]
+    return diff.mul_(diff).mul_(1.0 / HIST_SIGMA**2).add_(1.0).reciprocal_()
 
 
 def histogram_distance(hist_a: torch.Tensor, hist_b: torch.Tensor) -> torch.Tensor:
@@ -158,15 +160,16 @@ def gram_loss(output_taps: list[torch.Tensor], style_grams: list[torch.Tensor]) 
 def cfsd(output_feat: torch.Tensor, content_feat: torch.Tensor, block_rows: int = CFSD_BLOCK_ROWS) -> torch.Tensor:
     """Per-image CFSD ``[B]`` from relu3_1 features of outputs and their contents (equal shapes)."""
     batch, channels = output_feat.shape[:2]
-    # float64: the row distributions are close to uniform, so their KL is tiny next to the
-    # log-probabilities; in float32 the sum was 15 % off the float64 value on 64-px test images.
-    out = output_feat.reshape(batch, channels, -1).transpose(1, 2).double() / channels  # [B, HW, C]
-    cnt = content_feat.reshape(batch, channels, -1).transpose(1, 2).double() / channels
+    # Similarities in float32 (the matmuls), softmax and KL in float64: the row distributions
+    # are close to uniform, so their KL is tiny next to the log-probabilities; all in float32
+    # the sum was 15 % off the float64 value on 64-px test images.
+    out = output_feat.reshape(batch, channels, -1).transpose(1, 2).float() / channels  # [B, HW, C]
+    cnt = content_feat.reshape(batch, channels, -1).transpose(1, 2).float() / channels
     total = torch.zeros(batch, dtype=torch.float64, device=output_feat.device)
     for start in range(0, out.shape[1], block_rows):
         rows = slice(start, start + block_rows)
-        log_p_content = F.log_softmax(torch.bmm(cnt[:, rows], cnt.transpose(1, 2)), dim=-1)
-        log_p_output = F.log_softmax(torch.bmm(out[:, rows], out.transpose(1, 2)), dim=-1)
+        log_p_content = F.log_softmax(torch.bmm(cnt[:, rows], cnt.transpose(1, 2)).double(), dim=-1)
+        log_p_output = F.log_softmax(torch.bmm(out[:, rows], out.transpose(1, 2)).double(), dim=-1)
         kl = (log_p_content.exp() * (log_p_content - log_p_output)).sum(dim=(1, 2))
         total = total + kl
     return total

@@ -13,6 +13,7 @@ import pytest
 from click.testing import CliRunner
 from pipeline_fixtures import FakeRunner, upload
 
+from arena import create_app
 from arena.cli import cli
 from arena.core.db import transaction
 from arena.core.models import Competition, Score, Submission
@@ -119,6 +120,17 @@ def test_a_scored_attempt_computes_ranks_and_flags_the_chosen_metrics(eval_setti
         assert row.sort_value == pytest.approx(scores["ssim"].value)
         assert row.metrics["cfsd"] == pytest.approx(scores["cfsd"].value) and "ssim" in row.intervals
         assert rerank(session, competition.id).entries["ssim"] == 1
+        session.commit()
+
+    # The board marks the weight-free columns and says they keep their meaning under seeded weights.
+    page = create_app(eval_settings).test_client().get(f"/competitions/{world.slug}/leaderboard").get_data(as_text=True)
+    assert all(f'data-weight-free="{name}"' in page for name in ("ssim", "ms_ssim", "colour_hist"))
+    assert 'data-weight-free="cfsd"' not in page and 'data-note="weight-free"' in page
+    assert 'data-note="uncalibrated"' in page  # the entry's network-based rows are still seeded
+
+    with session_factory() as session:
+        competition = session.get(Competition, world.competition_id)
+        scores = {s.metric: s for s in session.get(Submission, submission_id).evaluations[0].scores}
         # A row of another definition version is not ranked as this one.
         scores["ssim"].definition_version = "ssim-older-0"
         session.flush()
