@@ -271,6 +271,10 @@ def main() -> int:
         return 0 if report.ok() else 1
     finally:
         stack.close()
+        if 'report' in locals() and report.ok():
+            import shutil  # noqa: PLC0415
+
+            shutil.rmtree(base, ignore_errors=True)
 
 
 if __name__ == "__main__":
