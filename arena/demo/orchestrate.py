@@ -101,6 +101,10 @@ def publish_demo_data(settings: Settings, factory, scale: DemoScale = DemoScale.
     return slugs
 
 
+# Baselines a visitor may try on their own photo: the copies and the identity teach nothing there.
+TRY_IT_BASELINES = frozenset({BaselineName.TRAINED, BaselineName.PIXEL_ADAIN})
+
+
 def submit_baselines(settings: Settings, factory, slugs: tuple[str, ...], baselines: dict[BaselineName, Path],
                      log: Log = print) -> dict[str, dict[str, int]]:
     """Submit each baseline archive to each competition once, through the real upload path."""
@@ -122,6 +126,9 @@ def submit_baselines(settings: Settings, factory, slugs: tuple[str, ...], baseli
                                                  original_filename=path.name, label=f"baseline: {name.value}",
                                                  notes=f"The {name.value} baseline built by `stylearena demo`.",
                                                  is_baseline=True)
+                    # The two that really stylize are offered on the try-it page (issue 17).
+                    existing.allow_try_it = name in TRY_IT_BASELINES
+                    session.commit()
                     log(f"submitted baseline {name.value} to {slug} (#{existing.id})")
                 submitted[slug][name.value] = existing.id
             finally:

@@ -23,6 +23,8 @@ from arena.core.db import make_engine, make_session_factory
 from arena.demo.baselines import BaselineName
 from arena.demo.builder import MAIN_SLUG, DemoScale
 from arena.demo.orchestrate import prepare_demo
+from arena.services.competitions import get_competition
+from arena.services.tryit.catalog import tryit_models
 from arena.core.enums import EvaluationStatus, SubmissionStatus
 from arena.core.models import Evaluation, Submission
 from arena.core.settings import SandboxSettings, Settings
@@ -87,6 +89,16 @@ def test_baselines_order_as_expected_through_the_real_pipeline(demo_settings, de
     assert identity["content_loss"] < net["content_loss"] < copy["content_loss"], summary
     assert net["fid"] < min(identity["fid"], copy["fid"], adain["fid"]), summary
     assert net["art_fid"] == min(m["art_fid"] for m in board.values()), summary
+
+    # The try-it page offers the two baselines that stylize, and only those.
+    engine = make_engine(demo_settings.database_url)
+    try:
+        with make_session_factory(engine)() as session:
+            offered = {m.submission_id for m in tryit_models(session, get_competition(session, MAIN_SLUG))}
+    finally:
+        engine.dispose()
+    ids = state.submissions[MAIN_SLUG]
+    assert offered == {ids[BaselineName.TRAINED.value], ids[BaselineName.PIXEL_ADAIN.value]}
 
     # A second run reuses everything: no new versions, users or submissions.
     again = prepare_demo(demo_settings, DemoScale.SMALL, log=lambda m: None, baselines_dir=demo_baselines_dir)
