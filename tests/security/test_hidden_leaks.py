@@ -75,7 +75,14 @@ GET_ENDPOINTS = {
     "admin.submission",  # organizers only: 403/redirect for the viewers probed here
     "public.pareto_json", "public.compare", "public.dev_image",  # issue 16 (dev_image: public dev-set files only)
     "tryit.page", "tryit.status_page", "tryit.status_json", "tryit.image", "tryit.style_image",
+    "arena.vote_page", "arena.match_image", "arena.human_board_page",  # issue 17: public outputs only
+    "admin.competition",  # organizers only
 }
+
+
+def _is_static(endpoint: str) -> bool:
+    # The app's and blueprints' own assets (CSS, JS): files of the repository, never data.
+    return endpoint == "static" or endpoint.endswith(".static")
 
 # The generator: public run untouched (identity), hidden run leaks through CHANNEL. It tells
 # the runs apart by the pair ids, as a participant could: it knows the public dev set's ids.
@@ -335,7 +342,7 @@ def _url_values(leak_world: LeakWorld, submission_id: int) -> dict[str, list[str
     # The hidden outputs' names too: they must never be served whatever the gallery holds.
     names = [*gallery, *(f"{p}.png" for p in leak_world.hidden_pairs), "report.json"]
     return {"slug": [SLUG], "submission_id": [submission_id], "name": names, "style": [1, 2], "kind": ["content", "style", "references"],
-            "token": ["0" * 32], "which": ["content", "style", "result"]}
+            "token": ["0" * 32], "which": ["content", "style", "result", "a", "b"], "match_id": [1, 2]}
 
 
 def _urls(flask_app, values: dict[str, list]) -> list[tuple[str, str]]:
@@ -347,7 +354,7 @@ def _urls(flask_app, values: dict[str, list]) -> list[tuple[str, str]]:
         from flask import url_for
 
         for rule in flask_app.url_map.iter_rules():
-            if "GET" not in rule.methods or rule.endpoint == "static":
+            if "GET" not in rule.methods or _is_static(rule.endpoint):
                 continue
             unknown = set(rule.arguments) - set(values)
             assert not unknown, f"route {rule.rule} has parameters {unknown}: give them values in _url_values"
@@ -390,7 +397,7 @@ def _export(settings: Settings, fmt: str) -> str:
 
 # ---------------------------------------------------------------- the probes
 def test_every_get_route_is_listed(app):  # noqa: F811
-    found = {r.endpoint for r in app.url_map.iter_rules() if "GET" in r.methods and r.endpoint != "static"}
+    found = {r.endpoint for r in app.url_map.iter_rules() if "GET" in r.methods and not _is_static(r.endpoint)}
     assert found - GET_ENDPOINTS == set(), "new GET routes: add them to GET_ENDPOINTS (they are probed for leaks)"
     assert GET_ENDPOINTS - found == set(), "routes gone: remove them from GET_ENDPOINTS"
 
