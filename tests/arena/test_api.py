@@ -70,10 +70,19 @@ def test_submit_errors_are_json(client, tokens, world):
 
 
 def test_quota_exceeded_is_429(client, tokens, world, torchscript_file):
+    world["competition"].daily_quota = 1
+    world["session"].commit()
+    assert _upload(client, tokens["ann"], torchscript_file.read_bytes()).status_code == 201
+    response = _upload(client, tokens["ann"], torchscript_file.read_bytes())
+    assert response.status_code == 429 and "resets at" in response.get_json()["error"]["message"]
+
+
+def test_quota_zero_says_no_uploads_are_accepted(client, tokens, world, torchscript_file):
     world["competition"].daily_quota = 0
     world["session"].commit()
     response = _upload(client, tokens["ann"], torchscript_file.read_bytes())
-    assert response.status_code == 429 and "resets at" in response.get_json()["error"]["message"]
+    message = response.get_json()["error"]["message"]
+    assert response.status_code == 429 and "quota is 0" in message and "used all" not in message
 
 
 def test_cannot_read_someone_elses_submission(client, tokens, world):

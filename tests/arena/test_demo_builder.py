@@ -32,7 +32,8 @@ def test_builder_is_deterministic(built, tmp_path):
     settings_a = Settings(data_dir=tmp_path / "store-a")
     settings_b = Settings(data_dir=tmp_path / "store-b")
     for first, second in zip(sets, again):
-        assert build_canonical(first.path, settings_a, None).sha256 == build_canonical(second.path, settings_b, None).sha256
+        assert (build_canonical(first.path, settings_a, None).manifest.sha256
+                == build_canonical(second.path, settings_b, None).manifest.sha256)
 
 
 def test_sets_are_valid_two_competitions_and_disjoint(built, tmp_path):
@@ -41,7 +42,7 @@ def test_sets_are_valid_two_competitions_and_disjoint(built, tmp_path):
         (MAIN_SLUG, DatasetSplit.PUBLIC), (MAIN_SLUG, DatasetSplit.HIDDEN),
         (PORTRAIT_SLUG, DatasetSplit.PUBLIC), (PORTRAIT_SLUG, DatasetSplit.HIDDEN)}
     settings = Settings(data_dir=tmp_path / "store")
-    manifests = {s.name: build_canonical(s.path, settings, None) for s in sets}  # raises on any problem
+    manifests = {s.name: build_canonical(s.path, settings, None).manifest for s in sets}  # raises on any problem
     for comp in (MAIN_SLUG, PORTRAIT_SLUG):
         pub, hid = (manifests[s.name] for s in sorted((s for s in sets if s.competition == comp),
                                                          key=lambda s: s.split != DatasetSplit.PUBLIC))

@@ -9,7 +9,8 @@ import sqlalchemy as sa
 
 from arena.core.models import PreferenceMatch, PreferenceRating, PreferenceSummary, PreferenceVote, VoteChoice
 from arena.services.preference.board import rate_competition
-from arena.services.preference.votes import VoteLimits, address_hash, cast_vote, create_match, export_votes, void_votes
+from arena.services.addresses import address_hash
+from arena.services.preference.votes import VoteLimits, cast_vote, create_match, export_votes, void_votes
 from preference_seed import arena_world
 from webfixtures import app, client, login_as  # noqa: F401  (fixtures)
 from webseed import csrf_token, make_user

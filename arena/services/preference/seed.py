@@ -13,7 +13,8 @@ from sqlalchemy.orm import Session
 from arena.core.models import Competition, PreferenceSummary, User, VoteChoice
 from arena.core.settings import Settings
 from arena.services.preference.board import arena_entries, rate_competition
-from arena.services.preference.votes import VoteLimits, address_hash, cast_vote, create_match
+from arena.services.addresses import address_hash
+from arena.services.preference.votes import VoteLimits, cast_vote, create_match
 
 VOTER_PREFIX = "demo-voter-"
 LOCKED_HASH = "!demo-voter-cannot-log-in"

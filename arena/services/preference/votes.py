@@ -46,11 +46,6 @@ class VoteLimits:
     per_address_hour: int = 300
 
 
-def address_hash(secret: str, address: str | None) -> str:
-    """A keyed hash of the client address: enough to count votes per address, not to locate anyone."""
-    return hmac.new(secret.encode(), (address or "unknown").encode(), hashlib.sha256).hexdigest()
-
-
 def public_pairs(settings: Settings, competition: Competition) -> list[dict]:
     """The pairs of the competition's public dev set (never the hidden one)."""
     version = competition.public_dataset

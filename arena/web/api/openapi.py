@@ -11,6 +11,7 @@ import copy
 from typing import Any
 
 from arena.core.enums import SubmissionFormat
+from sandbox.efficiency import PARAMETER_SOURCES
 from arena.services.leaderboard import RankState
 from arena.services.upload_rules import MAX_LABEL_CHARS, MAX_NOTES_CHARS, UPLOAD_SUFFIXES
 
@@ -132,6 +133,7 @@ PATHS: dict[str, dict[str, Any]] = {
 }
 
 _NULLABLE_INT = {"type": ["integer", "null"]}
+_NULLABLE_NUMBER = {"type": ["number", "null"]}
 
 SCHEMAS: dict[str, Any] = {
     "Error": {"type": "object", "required": ["error"], "properties": {"error": {
@@ -168,7 +170,21 @@ SCHEMAS: dict[str, Any] = {
             "rank_state": {"type": "string", "enum": [state.value for state in RankState],
                            "description": "Where the rank comes from"},
             "intervals": {"type": "object", "description": "metric -> [low, high] of its 95 % interval",
-                          "additionalProperties": {"type": "array", "items": {"type": "number"}}}}}}}},
+                          "additionalProperties": {"type": "array", "items": {"type": "number"}}},
+            "efficiency": {"type": ["object", "null"], "description": (
+                "The hidden run's measured cost, null when not measured: one run on shared hardware, "
+                "comparable only between entries with the same limits; never ranked"), "properties": {
+                "latency_median_ms": _NULLABLE_NUMBER, "latency_p95_ms": _NULLABLE_NUMBER,
+                "spread_p95_over_median": _NULLABLE_NUMBER, "throughput_images_per_s": _NULLABLE_NUMBER,
+                "batch_size": _NULLABLE_INT, "timed_pairs": _NULLABLE_INT, "warmup_pairs": _NULLABLE_INT,
+                "load_s": _NULLABLE_NUMBER, "peak_rss_mb": _NULLABLE_NUMBER, "peak_device_mb": _NULLABLE_NUMBER,
+                "parameter_count": _NULLABLE_INT, "parameter_bytes": _NULLABLE_INT,
+                "parameter_source": {"type": ["string", "null"], "enum": [None, *PARAMETER_SOURCES],
+                                     "description": "How the count was obtained (declared: a package's manifest)"},
+                "size_bytes": _NULLABLE_INT, "run_s": _NULLABLE_NUMBER,
+                "limits": {"type": "object", "properties": {"device": {"type": "string"},
+                                                            "cpus": _NULLABLE_NUMBER,
+                                                            "memory_mb": _NULLABLE_INT}}}}}}}}},
     "Limits": {"type": "object", "properties": {
         "competition": {"type": "string"}, "status": {"type": "string", "enum": ["open", "closed", "draft"]},
         "can_submit": {"type": "boolean", "description": "Whether an upload would be accepted now"},

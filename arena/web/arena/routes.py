@@ -14,8 +14,9 @@ from arena.core.store.datasets import dataset_path
 from arena.core.store.outputs import outputs_path
 from arena.services.preference.board import human_board, summary_of
 from arena.services.preference.jobs import enqueue_rating
-from arena.services.preference.votes import (AlreadyVoted, RateLimited, VoteLimits, address_hash, cast_vote,
-                                             create_match, match_for, pending_match)
+from arena.services.addresses import address_hash
+from arena.services.preference.votes import (AlreadyVoted, RateLimited, VoteLimits, cast_vote, create_match,
+                                             match_for, pending_match)
 from arena.web.arena import bp
 from arena.web.cache import app_cache
 from arena.web.db_session import get_session, get_settings

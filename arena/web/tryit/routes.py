@@ -11,7 +11,7 @@ from flask_login import current_user, login_required
 
 from arena.core.errors import ArenaError
 from arena.core.models import Submission, TryItStatus
-from arena.services.preference.votes import address_hash
+from arena.services.addresses import address_hash
 from arena.services.tryit.catalog import (DEFAULT_MODELS, public_style_path, public_styles, tryable_submission, tryit_competitions,
                                           tryit_models)
 from arena.services.tryit.requests import TryItLimits, create_request, enqueue, request_for, set_opt_in
