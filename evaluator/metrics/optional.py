@@ -9,7 +9,7 @@ values into ``state.per_pair``, so the bootstrap (``evaluator.statistics.replica
 per-pair mean for each optional metric) gives them intervals from the same resamples.
 
 Resolution: SSIM, MS-SSIM, Gram loss, CFSD and grey LPIPS measure at the suite's policy
-(``suite.metric_size``: native, longest side capped at 512), output and content alike, style
+(``resolution.metric_size``: native, longest side capped at 512), output and content alike, style
 images by the same rule on their own size; the colour histogram takes native images and
 resizes as HistoGAN does (to 256×256 when either side is larger). Per-style quantities
 (histograms, Gram matrices) are computed once per style image per run.
@@ -28,7 +28,7 @@ from evaluator.metrics import extra, io
 from evaluator.metrics.errors import MetricComputationError
 from evaluator.metrics.optional_catalog import OPTIONAL_METRICS, OptionalMetric
 from evaluator.metrics.scores import ScoreResult, ScoreState
-from evaluator.metrics.suite import to_metric_input
+from evaluator.metrics.resolution import to_metric_input
 
 if TYPE_CHECKING:
     from evaluator.metrics.suite import MetricSuite

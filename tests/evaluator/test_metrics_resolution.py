@@ -9,7 +9,7 @@ import torch
 from PIL import Image
 
 from evaluator.metrics.io import MIN_SIDE, Pair
-from evaluator.metrics.suite import MAX_METRIC_SIDE, metric_size
+from evaluator.metrics.resolution import MAX_METRIC_SIDE, metric_size
 from metrics_support import seeded_suite
 
 
