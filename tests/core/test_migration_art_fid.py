@@ -2,30 +2,44 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
 
 from arena.core import migrate
 from arena.core.db import make_engine
-from arena.core.models import Score
-from webseed import add_scored, make_competition, make_user
 
 OLD_VERSION = "artfid-(1+lpips)(1+fid)-1[fid-pt2015-pool3-bilinear299-f64-refs-1;lpips-alex-v0.1-native-max512-1]"
 BEFORE = "0008_submission_format_export"
+NOW = "2026-01-01 00:00:00"
+
+# Rows as a database at 0008 holds them, written in SQL: today's models have columns that
+# later migrations add, so they cannot write to an older schema.
+SEED = [
+    ("INSERT INTO users (id, username, password_hash, role, is_active, created_at) "
+     "VALUES (1, 'old-timer', 'x', 'participant', :yes, :now)"),
+    ("INSERT INTO dataset_versions (id, manifest_sha256, name, split, n_content, n_style, n_pairs, storage_path, "
+     "licence, created_at) VALUES (1, :sha, 'hidden', 'hidden', 2, 2, 4, :sha, 'CC0', :now)"),
+    ("INSERT INTO competitions (id, slug, title, description, rules, status, ranking_metric, daily_quota, "
+     "hidden_dataset_id, scorer_version, created_at) VALUES "
+     "(1, 'old-board', 'Old', '', '', 'open', 'art_fid', 5, 1, '1', :now), "
+     "(2, 'fresh-board', 'Fresh', '', '', 'open', 'art_fid', 5, 1, '1', :now)"),
+    ("INSERT INTO submissions (id, owner_id, competition_id, label, notes, original_filename, sha256, size_bytes, "
+     "format, status, counts_against_quota, is_baseline, created_at, updated_at) VALUES "
+     "(1, 1, 1, '', '', 'm.pt', :sha, 10, 'torchscript', 'scored', :yes, :no, :now, :now)"),
+    ("INSERT INTO evaluations (id, submission_id, dataset_version_id, scorer_version, kind, status, attempt, "
+     "platform_faults, provenance, timings, created_at) VALUES "
+     "(1, 1, 1, '1', 'initial', 'scored', 1, 0, '{}', '{}', :now)"),
+    ("INSERT INTO scores (evaluation_id, metric, value, definition_version, calibrated) VALUES "
+     "(1, 'fid', 40.0, '1', :no), (1, 'art_fid', 77.1, :old, :no)"),
+]
 
 
 def test_old_art_fid_rows_are_renamed_and_their_board_follows(db_url):
-    # 0009 only moves data, so the models fit the schema on both sides of it.
     migrate.downgrade(db_url, BEFORE)
     engine = make_engine(db_url)
     try:
-        with Session(engine) as session:
-            owner = make_user(session, "old-timer")
-            old_board = make_competition(session, "old-board", ranking_metric="art_fid")
-            make_competition(session, "fresh-board", ranking_metric="art_fid")
-            sub = add_scored(session, old_board, owner, {"fid": 40.0}, minutes=1)
-            session.add(Score(evaluation_id=sub.evaluations[0].id, metric="art_fid", value=77.1,
-                              definition_version=OLD_VERSION, calibrated=False))
-            session.commit()
+        with engine.begin() as conn:
+            for statement in SEED:
+                conn.execute(sa.text(statement), {"now": NOW, "sha": "a" * 64, "old": OLD_VERSION,
+                                                  "yes": True, "no": False})
         migrate.upgrade(db_url)
 
         def scores():
