@@ -18,6 +18,7 @@ import time
 import redis
 import sqlalchemy.exc
 from rq import Worker
+from rq.exceptions import StopRequested
 
 from arena.core.settings import Settings
 from evaluator import dispatch
@@ -77,7 +78,18 @@ class EvaluationWorker(Worker):
         super().main_work_horse(job, queue)
 
     def run_maintenance_tasks(self) -> None:
-        """RQ's registry cleanup, then one reconcile pass."""
+        """RQ's registry cleanup, then one reconcile pass and the try-it sweep."""
+        try:
+            self._maintain()
+        finally:
+            # RQ only runs this hook on an idle worker, where a SIGTERM raises StopRequested
+            # wherever the signal lands; a library that catches Exception on the way (logging
+            # does, in emit) would swallow it and the worker would never stop. Re-raise it here,
+            # where RQ's loop catches it and quits.
+            if self.stop_signalled:
+                raise StopRequested()
+
+    def _maintain(self) -> None:
         # RQ ends the worker on any error in this hook; a Redis or database blip must not.
         # The next maintenance tick cleans and reconciles again.
         try:

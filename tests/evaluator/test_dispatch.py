@@ -142,12 +142,15 @@ def test_simultaneous_uploads_cannot_overrun_the_quota(eval_settings, session_fa
 
 
 def test_quota_message_names_the_reset_time(eval_settings, session_factory, world, generator):
+    now = datetime(2026, 3, 1, 22, 30, tzinfo=timezone.utc)
     with transaction(session_factory) as session:
-        session.get(Competition, world.competition_id).daily_quota = 0
+        session.get(Competition, world.competition_id).daily_quota = 1
+        user, competition = session.get(User, world.user_id), session.get(Competition, world.competition_id)
+        create_submission(session, eval_settings, user, competition, upload_path=generator, now=now)
+    with transaction(session_factory) as session:
         user, competition = session.get(User, world.user_id), session.get(Competition, world.competition_id)
         with pytest.raises(QuotaExceeded) as caught:
-            create_submission(session, eval_settings, user, competition, upload_path=generator,
-                              now=datetime(2026, 3, 1, 22, 30, tzinfo=timezone.utc))
+            create_submission(session, eval_settings, user, competition, upload_path=generator, now=now)
     assert "2026-03-02 00:00 UTC (in 1 h 30 min)" in caught.value.message
 
 
