@@ -28,7 +28,7 @@ def test_torchscript_generator_produces_valid_outputs(runner, image_set, limits,
     result = runner.run(model, SubmissionFormat.TORCHSCRIPT, image_set, tmp_path / "out", limits, labels)
     validate_outputs(tmp_path / "out", image_set)
     # A returned result is always a success: no exit code, OOM or timeout flags to misread.
-    assert set(vars(result)) == {"log", "report", "duration_s", "image_id"}
+    assert set(vars(result)) == {"log", "report", "duration_s", "image_id", "efficiency"}
     assert result.image_id == sandbox_image and result.duration_s > 0
     report = result.report
     assert report["status"] == "ok" and report["pairs_written"] == 2 and report["parameter_count"] == 84
