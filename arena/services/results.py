@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from arena.core.enums import EvaluationStatus
-from arena.services.leaderboard import leaderboard_rows, metric_columns
+from arena.services.leaderboard import every_leaderboard_row, metric_columns
 from arena.core.models import Competition, Evaluation, Submission
 from arena.core.target import EvaluationTarget
 
@@ -92,14 +92,7 @@ class ResultRow:
 
 
 def _ranks(session: Session, competition: Competition) -> dict[int, tuple[int | None, bool]]:
-    ranks: dict[int, tuple[int | None, bool]] = {}
-    offset = 0
-    while True:
-        page = leaderboard_rows(session, competition, limit=500, offset=offset)
-        ranks.update({row.submission_id: (row.rank, row.tied) for row in page})
-        if len(page) < 500:
-            return ranks
-        offset += 500
+    return {row.submission_id: (row.rank, row.tied) for row in every_leaderboard_row(session, competition)}
 
 
 def competition_results(session: Session, competition: Competition) -> list[ResultRow]:
@@ -144,8 +137,9 @@ def results_to_json(competition: Competition, rows: list[ResultRow]) -> str:
 
 
 def results_to_csv(rows: list[ResultRow]) -> str:
-    """The CSV export: fixed columns then one column per metric; empty cells for None."""
-    names = [c.name for c in metric_columns()]
+    """The CSV export: fixed columns then one column per metric (the competition's, optional
+    ones included, as ``competition_results`` gives them); empty cells for None."""
+    names = list(rows[0].metrics) if rows else [c.name for c in metric_columns()]
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow([*FIXED_COLUMNS, *names, *[f"{n}_{end}" for n in names for end in INTERVAL_ENDS]])

@@ -100,3 +100,17 @@ def test_every_csv_guards_participant_text_against_formulas(invoke, client, db_s
         text = invoke("export", "exp", "--table", table)
         labels = [r["label"] for r in csv.DictReader(io.StringIO(text)) if "label" in r and r["label"].lstrip("'")[:1] == "="]
         assert labels and all(label.startswith("'=") for label in labels), (table, text[:400])
+
+
+def test_cli_csv_carries_the_competitions_optional_metrics(invoke, db_session, rescored):
+    from arena.core.models import Competition
+    from arena.services.results import results_from_csv
+
+    comp = db_session.query(Competition).filter_by(slug="exp").one()
+    comp.optional_metrics = "ssim"
+    first = db_session.query(Evaluation).filter_by(submission_id=rescored["ann"]).order_by(Evaluation.id).first()
+    db_session.add(Score(evaluation_id=first.id, metric="ssim", value=0.8125, calibrated=True))
+    db_session.commit()
+    rows = {r.submission_id: r for r in results_from_csv(invoke("export", "exp"))}
+    assert rows[rescored["ann"]].metrics["ssim"] == 0.8125
+    assert rows[rescored["base"]].metrics["ssim"] is None
