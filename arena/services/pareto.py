@@ -161,7 +161,15 @@ def layout(data: Pareto, width: int, height: int, font: int = 12) -> Layout:
         fx = lambda v: (v - lo_x) / (hi_x - lo_x)
         plot.x_ticks = [(t, _fmt(t)) for t in ticks]
     ys = [v for p in points for v in ((p.interval or (p.value, p.value)) + (p.value,))]
-    y_ticks = _nice_ticks(min(ys), max(ys))
+    y_min, y_max = min(ys), max(ys)
+    if y_max - y_min <= 1e-9 * max(1.0, abs(y_max)):
+        # One value on the axis (a single entry without an interval): give it room, or the
+        # scale below divides by zero.
+        pad = abs(y_max) * 0.1 or 1.0
+        y_min, y_max = y_min - pad, y_max + pad
+    y_ticks = _nice_ticks(y_min, y_max)
+    if len(y_ticks) < 2 or y_ticks[-1] <= y_ticks[0]:
+        y_ticks = [y_min, y_max]
     lo_y, hi_y = y_ticks[0], y_ticks[-1]
     up = (lambda v: (v - lo_y) / (hi_y - lo_y)) if data.higher_is_better else (lambda v: (hi_y - v) / (hi_y - lo_y))
     px = lambda v: round(plot.left + fx(v) * (plot.right - plot.left), 1)

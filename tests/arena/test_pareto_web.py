@@ -21,6 +21,23 @@ def test_pareto_front_keeps_the_entries_nothing_beats_on_both_axes():
     assert pareto_front(points, higher_is_better=True) == {1}  # higher is better: the fastest is also the best
 
 
+@pytest.mark.parametrize("interval", [None, (171.6, 171.6)])
+def test_a_single_entry_is_drawn_inside_the_plot(interval):
+    # One entry (or entries with one value and no spread) used to divide the y scale by zero
+    # and take the competition page down with it.
+    from dataclasses import replace
+
+    from arena.services.pareto import Pareto
+
+    point = replace(_point(1, 171.6, 12.0), interval=interval, pareto=True)
+    data = Pareto(competition=None, metric_name="art_fid", metric_label="ArtFID", higher_is_better=False,
+                  limits=None, points=[point], unmeasured=0)
+    plot = layout(data, 720, 380)
+    (dot,) = plot.dots
+    assert plot.top < dot["y"] < plot.bottom and plot.left <= dot["x"] <= plot.right
+    assert len(plot.y_ticks) >= 2
+
+
 @pytest.fixture
 def seeded(db_session, settings, tmp_path):
     return seed_competition(db_session, settings, tmp_path)
