@@ -146,9 +146,12 @@ def image(token: str, which: str):
 
 
 @bp.get("/try/<slug>/styles/<name>")
-@login_required
 def style_image(slug: str, name: str):
-    """A public-split style image, for the picker (never the hidden split's)."""
+    """A public-split style image, for the picker (never the hidden split's).
+
+    No login: these are the dev set's own files, which anyone may download; and a login
+    redirect would echo the requested name back (the leak probe asks for hidden names).
+    """
     competition = competition_or_404(get_session(), slug, viewer())
     path = public_style_path(get_settings(), competition, name)
     if path is None:
