@@ -23,7 +23,7 @@ from arena.core.limits import SandboxLimits
 SIGNIFICANT_DIGITS = 3
 PARAMETER_SOURCES = ("exact", "declared", "counted")
 _MAX_COUNT = 2**48  # parameters or bytes: far beyond any upload the platform accepts
-_RSS_SLACK = 1.05  # ru_maxrss rounds pages up; the cgroup would have killed anything above
+_RSS_SLACK = 1.05  # VmHWM rounds pages up; the cgroup would have killed anything above
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,6 @@ import importlib
 import inspect
 import json
 import os
-import resource
 import stat
 import sys
 import time
@@ -33,9 +32,11 @@ if __package__:  # never on the host's paths, but a test may read its constants
     from arena.core import imageset
 
     from . import exit_codes
+    from .measure import efficiency, peak_rss_mb
 else:  # run as a script with -I: its own folder is not on sys.path
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     import exit_codes
+    from measure import efficiency, peak_rss_mb
     import imageset  # the platform's image-set module, copied beside this file
 
 MAX_BATCH = 64
@@ -207,49 +208,6 @@ def run_batches(generator, pairs, args, manifest, device, report) -> None:
         say(f"batch {index + 1}: {len(batch)} pairs in {seconds:.2f}s ({done}/{len(pairs)} done)")
 
 
-def efficiency(report: dict, generator, manifest: dict) -> dict:
-    """Whole-run cost figures (never per image): latency of the generator's calls after a warm-up batch.
-
-    Each image of a batch is charged the batch's time divided by its size; the first batch
-    (weights paged in, kernels chosen, caches cold) is the warm-up and left out, unless it is
-    the only one. p95 is the nearest rank. Parameter bytes count parameters and buffers.
-    """
-    batches = report["batches"]
-    timed = batches[1:] if len(batches) > 1 else batches
-    per_image = sorted(b["seconds"] / b["pairs"] for b in timed for _ in range(b["pairs"]))
-    seconds = sum(b["seconds"] for b in timed)
-    figures: dict = {"warmup_pairs": sum(b["pairs"] for b in batches) - len(per_image), "timed_pairs": len(per_image)}
-    if per_image:
-        rank = max(0, -(-95 * len(per_image) // 100) - 1)
-        figures.update(latency_median_ms=round(1000 * _median(per_image), 4),
-                       latency_p95_ms=round(1000 * per_image[rank], 4),
-                       throughput_ips=round(len(per_image) / seconds, 4) if seconds > 0 else None)
-    tensors = _tensors(generator)
-    if report.get("format") in ("torchscript", "export"):
-        figures["parameter_source"] = "exact"
-    elif isinstance(manifest.get("parameters"), int):
-        report["parameter_count"], figures["parameter_source"] = manifest["parameters"], "declared"
-        tensors = None  # what the module holds may not be what the manifest declares
-    elif tensors is not None:
-        figures["parameter_source"] = "counted"
-    if tensors is not None:
-        figures["parameter_bytes"] = sum(t.numel() * t.element_size() for t in tensors)
-    return figures
-
-
-def _median(values: list) -> float:
-    mid = len(values) // 2
-    return values[mid] if len(values) % 2 else (values[mid - 1] + values[mid]) / 2
-
-
-def _tensors(generator):
-    """Parameters and buffers of a module (TorchScript, exported or nn.Module); None for a function."""
-    try:
-        return [*generator.parameters(), *generator.buffers()]
-    except Exception:  # a plain function, or participant code that raises: no count
-        return None
-
-
 EXPORT_SHAPE_HINT = (
     " -- the .pt2 was exported for fixed input sizes; export with dynamic height and width: "
     "torch.export.export(model, (content, style), dynamic_shapes={'content': {2: Dim('ch'), 3: Dim('cw')}, "
@@ -401,7 +359,7 @@ def main(argv: list[str] | None = None) -> int:
         code = failure.exit_code
     report["pairs_written"] = sum(b["pairs"] for b in report["batches"])
     report["total_s"] = round(time.perf_counter() - started, 4)
-    report["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    report["peak_rss_mb"] = peak_rss_mb()
     try:
         import torch
 

@@ -128,3 +128,29 @@ def test_the_harness_counts_an_exported_program_exactly(tmp_path):
     # One pair per call: the first call is the warm-up, two are timed.
     assert (run.report["batch_size"], block["warmup_pairs"], block["timed_pairs"], block["parameter_source"]) == \
         (1, 1, 2, "exact")
+
+
+def test_peak_memory_is_the_harness_own_not_its_parents(tmp_path):
+    # A local check started by a process holding gigabytes (a test run, a notebook) once reported
+    # that process's peak: Linux carries ru_maxrss over fork and exec.
+    import subprocess
+    import sys
+    import textwrap
+
+    model = write_torchscript_generator(tmp_path / "model.pt")
+    inputs = write_image_set(tmp_path / "set", n_pairs=5)
+    script = textwrap.dedent(f"""
+        import mmap
+        from pathlib import Path
+        from arena.core.enums import SubmissionFormat
+        from sandbox.local import run_local
+        held = mmap.mmap(-1, 3 * 1024 ** 3)
+        for offset in range(0, len(held), 4096):
+            held[offset] = 1  # resident, not just reserved
+        run = run_local(Path({str(model)!r}), SubmissionFormat.TORCHSCRIPT, Path({str(inputs)!r}),
+                        Path({str(tmp_path / 'out')!r}), timeout_s=120)
+        print(run.report["peak_rss_mb"])
+    """)
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300, check=True)
+    peak = float(done.stdout.strip().splitlines()[-1])
+    assert 0 < peak < 2048, f"the harness reported {peak} MiB, its parent holds 3072"
