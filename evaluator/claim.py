@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from arena.core.db import transaction
 from arena.core.enums import DatasetSplit, EvaluationStatus, SubmissionStatus
-from arena.core.models import Competition, Evaluation, EvaluationEfficiency, Score, ScoreReplicate, Submission, utcnow
+from arena.core.models import Competition, Evaluation, EvaluationEfficiency, PrivateScore, Score, ScoreReplicate, Submission, utcnow
 from arena.core.target import EvaluationTarget
 from evaluator.errors import PLATFORM_MESSAGE, EvaluationFault, FaultKind
 from evaluator.statistics.board import rerank_after_score
@@ -61,6 +61,8 @@ class ScoredResult:
     public_outputs_sha256: str | None = None
     # The hidden run's measured cost (``EvaluationEfficiency`` columns); None when not measured.
     efficiency: dict[str, Any] | None = None
+    # On a version split into boards: the private board's numbers (``arena.core.models.PrivateScore``).
+    private_scores: tuple[ScoreValue, ...] = ()
 
 
 def _fenced(claim: Claim):
@@ -166,6 +168,12 @@ def finish_scored(factory: sessionmaker[Session], claim: Claim, result: ScoredRe
             ScoreReplicate(evaluation_id=claim.evaluation_id, metric=s.metric, data=s.replicates,
                            resamples=len(s.replicates) // 4)
             for s in result.scores if s.replicates is not None
+        )
+        session.add_all(
+            PrivateScore(evaluation_id=claim.evaluation_id, metric=s.metric, value=s.value, ci_low=s.ci_low,
+                         ci_high=s.ci_high, definition_version=s.definition_version, calibrated=s.calibrated,
+                         replicates=s.replicates)
+            for s in result.private_scores
         )
         if result.efficiency is not None:
             session.add(EvaluationEfficiency(evaluation_id=claim.evaluation_id, **result.efficiency))

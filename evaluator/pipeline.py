@@ -33,6 +33,7 @@ from arena.core.settings import Settings
 from arena.core.store import outputs as outputs_store
 from arena.core.store.datasets import DatasetRef
 from arena.core.store.uploads import upload_path
+from evaluator.board_parts import BoardParts, score_parts, split_of
 from evaluator.claim import Claim, ScoredResult, ScoreValue
 from evaluator.metrics.optional_catalog import WEIGHT_FREE, parse_optional_metrics
 from evaluator.public_split import PROVENANCE_KEY, score_or_reason
@@ -268,8 +269,12 @@ def on_split(split: DatasetSplit) -> Iterator[None]:
 
 
 def compute_scores(context: WorkerContext, task: EvaluationTask, inputs_dir: Path, outputs_dir: Path,
-                   references: dict[str, list[Path]] | None) -> tuple[Any, Bootstrap]:
-    """Score validated outputs (statistics cached), then bootstrap every metric from the same state."""
+                   references: dict[str, list[Path]] | None) -> tuple[Any, Bootstrap, BoardParts | None]:
+    """Score validated outputs (statistics cached), then bootstrap every metric from the same state.
+
+    On a version split into boards the result and replicates are the public board's, and the
+    third value holds both parts (``evaluator.board_parts``); otherwise it is None.
+    """
     from evaluator.metrics.io import read_pairs_csv  # noqa: PLC0415 - torch only in workers
 
     pairs = read_pairs_csv(inputs_dir / PAIRS_NAME)
@@ -282,8 +287,12 @@ def compute_scores(context: WorkerContext, task: EvaluationTask, inputs_dir: Pat
 
         result = add_optional_metrics(context.scorer, state, result, task.optional_metrics, outputs_dir,
                                       inputs_dir / STYLE_DIR)
+    split = split_of(task.dataset, pairs)
+    if split is not None:
+        parts = score_parts(context.scorer, state, result, split)
+        return (*parts.public, parts)
     # --- intervals (evaluator.statistics): the same B resamples for every entry of the board
-    return result, bootstrap(state, sorted(result.metrics))
+    return result, bootstrap(state, sorted(result.metrics)), None
 
 
 def score_values(result: Any, replicates: Bootstrap | None = None) -> tuple[ScoreValue, ...]:
@@ -385,7 +394,7 @@ def evaluate(context: WorkerContext, task: EvaluationTask, claim: Claim, work_di
                 hidden = run_generator(context, task, claim, inputs, work_dir / "outputs", DatasetSplit.HIDDEN, abort)
             outputs_sha256, outputs_dir = hidden.outputs_sha256, hidden.outputs_dir
         with timings.step("metrics"):
-            result, replicates = compute_scores(context, task, inputs, outputs_dir, references)
+            result, replicates, parts = compute_scores(context, task, inputs, outputs_dir, references)
     if abort.is_set():
         # The lease was lost while scoring; the fenced write would be refused anyway.
         raise LeaseLost("lease lost while scoring")
@@ -393,7 +402,8 @@ def evaluate(context: WorkerContext, task: EvaluationTask, claim: Claim, work_di
         scores=score_values(result, replicates),
         per_pair={k: dict(v) for k, v in result.per_pair.items()},
         provenance={**provenance(task, claim, result, hidden, public, context.worker_name),
-                    "intervals": replicates.provenance()},
+                    "intervals": replicates.provenance(), "board_split": parts.provenance() if parts else None},
+        private_scores=score_values(*parts.private) if parts else (),
         outputs_sha256=outputs_sha256,
         public_log=truncate_log(public.log, PUBLIC_LOG_CHARS) if public else None,
         public_outputs_sha256=public.outputs_sha256 if public else None,

@@ -5,6 +5,8 @@ import sys
 from pathlib import Path
 
 import click
+
+from arena.core.datasets import board_split
 from arena.cli.common import cli_session, echo_json, get_settings
 from arena.cli.errors import arena_errors
 from arena.core.datasets.staging import stored_manifest
@@ -58,9 +60,14 @@ def dataset_group() -> None:
 @click.option("--allow-unlisted", is_flag=True, help="Publish although the folders hold files the manifest does not "
                                                      "list (they are listed and left out).")
 @click.option("--no-reference-stats", is_flag=True, help="Skip precomputing the reference statistics.")
+@click.option("--public-board-fraction", type=float, default=board_split.DEFAULT_PUBLIC_FRACTION, show_default=True,
+              help="A hidden version's share of pairs scored on the public board while the competition runs; "
+                   "the rest make the private board, shown after `competition finalize`.")
+@click.option("--no-board-split", is_flag=True, help="Score a hidden version's board on every pair (one board, no "
+                                                     "private part).")
 @click.option("--json", "as_json", is_flag=True, help="Print the version as JSON.")
 def publish_cmd(directory: Path, competition_slug: str | None, split: str | None, allow_unlisted: bool,
-                no_reference_stats: bool, as_json: bool) -> None:
+                no_reference_stats: bool, public_board_fraction: float, no_board_split: bool, as_json: bool) -> None:
     """Validate DIRECTORY (manifest.json, content/, style/) and publish it; idempotent."""
     settings = get_settings()
     bar = _ProgressBar()
@@ -68,7 +75,8 @@ def publish_cmd(directory: Path, competition_slug: str | None, split: str | None
         try:
             result = publish(session, settings, directory, split=split, competition_slug=competition_slug,
                              progress=bar, reference_stats=None if no_reference_stats else metrics_reference_stats,
-                             allow_unlisted=allow_unlisted)
+                             allow_unlisted=allow_unlisted,
+                             board_fraction=None if no_board_split else public_board_fraction)
         finally:
             bar.close()
         v = result.version
@@ -76,13 +84,15 @@ def publish_cmd(directory: Path, competition_slug: str | None, split: str | None
             echo_json({**version_summary(v), "created": result.created, "conversions": list(result.conversions),
                        "unlisted": list(result.unlisted),
                        "placement": result.placement.value if result.placement else None,
-                       "next_steps": list(result.next_steps)})
+                       "next_steps": list(result.next_steps), "board_split": result.board_split_note})
             return
         verb = "published" if result.created else "already published (no change)"
         click.echo(f"{verb}: {v.name} [{v.split.value}] {v.manifest_sha256} "
                    f"({v.n_content} content, {v.n_style} style, {v.n_pairs} pairs)")
         for line in result.conversions:
             click.echo(f"  {line}")
+        if result.board_split_note:
+            click.echo(f"  board: {result.board_split_note}")
         if result.unlisted:
             click.echo(f"  left out {len(result.unlisted)} unlisted file(s): {', '.join(result.unlisted)}")
         if result.placement == Placement.ATTACHED:

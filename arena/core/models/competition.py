@@ -36,6 +36,11 @@ class DatasetVersion(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     # Retired: no competition may attach or stage it again; boards that point at it keep working.
     retired_at: Mapped[Optional[datetime]]
+    # A hidden version's public-board / private-board split (arena.core.datasets.board_split),
+    # made once at publish; None: not split (one board, scored on every pair).
+    board_public_fraction: Mapped[Optional[float]] = mapped_column(sa.Float)
+    board_split_seed: Mapped[Optional[int]]
+    board_split_sha256: Mapped[Optional[str]] = mapped_column(sa.String(64))
 
 
 class Competition(Base):
@@ -68,6 +73,10 @@ class Competition(Base):
     timezone: Mapped[str] = mapped_column(sa.String(64), default="UTC", server_default="UTC")
     # Try it (issue 17): the organizers' opt-out; no model of the competition can be tried.
     try_it_disabled: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    # Finalized (issue 15): submissions frozen, the private board published (arena.services.finalize).
+    finalized_at: Mapped[Optional[datetime]]
+    # Final submissions (issue 15): how many a participant may mark for the private board.
+    final_submissions_k: Mapped[int] = mapped_column(default=2, server_default="2")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     public_dataset: Mapped[Optional[DatasetVersion]] = relationship(foreign_keys=[public_dataset_id])
@@ -75,4 +84,5 @@ class Competition(Base):
     staged_public_dataset: Mapped[Optional[DatasetVersion]] = relationship(foreign_keys=[staged_public_dataset_id])
     staged_hidden_dataset: Mapped[Optional[DatasetVersion]] = relationship(foreign_keys=[staged_hidden_dataset_id])
 
-    __table_args__ = (sa.CheckConstraint("daily_quota >= 0", name="daily_quota_non_negative"),)
+    __table_args__ = (sa.CheckConstraint("daily_quota >= 0", name="daily_quota_non_negative"),
+                      sa.CheckConstraint("final_submissions_k >= 1", name="final_submissions_k_positive"))

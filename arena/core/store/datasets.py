@@ -73,11 +73,16 @@ class DatasetRef:
     id: int
     manifest_sha256: str
     storage_path: str
+    # The public/private board split recorded at publish (``arena.core.datasets.board_split``); None: not split.
+    board_fraction: float | None = None
+    board_seed: int | None = None
+    board_split_sha256: str | None = None
 
     @classmethod
     def of(cls, version: DatasetVersion) -> DatasetRef:
         """The reference of a ``DatasetVersion`` row."""
-        return cls(version.id, version.manifest_sha256, version.storage_path)
+        return cls(version.id, version.manifest_sha256, version.storage_path, version.board_public_fraction,
+                   version.board_split_seed, version.board_split_sha256)
 
 
 def dataset_path(settings: Settings, version: StoredVersion) -> Path:
