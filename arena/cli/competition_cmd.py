@@ -39,6 +39,9 @@ def _settings_options(fn):
     options = [
         click.option("--description-file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
                      help="Markdown file with the description."),
+        click.option("--rules-file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+                     help="Markdown file with the rules participants accept before their first upload "
+                          "(an empty file removes them)."),
         click.option("--ranking-metric", type=click.Choice(RANKING_METRICS), help="The metric the board ranks by."),
         click.option("--daily-quota", type=click.IntRange(min=0), help="Submissions per participant per day."),
         click.option("--starts", help=f"When uploads open: {DATE_HELP}; a bare date is the start of that day."),
@@ -78,7 +81,7 @@ def competition_group() -> None:
               help="The scorer the board ranks by: a scorer id, or 'installed' for the one the installed "
                    "weights make (see `stylearena weights status`).")
 @_settings_options
-def create_cmd(slug: str, title: str, scorer_version: str, description_file: Path | None,
+def create_cmd(slug: str, title: str, scorer_version: str, description_file: Path | None, rules_file: Path | None,
                ranking_metric: str | None, daily_quota: int | None, starts: str | None,
                ends: str | None, zone: str | None, status: str | None, as_json: bool) -> None:
     """Create the competition SLUG (a draft: only organizers see it until `configure SLUG --status open`)."""
@@ -87,6 +90,7 @@ def create_cmd(slug: str, title: str, scorer_version: str, description_file: Pat
     with arena_errors(), cli_session(settings) as session:
         competition = create_competition(
             session, slug, title, description=_read_description(description_file) or "",
+            rules=_read_description(rules_file) or "",
             ranking_metric=ranking_metric or DEFAULT_RANKING_METRIC, daily_quota=5 if daily_quota is None else daily_quota,
             starts_at=starts, ends_at=ends, status=CompetitionStatus(status or "draft"), scorer_version=scorer,
             timezone=zone or "UTC", actor=cli_actor())
@@ -111,6 +115,7 @@ def create_cmd(slug: str, title: str, scorer_version: str, description_file: Pat
 @_settings_options
 def configure_cmd(slug: str, title: str | None, public_dataset: str | None, hidden_dataset: str | None,
                   scorer_version: str | None, force: bool, metrics: str | None, description_file: Path | None,
+                  rules_file: Path | None,
                   ranking_metric: str | None, daily_quota: int | None, starts: str | None, ends: str | None,
                   zone: str | None, status: str | None, as_json: bool) -> None:
     """Change settings or the current dataset versions of SLUG."""
@@ -131,7 +136,8 @@ def configure_cmd(slug: str, title: str | None, public_dataset: str | None, hidd
         # Checked before anything changes: a refused switch leaves the competition as it was.
         warning = check_switch(session, competition, after[0], after[1], force=force) if after != before else None
         changes = CompetitionChanges(
-            title=title, description=_read_description(description_file), ranking_metric=ranking_metric,
+            title=title, description=_read_description(description_file), rules=_read_description(rules_file),
+            ranking_metric=ranking_metric,
             daily_quota=daily_quota, status=CompetitionStatus(status) if status else None,
             starts_at=starts, ends_at=ends, timezone=zone, scorer_version=scorer, optional_metrics=metrics)
         configure_competition(session, competition, changes, actor=cli_actor())
@@ -178,6 +184,10 @@ def show_cmd(slug: str, as_json: bool) -> None:
 def register(cli: click.Group) -> None:
     """Attach this module's commands to the top-level group."""
     from arena.cli.bundle_cmd import add_bundle_commands  # apply / export-bundle live in their own module
+    from arena.cli.phase_cmd import phase_group  # `competition phase ...` too
+    from arena.cli.rules_cmd import acceptances_cmd  # who accepted the rules (issue 15)
 
     add_bundle_commands(competition_group)
+    competition_group.add_command(acceptances_cmd)
+    competition_group.add_command(phase_group)
     cli.add_command(competition_group)

@@ -11,8 +11,10 @@ from sqlalchemy.orm import Session
 
 from arena.core.enums import CompetitionStatus, SubmissionStatus
 from arena.core.errors import ArenaError, NotFound
-from arena.core.models import Competition, Submission
+from arena.core.models import Competition, Phase, Submission
+from arena.core.models.phase import DEFAULT_PHASE_NAME
 from arena.services import audit
+from arena.services.rules import rules_sha256
 from evaluator.metrics.catalog import DEFAULT_RANKING_METRIC, METRICS
 from evaluator.metrics.optional_catalog import OPTIONAL_METRICS, UnknownOptionalMetric, parse_optional_metrics
 from evaluator.statistics.board import rerank
@@ -149,6 +151,8 @@ def create_competition(
         timezone=zone,
     )
     _check(competition)
+    # Its one default phase has no dates of its own: it follows the competition's (services.phases).
+    competition.phases.append(Phase(name=DEFAULT_PHASE_NAME, position=0))
     session.add(competition)
     session.flush()
     audit.record(session, "create", competition, {
@@ -184,9 +188,12 @@ def configure_competition(session: Session, competition: Competition, changes: C
             setattr(competition, name, value)
         raise
     diff = {name: [before[name], getattr(competition, name)] for name in fields
-            if name != "description" and before[name] != getattr(competition, name)}
+            if name not in ("description", "rules") and before[name] != getattr(competition, name)}
     if before["description"] != competition.description:
         diff["description"] = "changed"
+    if before["rules"] != competition.rules:
+        # The versions, not the texts: participants' acceptances name these hashes (services.rules).
+        diff["rules"] = [rules_sha256(before["rules"]), rules_sha256(competition.rules)]
     session.flush()
     retired = 0
     if before["status"] is CompetitionStatus.DRAFT and competition.status is not CompetitionStatus.DRAFT:
@@ -244,4 +251,5 @@ def competition_summary(competition: Competition) -> dict[str, object]:
         "public_dataset": version(competition.public_dataset),
         "hidden_dataset": version(competition.hidden_dataset),
         "description": competition.description,
+        "rules_sha256": rules_sha256(competition.rules),
     }

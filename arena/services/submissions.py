@@ -21,6 +21,8 @@ from arena.core.models import Competition, Submission, User, utcnow
 from arena.core.settings import Settings
 from arena.core.store.uploads import store_upload
 from arena.services.evaluations import create_evaluation
+from arena.services.phases import current_phase, daily_quota as phase_daily_quota
+from arena.services.rules import check_rules_accepted
 from arena.services.upload_rules import check_upload_fields, upload_refusal
 from evaluator.dispatch import enqueue_evaluation
 from sandbox.upload import validate_upload
@@ -54,9 +56,10 @@ def smoke_failure_cap(competition: Competition) -> int:
     return SMOKE_FAILURE_FACTOR * competition.daily_quota
 
 
-def charging_rule(competition: Competition) -> str:
+def charging_rule(competition: Competition, quota: int | None = None) -> str:
     """The charging rule in one sentence, as the submit page, the guide and the 429 say it."""
-    return (f"Each upload that is scored or fails on the hidden run uses one of your {competition.daily_quota} "
+    quota = competition.daily_quota if quota is None else quota  # a phase may override it
+    return (f"Each upload that is scored or fails on the hidden run uses one of your {quota} "
             f"daily uploads; an upload that fails the public smoke run does not (up to "
             f"{smoke_failure_cap(competition)} such failures a day), and neither does one the platform "
             f"could not evaluate.")
@@ -89,13 +92,14 @@ def check_quota(session: Session, user: User, competition: Competition, now: dat
     resets = day_start(now) + timedelta(days=1)
     hours, minutes = divmod(int((resets - now).total_seconds()) // 60, 60)
     when = f"The count resets at {resets:%Y-%m-%d %H:%M} UTC (in {hours} h {minutes} min). "
-    if competition.daily_quota == 0:
+    quota = phase_daily_quota(competition, now)  # the open phase's override, else the competition's
+    if quota == 0:
         raise QuotaExceeded("quota_exceeded", "This competition's daily quota is 0: it accepts no uploads "
                                               "from participants at the moment. Ask the organizers when it reopens.")
-    if uploads_today(session, user, competition, now) >= competition.daily_quota:
+    if uploads_today(session, user, competition, now) >= quota:
         raise QuotaExceeded("quota_exceeded",
-                            f"You have used all {competition.daily_quota} uploads for today in this competition. "
-                            + when + charging_rule(competition))
+                            f"You have used all {quota} uploads for today in this competition. "
+                            + when + charging_rule(competition, quota))
     if smoke_failures_today(session, user, competition, now) >= smoke_failure_cap(competition):
         raise QuotaExceeded("smoke_failures_exceeded",
                             f"{smoke_failure_cap(competition)} of your uploads failed the public smoke run today. "
@@ -134,6 +138,7 @@ def create_submission(
         sandbox.errors.UploadRejected: the file is not an acceptable generator.
         QuotaExceeded: no uploads left today (baselines are exempt).
         SubmissionError: the competition refuses uploads now (``upload_rules.upload_refusal``).
+        arena.services.rules.RulesNotAccepted: the participant has not accepted the competition's rules.
         arena.services.upload_rules.UploadFieldsRejected: a label, notes or file name breaks the rules.
     """
     if (upload_path is None) == (stream is None):
@@ -145,6 +150,7 @@ def create_submission(
     refusal = upload_refusal(competition, user, now, is_baseline=is_baseline)
     if refusal is not None:
         raise SubmissionError(*refusal)
+    check_rules_accepted(session, competition, user, is_baseline=is_baseline)
     # An organizer's upload to a draft rehearses it: kept off every public page for good.
     is_rehearsal = competition.status is CompetitionStatus.DRAFT and not is_baseline
     if not is_baseline and not is_rehearsal:
@@ -177,6 +183,7 @@ def create_submission(
         status=SubmissionStatus.QUEUED,
         is_baseline=is_baseline,
         is_rehearsal=is_rehearsal,
+        phase_id=phase.id if (phase := current_phase(competition, now)) is not None else None,
         created_at=now,
     )
     session.add(submission)

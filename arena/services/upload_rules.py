@@ -5,7 +5,9 @@ Two kinds of rule live here: when a competition accepts uploads (its status and 
 ``upload_refusal`` answer every upload path asks) and what comes with the file (label, notes, name).
 
 The generator file itself is checked by ``sandbox.upload.validate_upload`` (size, format,
-manifest); these are the rules about what comes with it.
+manifest); these are the rules about what comes with it. Whether the participant accepted the
+competition's rules needs the database: ``arena.services.rules.rules_refusal``, asked right
+after ``upload_refusal`` by the same callers (the upload service and the availability check).
 """
 from __future__ import annotations
 
@@ -126,4 +128,5 @@ def upload_refusal(competition: Competition, user: User | None, now: datetime,
         return "ended", (f"This competition ended on "
                          f"{format_when(competition.ends_at, competition.timezone or 'UTC')}: "
                          "it no longer accepts uploads. " + schedule_text(competition))
-    return None
+    from arena.services.phases import phase_refusal  # here: phases reads this module's format_when
+    return phase_refusal(competition, now)

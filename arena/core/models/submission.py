@@ -47,6 +47,10 @@ class Submission(Base):
     public_outputs_sha256: Mapped[Optional[str]] = mapped_column(sa.String(64))
     # Try it (issue 17): the owner lets visitors stylize their own photo with it; off by default.
     allow_try_it: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    # The phase it was uploaded in (arena.services.phases); None: the competition has no phases.
+    phase_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("phases.id"), index=True)
+    # Set: its owner marked it as one of their final submissions (arena.services.final_choices).
+    marked_final_at: Mapped[Optional[datetime]]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

@@ -12,6 +12,7 @@ from arena.core.enums import CompetitionStatus, SubmissionStatus
 from arena.core.errors import NotFound
 from arena.core.models import Competition, Evaluation, Submission, User, utcnow
 from arena.core.target import EvaluationTarget
+from arena.services.phases import daily_quota
 from arena.services.submissions import day_start, uploads_today
 
 
@@ -128,7 +129,7 @@ def quota_status(session: Session, user: User, competition: Competition, now: da
     """Today's (UTC day) counted uploads of ``user`` to ``competition``, as the service counts them."""
     now = now or utcnow()
     used = uploads_today(session, user, competition, now)
-    return QuotaStatus(limit=competition.daily_quota, used=int(used), resets_at=day_start(now) + timedelta(days=1))
+    return QuotaStatus(limit=daily_quota(competition, now), used=int(used), resets_at=day_start(now) + timedelta(days=1))
 
 
 def current_evaluation(submission: Submission) -> Evaluation | None:

@@ -11,6 +11,8 @@ from arena.web.downloads import dev_set_response
 from arena.web.db_session import get_session, get_settings
 from arena.services import efficiency
 from arena.services.pareto import layout as pareto_layout, pareto_data
+from arena.services.phases import timeline as phase_timeline
+from arena.core.models import utcnow
 from arena.web.gallery import gallery_file, gallery_images, gallery_triplets
 from arena.web.public import bp
 from arena.web.public.guide import build_guide
@@ -53,7 +55,8 @@ def competition(slug: str):
     quota = quota_status(session, current_user, comp) if current_user.is_authenticated else None
     top = board_page(session, comp, None, 1, per_page=5, cache=app_cache())
     return render_template("competition.html", competition=comp, quota=quota, board=top,
-                           pareto=pareto_data(session, comp), pareto_layout=pareto_layout)
+                           pareto=pareto_data(session, comp), pareto_layout=pareto_layout,
+                           timeline=phase_timeline(comp, utcnow()))
 
 
 @bp.get("/competitions/<slug>/leaderboard")
