@@ -24,6 +24,7 @@ def create_app(settings: "Settings | None" = None) -> "Flask":
     from arena.web.me import bp as me_bp
     from arena.web.public import bp as public_bp
     from arena.web.public.per_style import bp as per_style_bp
+    from arena.web.rules import bp as rules_bp
     from arena.web.submit import bp as submit_bp
     from arena.web.tryit import bp as tryit_bp
 
@@ -63,7 +64,7 @@ def create_app(settings: "Settings | None" = None) -> "Flask":
     extensions.login_manager.user_loader(auth.load_user)
     errors.register_error_handlers(app)
     for blueprint in (public_bp, per_style_bp, accounts_bp, submit_bp, me_bp, api_bp, api_docs_bp, admin_bp,
-                      preference_bp, tryit_bp):
+                      preference_bp, tryit_bp, rules_bp):
         app.register_blueprint(blueprint)
     # Token-authenticated JSON API: no cookies, so no CSRF token.
     extensions.csrf.exempt(api_bp)

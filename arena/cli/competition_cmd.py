@@ -186,8 +186,10 @@ def register(cli: click.Group) -> None:
     from arena.cli.bundle_cmd import add_bundle_commands  # apply / export-bundle live in their own module
     from arena.cli.phase_cmd import phase_group  # `competition phase ...` too
     from arena.cli.rules_cmd import acceptances_cmd  # who accepted the rules (issue 15)
+    from arena.cli.finalize_cmd import finalize_cmd  # the private board (issue 15)
 
     add_bundle_commands(competition_group)
     competition_group.add_command(acceptances_cmd)
     competition_group.add_command(phase_group)
+    competition_group.add_command(finalize_cmd)
     cli.add_command(competition_group)

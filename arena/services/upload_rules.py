@@ -115,6 +115,10 @@ def upload_refusal(competition: Competition, user: User | None, now: datetime,
         return "no_dataset", "This competition has no benchmark yet; uploads open once it has."
     if is_baseline or may_rehearse(competition, user):
         return None
+    if competition.finalized_at is not None:  # issue 15: submissions are frozen with the private board
+        return "finalized", (f"This competition was finalized on "
+                             f"{format_when(competition.finalized_at, competition.timezone or 'UTC')}: its private "
+                             "board is published and it no longer accepts uploads.")
     current = phase(competition, now)
     if current is Phase.DRAFT:
         return "competition_closed", "This competition is a draft: it does not accept uploads."

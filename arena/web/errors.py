@@ -4,6 +4,8 @@ API clients (paths under ``/api/``) always get JSON; browsers get the site's err
 """
 from __future__ import annotations
 
+from urllib.parse import urljoin
+
 from flask import Flask, Response, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
@@ -74,8 +76,13 @@ def handle_csrf(exc: CSRFError):
 
 
 def handle_arena_error(exc: ArenaError):
-    """Expected platform errors carry their own status, code and user-safe message."""
-    return error_response(exc.http_status, exc.code, exc.message)
+    """Expected platform errors carry their own status, code and user-safe message (and any ``details``).
+
+    A detail named ``*_url`` is a path (services know no host); it is made absolute for this request's host.
+    """
+    details = {key: urljoin(request.host_url, value) if key.endswith("_url") else value
+               for key, value in (getattr(exc, "details", None) or {}).items()}
+    return error_response(exc.http_status, exc.code, exc.message, **details)
 
 
 def handle_internal(exc: InternalServerError):

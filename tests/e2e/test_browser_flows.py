@@ -39,6 +39,10 @@ def test_register_submit_and_see_it_queued(page, live_server, competition, torch
 
     page.get_by_role("link", name=re.compile("Stylize 2026")).click()
     page.get_by_role("link", name="Submit a generator").click()
+    # The competition has rules: the first upload waits for them to be accepted (once).
+    page.get_by_role("link", name="Read and accept the rules").click()
+    page.get_by_role("button", name="I accept the rules").click()
+    page.wait_for_url(re.compile(r"/competitions/stylize-2026/submit$"))
     page.set_input_files("#generator", str(torchscript_file))
     page.fill("#label", "AdaIN-lite v1")
     shoot(page, artifacts_dir, "submit-page")

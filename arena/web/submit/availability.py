@@ -12,6 +12,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from arena.core.models import Competition, User, utcnow
+from arena.services.rules import rules_refusal
 from arena.services.submissions import smoke_failure_cap, smoke_failures_today
 from arena.services.upload_rules import may_rehearse, upload_refusal
 from arena.web.public.queries import QuotaStatus, quota_status
@@ -60,6 +61,9 @@ def availability(session: Session, user: User | None, competition: Competition,
         return answer(*refusal)
     if quota is None:
         return answer("not_signed_in", "Log in to upload a generator.")
+    rules = rules_refusal(session, competition, user)
+    if rules is not None:
+        return answer(*rules)
     if may_rehearse(competition, user):
         return answer(None, None)  # a rehearsal upload to a draft uses no quota
     if quota.limit == 0:
