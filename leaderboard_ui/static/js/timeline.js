@@ -18,6 +18,7 @@
     badge.className = "tl-countdown";
     badge.setAttribute("data-countdown-text", "");
     el.parentNode.insertBefore(badge, el.nextSibling);
+    el.parentNode.insertBefore(document.createTextNode(" "), badge);
     function tick() {
       var ms = at - Date.now();
       badge.textContent = ms > 0 ? left(ms) : "now: reload the page";
