@@ -17,7 +17,7 @@ from arena.core.models import AuditEntry, Competition
 
 # The actions the log knows; a typo in a caller fails loudly instead of writing a new action name.
 ACTIONS = ("create", "configure", "publish", "switch", "rescore", "disqualify", "reinstate",
-           "baseline_add", "baseline_remove", "phase")
+           "baseline_add", "baseline_remove", "phase", "finalize")
 
 
 def cli_actor() -> str:
