@@ -14,7 +14,7 @@ from werkzeug.serving import make_server
 
 from arena.services.tokens import create_token
 from webfixtures import app, client, login_as, torchscript_file, world  # noqa: F401  (fixtures)
-from webseed import make_submission
+from webseed import add_scored, full_scores, make_submission
 
 
 def _operations(doc):
@@ -103,7 +103,9 @@ def test_every_example_runs_as_pasted(served, app, world, tmp_path, torchscript_
     settings = app.extensions["stylearena"].settings
     public, _ = publish_small_sets(db_session, settings, tmp_path / "sets")
     world["competition"].public_dataset = public
-    sub = make_submission(db_session, world["competition"], world["ann"], public_log="hello from the smoke run\n")
+    # Scored, so that the final-choice example (POST .../final, {"final": true}) is accepted.
+    sub = add_scored(db_session, world["competition"], world["ann"], full_scores(10.0), 5,
+                     public_log="hello from the smoke run\n")
     _, token = create_token(db_session, world["ann"], "examples")
     db_session.commit()
     shutil.copy(torchscript_file, tmp_path / "model.pt")  # the file name the upload example uses

@@ -26,6 +26,7 @@ class Call:
     form: tuple[tuple[str, Any], ...]  # multipart fields; file fields hold a file name
     files: frozenset[str]
     download: str | None  # file name to save a binary response under
+    json_body: dict[str, Any] | None = None  # a JSON request body (the schema's ``example``)
 
 
 def auth_kind(security: list[dict] | None) -> str:
@@ -62,13 +63,14 @@ def build_call(base_url: str, path: str, method: str, op: dict[str, Any], values
             form.append((name, value))
             if prop.get("format") == "binary":
                 files.add(name)
+    json_body = op.get("requestBody", {}).get("content", {}).get("application/json", {}).get("schema", {}).get("example")
     ok = next((r for code, r in op.get("responses", {}).items() if code.startswith("2")), {})
     binary = [t for t in ok.get("content", {}) if t != "application/json"]
     download = None
     if binary:
         download = url.rstrip("/").rsplit("/", 1)[-1] + (".zip" if binary[0] == "application/zip" else "")
     return Call(method.upper(), url, tuple(query), auth_kind(op.get("security")), tuple(form),
-                frozenset(files), download)
+                frozenset(files), download, json_body)
 
 
 def _full_url(call: Call) -> str:
@@ -82,6 +84,8 @@ def curl_example(call: Call) -> str:
         parts.append(f"-X {call.method}")
     if call.auth != "none":
         parts.append(f'-H "Authorization: Bearer ${TOKEN_VARIABLE}"')
+    if call.json_body is not None:
+        parts += ['-H "Content-Type: application/json"', "-d " + shlex.quote(json.dumps(call.json_body))]
     for name, value in call.form:
         parts.append("-F " + shlex.quote(f"{name}=@{value}" if name in call.files else f"{name}={value}"))
     if call.download:
@@ -94,6 +98,17 @@ def curl_example(call: Call) -> str:
 def _py(value: Any) -> str:
     """A literal in the examples' one quoting style (JSON's double quotes are valid Python here)."""
     return json.dumps(value)
+
+
+def _py_value(value: Any) -> str:
+    """A Python literal of a JSON value (``true`` is ``True`` here), strings double-quoted."""
+    if isinstance(value, bool) or value is None:
+        return repr(value)
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{_py(k)}: {_py_value(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, list):
+        return "[" + ", ".join(_py_value(v) for v in value) + "]"
+    return _py(value)
 
 
 def python_example(call: Call) -> str:
@@ -111,6 +126,8 @@ def python_example(call: Call) -> str:
         lines.append(f"    files={{{opened}}},")
     if data:
         lines.append(f"    data={_py(data)},")
+    if call.json_body is not None:
+        lines.append(f"    json={_py_value(call.json_body)},")
     # An upload of a large file takes a while; reads are quick.
     lines += [f"    timeout={300 if files else 60},", ")",
               "if not response.ok:  # every error is JSON whose message says what to do",

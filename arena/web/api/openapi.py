@@ -121,6 +121,23 @@ PATHS: dict[str, dict[str, Any]] = {
         "responses": {"200": _json("Submission", "Submission"), "401": _NO_TOKEN,
                       "404": _error("No such submission of yours")},
     }},
+    "/submissions/{submission_id}/final": {"post": {
+        "summary": "Mark or unmark a final submission", "tags": ["Submissions"], "security": SECURED,
+        "description": "Choose which of your submissions the private board ranks. You may mark up to the "
+                       "competition's K (default 2) scored submissions, until its end date; without a choice "
+                       "your best K by public-board score are taken. Marking the K+1-th is refused: unmark one "
+                       "first. Baselines, rehearsal uploads and disqualified submissions are never final.",
+        "parameters": [_submission_id()],
+        "requestBody": {"required": True, "content": {"application/json": {"schema": {
+            "type": "object", "required": ["final"], "example": {"final": True},
+            "properties": {"final": {"type": "boolean", "examples": [True],
+                                     "description": "true to mark it final, false to unmark it"}}}}}},
+        "responses": {"200": _json("The submission, with marked_final", "Submission"),
+                      "400": _error("The body is not {\"final\": true|false}"), "401": _NO_TOKEN,
+                      "404": _error("No such submission of yours"),
+                      "409": _error("Refused: K already marked, not scored, not eligible, or the competition "
+                                    "has ended or been finalized (the message says what to do)")},
+    }},
     "/submissions/{submission_id}/log": {"get": {
         "summary": "The public smoke run's log", "tags": ["Submissions"], "security": SECURED,
         "description": "What your generator printed on the public split. The hidden run's output is never "
@@ -224,7 +241,10 @@ SCHEMAS: dict[str, Any] = {
         "calibrated": {"type": "boolean"}, "dataset_version": {"type": ["string", "null"]},
         "scorer_version": {"type": ["string", "null"]},
         "disqualified_reason": {"type": ["string", "null"], "description": "The organizers' reason, when disqualified"},
-        "baseline": {"type": "boolean"}, "rehearsal": {"type": "boolean"}}},
+        "baseline": {"type": "boolean"}, "rehearsal": {"type": "boolean"},
+        "marked_final": {"type": "boolean", "description": (
+            "You marked it as one of your final submissions (POST .../final); unrelated to `final`")},
+        "marked_final_at": {"type": ["string", "null"], "format": "date-time"}}},
     "SubmissionList": {"type": "object", "properties": {"submissions": {
         "type": "array", "items": {"$ref": "#/components/schemas/Submission"}}}},
     "SubmissionLog": {"type": "object", "properties": {

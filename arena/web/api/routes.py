@@ -5,8 +5,9 @@ from __future__ import annotations
 from flask import current_app, g, jsonify, request, url_for
 
 from arena.core.errors import ArenaError
-from arena.core.models import Competition
+from arena.core.models import Competition, utcnow
 from arena.core.sizes import MB, human_size
+from arena.services.final_choices import mark_final
 from arena.services.submissions import charging_rule
 from arena.services.upload_rules import MAX_LABEL_CHARS, MAX_NOTES_CHARS, UPLOAD_SUFFIXES
 from arena.web.api import bp
@@ -156,6 +157,21 @@ def submission(submission_id: int):
     """Status and scores of one of the token owner's submissions."""
     return jsonify(submission_status(owned_submission_or_404(get_session(), submission_id, g.api_user)))
 
+
+
+@bp.post("/submissions/<int:submission_id>/final")
+@token_required
+def submission_final(submission_id: int):
+    """Mark (``{"final": true}``) or unmark one of the token owner's submissions as final."""
+    session = get_session()
+    sub = owned_submission_or_404(session, submission_id, g.api_user)
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict) or not isinstance(body.get("final"), bool):
+        raise ArenaError("invalid_body", 'Send a JSON body {"final": true} to mark it, or {"final": false} to unmark it.')
+    # A refusal (409, its message says what to do) leaves the session uncommitted: teardown rolls it back.
+    mark_final(session, g.api_user, sub, body["final"], utcnow())
+    session.commit()
+    return jsonify(submission_status(sub))
 
 
 @bp.get("/submissions/<int:submission_id>/log")

@@ -3,4 +3,4 @@ from flask import Blueprint
 
 bp = Blueprint("me", __name__, url_prefix="/me")
 
-from arena.web.me import routes  # noqa: E402,F401  (routes attach themselves to bp)
+from arena.web.me import finals, routes  # noqa: E402,F401  (routes attach themselves to bp)

@@ -7,6 +7,7 @@ from flask_login import current_user, login_required
 from arena.web.db_session import get_session, get_settings
 from arena.web.gallery import gallery_images
 from arena.web.me import bp
+from arena.web.me.finals import final_choice_summaries
 from arena.web.me.status import TRACKER_STEPS, submission_status
 from arena.web.public.queries import current_evaluation, own_submissions, owned_submission_or_404, ranking_score
 
@@ -17,7 +18,8 @@ def submissions():
     """The current user's submissions, newest first, each with its ranking-metric score."""
     submissions = own_submissions(get_session(), current_user)
     return render_template("me/submissions.html", submissions=submissions,
-                           ranking_scores={s.id: ranking_score(s) for s in submissions})
+                           ranking_scores={s.id: ranking_score(s) for s in submissions},
+                           finals=final_choice_summaries(submissions))
 
 
 @bp.get("/submissions/<int:submission_id>")
@@ -30,6 +32,7 @@ def submission(submission_id: int):
         "me/submission.html", submission=sub, evaluation=evaluation,
         scores=sorted(evaluation.scores, key=lambda s: s.metric) if evaluation else [],
         images=gallery_images(get_settings(), sub), live=submission_status(sub), tracker=TRACKER_STEPS,
+        finals=final_choice_summaries([sub]),
     )
 
 

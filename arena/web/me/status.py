@@ -62,6 +62,9 @@ def submission_status(sub: Submission) -> dict[str, Any]:
         "disqualified_reason": sub.disqualified_reason if sub.status is SubmissionStatus.DISQUALIFIED else None,
         "baseline": bool(sub.is_baseline),
         "rehearsal": bool(sub.is_rehearsal),
+        # Marked by its owner as a final submission (issue 15). Not "final": that one says stop polling.
+        "marked_final": sub.marked_final_at is not None,
+        "marked_final_at": sub.marked_final_at.isoformat() if sub.marked_final_at else None,
         "submitted_at": sub.created_at.isoformat(),
         "updated_at": sub.updated_at.isoformat() if sub.updated_at else None,
         "scores": scores,

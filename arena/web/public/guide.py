@@ -11,6 +11,7 @@ from arena.core.datasets.errors import DatasetError
 from arena.core.datasets.staging import stored_manifest
 from arena.core.models import Competition, DatasetVersion
 from arena.core.settings import Settings
+from arena.services.final_choices import final_rule
 from arena.services.submissions import charging_rule
 from arena.services.upload_rules import MAX_LABEL_CHARS, UPLOAD_SUFFIXES
 from sandbox import environment
@@ -88,6 +89,7 @@ class Guide:
     charging_rule: str
     public: SplitSizes | None
     hidden: SplitSizes | None
+    final_rule: str = ""  # arena.services.final_choices.final_rule
 
 
 def build_guide(settings: Settings, competition: Competition) -> Guide:
@@ -103,4 +105,5 @@ def build_guide(settings: Settings, competition: Competition) -> Guide:
         charging_rule=charging_rule(competition),
         public=split_sizes(settings, competition.public_dataset),
         hidden=split_sizes(settings, competition.hidden_dataset),
+        final_rule=final_rule(competition),
     )
