@@ -112,9 +112,12 @@ def create_cmd(slug: str, title: str, scorer_version: str, description_file: Pat
                                             "are not evaluated there yet (the board hides them until they are).")
 @click.option("--metrics", help="Optional metrics to compute besides the standard ones, comma-separated "
                                 "(ssim, ms_ssim, colour_hist, gram_loss, cfsd, lpips_grey), or 'none'.")
+@click.option("--final-submissions", "final_submissions_k", type=click.IntRange(min=1),
+              help="How many submissions each participant may mark as final for the private board (default 2).")
 @_settings_options
 def configure_cmd(slug: str, title: str | None, public_dataset: str | None, hidden_dataset: str | None,
-                  scorer_version: str | None, force: bool, metrics: str | None, description_file: Path | None,
+                  scorer_version: str | None, force: bool, metrics: str | None, final_submissions_k: int | None,
+                  description_file: Path | None,
                   rules_file: Path | None,
                   ranking_metric: str | None, daily_quota: int | None, starts: str | None, ends: str | None,
                   zone: str | None, status: str | None, as_json: bool) -> None:
@@ -139,7 +142,8 @@ def configure_cmd(slug: str, title: str | None, public_dataset: str | None, hidd
             title=title, description=_read_description(description_file), rules=_read_description(rules_file),
             ranking_metric=ranking_metric,
             daily_quota=daily_quota, status=CompetitionStatus(status) if status else None,
-            starts_at=starts, ends_at=ends, timezone=zone, scorer_version=scorer, optional_metrics=metrics)
+            starts_at=starts, ends_at=ends, timezone=zone, scorer_version=scorer, optional_metrics=metrics,
+            final_submissions_k=final_submissions_k)
         configure_competition(session, competition, changes, actor=cli_actor())
         for version in versions.values():
             assign_to_competition(settings, competition, version)

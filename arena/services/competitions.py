@@ -50,6 +50,8 @@ class CompetitionChanges:
     timezone: str | None = None
     # Comma-separated optional metrics to compute ("" or "none" clears); evaluator.metrics.optional_catalog.
     optional_metrics: str | None = None
+    # How many final submissions a participant may mark (arena.services.final_choices); at least 1.
+    final_submissions_k: int | None = None
 
 
 # The reason a rehearsal upload carries once its draft opens: it is taken off every board for good.
@@ -105,6 +107,8 @@ def _check(competition: Competition) -> None:
         raise CompetitionError("bad_quota", "The daily quota must be 0 or more.")
     if competition.starts_at and competition.ends_at and competition.ends_at <= competition.starts_at:
         raise CompetitionError("bad_dates", "The end date must be after the start date.")
+    if competition.final_submissions_k is not None and competition.final_submissions_k < 1:
+        raise CompetitionError("bad_final_submissions", "Participants must be able to mark at least 1 final submission.")
 
 
 def _check_optional_metrics(competition: Competition) -> None:
@@ -252,4 +256,5 @@ def competition_summary(competition: Competition) -> dict[str, object]:
         "hidden_dataset": version(competition.hidden_dataset),
         "description": competition.description,
         "rules_sha256": rules_sha256(competition.rules),
+        "final_submissions_k": competition.final_submissions_k,
     }

@@ -181,3 +181,25 @@ def test_more_marks_than_k_keeps_the_earliest_marked(world):
     comp.final_submissions_k = 1  # the organizer lowered K after the choices
     s.flush()
     assert final_submissions(s, comp) == {ann.id: [subs[1].id]}
+
+
+def test_organizer_sets_k_from_the_cli(settings, db_session):
+    import json
+
+    from click.testing import CliRunner
+
+    from arena.cli import cli
+    from arena.services.competitions import get_competition
+
+    runner = CliRunner()
+    created = runner.invoke(cli, ["competition", "create", "kset", "--title", "K", "--json"], obj={"settings": settings})
+    assert created.exit_code == 0, created.output
+    assert json.loads(created.stdout)["final_submissions_k"] == 2
+    done = runner.invoke(cli, ["competition", "configure", "kset", "--final-submissions", "3", "--json"],
+                         obj={"settings": settings})
+    assert done.exit_code == 0 and json.loads(done.stdout)["final_submissions_k"] == 3
+    refused = runner.invoke(cli, ["competition", "configure", "kset", "--final-submissions", "0"],
+                            obj={"settings": settings})
+    assert refused.exit_code != 0 and "0" in refused.output
+    db_session.expire_all()
+    assert get_competition(db_session, "kset").final_submissions_k == 3
