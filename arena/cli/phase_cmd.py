@@ -64,7 +64,8 @@ def _print(competition, as_json: bool) -> None:
         quota = f"{w.daily_quota}/day" + ("" if phase.daily_quota is not None else " (competition's)")
         click.echo(f"{w.position + 1}. {w.name:<16} {entry.state.value:<8} {entry.starts_text or 'from the start':<26} "
                    f"-> {entry.ends_text or 'open-ended':<26} {quota}"
-                   + (f"  dataset {w.dataset_name}" if w.dataset_name else ""))
+                   + (f"  dataset {phase.dataset_version.name} (id {phase.dataset_version.id})"
+                      if phase.dataset_version is not None else ""))
 
 
 @click.group("phase")

@@ -14,7 +14,7 @@ from enum import Enum
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from arena.core.enums import CompetitionStatus
+from arena.core.enums import CompetitionStatus, DatasetSplit
 from arena.core.errors import ArenaError, NotFound
 from arena.core.models import Competition, DatasetVersion, Phase, Submission
 from arena.core.models.phase import DEFAULT_PHASE_NAME, MAX_PHASE_NAME_CHARS
@@ -47,16 +47,26 @@ class PhaseWindow:
     starts_at: datetime | None
     ends_at: datetime | None
     daily_quota: int
-    dataset_name: str | None
+    dataset_label: str | None  # safe to show publicly (_dataset_label)
     phase_id: int | None  # None: the implicit phase of a competition without phase rows
 
 
 def _start(competition: Competition, phase: Phase) -> datetime | None:
-    return phase.starts_at if phase.starts_at is not None else competition.starts_at
+    # Clipped to the competition's dates: a later `competition configure --starts` may pass a phase's own.
+    own, outer = phase.starts_at, competition.starts_at
+    return outer if own is None else own if outer is None else max(own, outer)
 
 
 def _end(competition: Competition, phase: Phase) -> datetime | None:
-    return phase.ends_at if phase.ends_at is not None else competition.ends_at
+    own, outer = phase.ends_at, competition.ends_at
+    return outer if own is None else own if outer is None else min(own, outer)
+
+
+def _dataset_label(version: DatasetVersion | None) -> str | None:
+    """What the timeline may say of a phase's dataset: a hidden version's name is not for the public."""
+    if version is None:
+        return None
+    return f"public set {version.name}" if version.split is DatasetSplit.PUBLIC else "hidden benchmark"
 
 
 def _is_open(start: datetime | None, end: datetime | None, now: datetime) -> bool:
@@ -71,7 +81,7 @@ def windows(competition: Competition) -> list[PhaseWindow]:
                             competition.daily_quota, None, None)]
     return [PhaseWindow(p.name, p.position, _start(competition, p), _end(competition, p),
                         competition.daily_quota if p.daily_quota is None else p.daily_quota,
-                        p.dataset_version.name if p.dataset_version is not None else None, p.id)
+                        _dataset_label(p.dataset_version), p.id)
             for p in competition.phases]
 
 
@@ -127,6 +137,7 @@ class Timeline:
     next_boundary: datetime | None
     next_label: str | None
     next_text: str | None
+    daily_quota: int  # in force now: the open phase's, else the competition's
 
 
 def timeline(competition: Competition, now: datetime) -> Timeline:
@@ -151,7 +162,7 @@ def timeline(competition: Competition, now: datetime) -> Timeline:
     when, label = min(boundaries, key=lambda b: b[0]) if boundaries and accepting else (None, None)
     return Timeline(tuple(entries), open_now[-1] if open_now and accepting else None,
                     format_when(competition.ends_at, zone) if competition.ends_at else None,
-                    when, label, format_when(when, zone) if when else None)
+                    when, label, format_when(when, zone) if when else None, daily_quota(competition, now))
 
 
 # --- the organizer's edits -------------------------------------------------------------------
@@ -204,6 +215,9 @@ def _apply(competition: Competition, phase: Phase, changes: PhaseChanges) -> Non
     if changes.daily_quota is not None:
         phase.daily_quota = _quota(changes.daily_quota)
     if isinstance(changes.dataset_version, DatasetVersion):
+        if changes.dataset_version.retired_at is not None:
+            raise PhaseError("retired_version", f"Dataset version {changes.dataset_version.id} is retired; "
+                                                "choose a current one (`stylearena dataset list`).")
         phase.dataset_version = changes.dataset_version
     elif changes.dataset_version is not None:  # only CLEAR is text here; the CLI resolves references
         phase.dataset_version = None

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from click.testing import CliRunner
 
 from arena.cli import cli
+from arena.core.enums import DatasetSplit
 from arena.core.errors import NotFound
 from arena.core.models import AuditEntry, Phase, utcnow
 from arena.services import phases
@@ -16,7 +17,7 @@ from arena.services.competitions import CompetitionChanges, configure_competitio
 from arena.services.phases import PhaseChanges, PhaseError, PhaseState
 from arena.services.submissions import QuotaExceeded, check_quota
 from arena.services.upload_rules import upload_refusal
-from webseed import make_competition, make_submission, make_user
+from webseed import make_competition, make_dataset, make_submission, make_user
 
 UTC = timezone.utc
 T0 = datetime(2027, 1, 1, tzinfo=UTC)
@@ -171,3 +172,27 @@ def test_cli_adds_edits_lists_and_removes_phases_in_the_competition_zone(setting
     comp = get_competition(db_session, "cup")
     assert [p.name for p in comp.phases] == ["development"]
     assert db_session.scalar(sa.select(sa.func.count(Phase.id))) == 1
+
+
+def test_a_phase_dataset_is_shown_but_a_hidden_versions_name_is_not(db_session):
+    comp = make_competition(db_session, "sets", hidden_dataset=make_dataset(db_session, DatasetSplit.HIDDEN, "secret-v7"))
+    phases.add_phase(db_session, comp, "dev", PhaseChanges(ends_at="2027-01-10", dataset_version=comp.public_dataset))
+    phases.add_phase(db_session, comp, "test", PhaseChanges(starts_at="2027-01-11", dataset_version=comp.hidden_dataset))
+    labels = [w.dataset_label for w in phases.windows(comp)]
+    assert labels == [f"public set {comp.public_dataset.name}", "hidden benchmark"]
+    assert comp.hidden_dataset.name not in str(phases.timeline(comp, T0))
+    comp.public_dataset.retired_at = utcnow()
+    with pytest.raises(PhaseError, match="is retired"):
+        phases.edit_phase(db_session, comp, "dev", PhaseChanges(dataset_version=comp.public_dataset, name="x"))
+    assert comp.phases[0].name == "dev"
+    phases.edit_phase(db_session, comp, "test", PhaseChanges(dataset_version="none"))
+    assert phases.windows(comp)[1].dataset_label is None
+
+
+def test_phase_dates_are_clipped_to_the_competitions_when_it_shrinks(db_session):
+    comp = make_competition(db_session, "shrinks", starts_at=T0, ends_at=T0 + timedelta(days=60))
+    phases.add_phase(db_session, comp, "all", PhaseChanges(starts_at="2027-01-05", ends_at="2027-02-20"))
+    configure_competition(db_session, comp, CompetitionChanges(ends_at="2027-01-31"))
+    (window,) = phases.windows(comp)
+    assert window.starts_at == T0 + timedelta(days=4) and window.ends_at == comp.ends_at
+    assert phases.current_phase(comp, datetime(2027, 2, 10, tzinfo=UTC)) is None
