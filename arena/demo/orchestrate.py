@@ -21,7 +21,9 @@ from sqlalchemy.orm import Session
 from arena.core.store.datasets import dataset_path
 from arena.services.publishing import metrics_reference_stats, publish
 from arena.core.db import make_engine, make_session_factory, transaction
+from arena.core.datasets.board_split import DEFAULT_PUBLIC_FRACTION
 from arena.demo.baselines import BaselineName
+from arena.demo.finale import FINALE_SLUG, finalize_finale, submit_finalists
 from arena.demo.builder import MAIN_SLUG, PORTRAIT_SLUG, DemoScale, build_demo_datasets
 from arena.core.enums import EvaluationStatus, SubmissionStatus, UserRole
 from arena.core.errors import NotFound
@@ -94,8 +96,11 @@ def publish_demo_data(settings: Settings, factory, scale: DemoScale = DemoScale.
         _ensure_user(session, PARTICIPANT)
     for demo_set in sets:
         with transaction(factory) as session:
+            # Full scale: hidden sets get a public and a private board (issue 15); the tests'
+            # small set keeps one board.
             result = publish(session, settings, demo_set.path, competition_slug=demo_set.competition,
-                                     reference_stats=reference_stats)
+                             reference_stats=reference_stats,
+                             board_fraction=DEFAULT_PUBLIC_FRACTION if scale is DemoScale.FULL else None)
             state = "published" if result.created else "already published"
             log(f"dataset {demo_set.name}: {state} ({result.version.manifest_sha256[:12]})")
     return slugs
@@ -223,6 +228,10 @@ def prepare_demo(settings: Settings, scale: DemoScale = DemoScale.FULL, log: Log
             if left:
                 log(f"warning: {left} baseline(s) not scored yet; `stylearena worker` will finish them")
             seed_arena_votes(settings, factory, slugs, log)
+            if FINALE_SLUG in slugs:
+                finalists = submit_finalists(settings, factory, baselines, log)
+                if finalists and work_until_scored(settings, factory, finalists, log) == 0:
+                    finalize_finale(factory, log)
         return DemoState(competitions=slugs, submissions=submitted)
     finally:
         engine.dispose()

@@ -4,28 +4,23 @@ from __future__ import annotations
 import re
 from datetime import datetime, timedelta, timezone
 
-import numpy as np
 import pytest
 from click.testing import CliRunner
 from webfixtures import app, client, login_as  # noqa: F401  (fixtures)
-from webseed import add_scored, full_scores, make_competition, make_user
+from private_seed import BOB_FINAL_PRIVATE, PRIVATE, seed_finale
 
 from arena.cli import cli
-from arena.core.models import Competition, PrivateBoardEntry, PrivateScore, utcnow
+from arena.core.models import Competition, PrivateBoardEntry, utcnow
 from arena.services.private_board import FinalizeRefused, finalize, plan
 from arena.services.tokens import create_token
 from arena.services.upload_rules import upload_refusal
-from evaluator.statistics.ranking import encode
 
 SLUG = "finale"
-# Private values no page may show before finalize: distinctive digits, far from the public ones.
-PRIVATE = {"ann": 7319.31, "bob": 8423.47, "cy": 9561.83, "dee": 6187.29}
-PUBLIC = {"ann": 11.0, "bob": 12.0, "cy": 13.0, "dee": 14.0}
 
 
 def _private_patterns() -> list[re.Pattern]:
     patterns = []
-    for value in PRIVATE.values():
+    for value in (*PRIVATE.values(), BOB_FINAL_PRIVATE):
         whole = str(int(value))
         for text in (whole, f"{whole[0]},{whole[1:]}", f"{value / 1000:.3f}e"):
             patterns.append(re.compile(rf"(?<![0-9a-fA-F]){re.escape(text)}(?![0-9a-fA-F])"))
@@ -34,29 +29,8 @@ def _private_patterns() -> list[re.Pattern]:
 
 @pytest.fixture
 def finale(db_session):
-    """Four participants; the private part reverses part of the public order (dee wins privately)."""
-    comp = make_competition(db_session, SLUG, ends_at=utcnow() - timedelta(hours=1))
-    comp.hidden_dataset.board_public_fraction, comp.hidden_dataset.board_split_seed = 0.3, 1
-    comp.hidden_dataset.board_split_sha256 = "0" * 64
-    rng = np.random.default_rng(0)
-    users = {name: make_user(db_session, name) for name in PRIVATE}
-    subs = {}
-    for minutes, name in enumerate(PRIVATE):
-        sub = add_scored(db_session, comp, users[name], full_scores(PUBLIC[name]), minutes=minutes, label=f"{name}-v1")
-        evaluation = sub.evaluations[0]
-        draws = PRIVATE[name] + rng.normal(0, 5, 200)
-        db_session.add(PrivateScore(evaluation_id=evaluation.id, metric="art_fid", value=PRIVATE[name],
-                                    ci_low=PRIVATE[name] - 10, ci_high=PRIVATE[name] + 10, calibrated=True,
-                                    definition_version="1", replicates=encode(draws)))
-        subs[name] = sub
-    # bob's second, worse submission on the public board, marked final by him: it counts.
-    worse = add_scored(db_session, comp, users["bob"], full_scores(15.0), minutes=9, label="bob-v2")
-    db_session.add(PrivateScore(evaluation_id=worse.evaluations[0].id, metric="art_fid", value=5000.5,
-                                calibrated=True, definition_version="1",
-                                replicates=encode(5000.5 + rng.normal(0, 5, 200))))
-    worse.marked_final_at = utcnow()
-    db_session.commit()
-    return comp, users, subs, worse
+    """Four participants; the private part reorders the public board (private_seed)."""
+    return seed_finale(db_session, SLUG)
 
 
 def test_finalize_ranks_the_finals_on_the_private_part_with_shake_up(db_session, finale):
