@@ -105,9 +105,29 @@ PATHS: dict[str, dict[str, Any]] = {
                                      "description": "Private to you and the organizers"}}}}}},
         "responses": {"201": _json("Queued submission", "Submission"),
                       "400": _error("The file or a field was refused (the message says why)"),
-                      "401": _NO_TOKEN, "404": _error("No such competition"),
+                      "401": _NO_TOKEN,
+                      "403": _error("You have not accepted the competition's rules yet (code rules_not_accepted; "
+                                    "rules_url and accept_url say where)"),
+                      "404": _error("No such competition"),
                       "413": _error("Larger than the upload limit (named in the message; limit_bytes)"),
                       "429": _error("No uploads left today (the message says when the count resets)")},
+    }},
+    "/competitions/{slug}/rules": {"get": {
+        "summary": "The rules, and whether you accepted them", "tags": ["Competitions"], "security": OPTIONAL,
+        "description": "The organizers' rules as Markdown, their version (sha256 of the text) and, with a token, "
+                       "whether you accepted them and when. A competition with rules refuses your first upload "
+                       "until you accept them (once; a later change of the rules does not lock you out).",
+        "parameters": [_slug()],
+        "responses": {"200": _json("The rules", "Rules"), "401": _NO_TOKEN, "404": _error("No such competition")},
+    }},
+    "/competitions/{slug}/rules/accept": {"post": {
+        "summary": "Accept the rules", "tags": ["Competitions"], "security": SECURED,
+        "description": "Record that you accept the competition's current rules (the time and the version are "
+                       "kept). Accepting again changes nothing; a competition without rules needs no acceptance "
+                       "(`required` is false). Read them first: GET the rules or open `rules_url`.",
+        "parameters": [_slug()],
+        "responses": {"200": _json("Your standing with the rules", "RulesStanding"), "401": _NO_TOKEN,
+                      "404": _error("No such competition")},
     }},
     "/submissions": {"get": {
         "summary": "Your submissions", "tags": ["Submissions"], "security": SECURED,
@@ -152,12 +172,28 @@ PATHS: dict[str, dict[str, Any]] = {
 _NULLABLE_INT = {"type": ["integer", "null"]}
 _NULLABLE_NUMBER = {"type": ["number", "null"]}
 
+# Where the caller stands with a competition's rules (the rules, accept and limits routes).
+_RULES_STANDING: dict[str, Any] = {
+    "required": {"type": "boolean", "description": "Whether uploads need an acceptance (false: no rules)"},
+    "version": {"type": ["string", "null"], "description": "sha256 of the current rules text"},
+    "accepted": {"type": "boolean", "description": "You accepted some version (what uploads need; false without "
+                                                   "a token)"},
+    "accepted_current": {"type": "boolean", "description": "You accepted the current version"},
+    "accepted_version": {"type": ["string", "null"], "description": "The version you accepted last"},
+    "accepted_at": {"type": ["string", "null"], "format": "date-time"},
+    "rules_url": {"type": "string", "description": "The rules page"},
+    "accept_url": {"type": "string", "description": "POST here with your token to accept"},
+}
+
 SCHEMAS: dict[str, Any] = {
     "Error": {"type": "object", "required": ["error"], "properties": {"error": {
         "type": "object", "required": ["code", "message"],
         "properties": {"code": {"type": "string", "description": "Stable, machine-readable"},
                        "message": {"type": "string", "description": "What went wrong and what to do"},
-                       "limit_bytes": {"type": "integer", "description": "The upload limit (413 only)"}}}}},
+                       "limit_bytes": {"type": "integer", "description": "The upload limit (413 only)"},
+                       "rules_url": {"type": "string", "description": "The rules page (rules_not_accepted only)"},
+                       "accept_url": {"type": "string",
+                                      "description": "Where to POST an acceptance (rules_not_accepted only)"}}}}},
     "User": {"type": "object", "properties": {"id": {"type": "integer"}, "username": {"type": "string"},
                                               "role": {"type": "string"}}},
     "CompetitionList": {"type": "object", "properties": {"competitions": {"type": "array", "items": {
@@ -167,6 +203,9 @@ SCHEMAS: dict[str, Any] = {
                                          "daily_quota": {"type": "integer"}, "entrants": {"type": "integer"},
                                          "leaderboard_url": {"type": "string"},
                                          "limits_url": {"type": "string"},
+                                         "rules_url": {"type": "string"},
+                                         "rules_required": {"type": "boolean", "description": (
+                                             "Whether participants accept rules before their first upload")},
                                          "dev_set_url": {"type": ["string", "null"],
                                                          "description": "null until a dev set is published"}}}}}},
     "Leaderboard": {"type": "object", "properties": {
@@ -207,7 +246,7 @@ SCHEMAS: dict[str, Any] = {
         "can_submit": {"type": "boolean", "description": "Whether an upload would be accepted now"},
         "reason_code": {"type": ["string", "null"], "description": "Why not, as a code (null when it would)",
                         "enum": [None, "competition_closed", "not_started", "ended", "no_dataset", "not_signed_in",
-                                 "quota_exceeded", "smoke_failures_exceeded"]},
+                                 "quota_exceeded", "smoke_failures_exceeded", "rules_not_accepted"]},
         "reason": {"type": ["string", "null"], "description": "Why not, in one sentence"},
         "daily_quota": {"type": "integer", "description": "Counted uploads per UTC day"},
         "smoke_failure_cap": {"type": "integer", "description": "Free smoke-run failures per UTC day"},
@@ -224,7 +263,12 @@ SCHEMAS: dict[str, Any] = {
             "torch_version": {"type": "string"}, "device": {"type": "string", "enum": ["cpu", "cuda"]},
             "smoke_timeout_s": {"type": "integer"}, "timeout_s": {"type": "integer"},
             "memory_mb": {"type": "integer"}, "cpus": {"type": "number"}, "output_mb": {"type": "integer"}}},
-        "dev_set_url": {"type": ["string", "null"]}, "guide_url": {"type": "string"}}},
+        "dev_set_url": {"type": ["string", "null"]}, "guide_url": {"type": "string"},
+        "rules": {"$ref": "#/components/schemas/RulesStanding"}}},
+    "RulesStanding": {"type": "object", "properties": _RULES_STANDING},
+    "Rules": {"type": "object", "properties": {
+        "competition": {"type": "string"}, "text": {"type": "string", "description": "The rules as Markdown"},
+        **_RULES_STANDING}},
     "Submission": {"type": "object", "properties": {
         "id": {"type": "integer"}, "competition": {"type": "string"}, "label": {"type": "string"},
         "filename": {"type": "string"}, "format": {"type": "string", "enum": [f.value for f in SubmissionFormat]},

@@ -7,11 +7,13 @@ from flask import current_app, g, jsonify, request, url_for
 from arena.core.errors import ArenaError
 from arena.core.models import Competition, utcnow
 from arena.core.sizes import MB, human_size
+from arena.services.rules import has_rules, rules_state
 from arena.services.final_choices import mark_final
 from arena.services.submissions import charging_rule
 from arena.services.upload_rules import MAX_LABEL_CHARS, MAX_NOTES_CHARS, UPLOAD_SUFFIXES
 from arena.web.api import bp
 from arena.web.api.openapi import openapi_document
+from arena.web.api.rules import rules_json
 from arena.web.auth import token_optional, token_required
 from arena.web.cache import app_cache, cached_for_visitors
 from arena.web.db_session import get_session, get_settings
@@ -67,6 +69,7 @@ def competitions():
             "entrants": entrants.get(c.id, 0),
             "leaderboard_url": url_for("api.leaderboard", slug=c.slug, _external=True),
             "limits_url": url_for("api.limits", slug=c.slug, _external=True),
+            "rules_url": url_for("api.rules", slug=c.slug, _external=True), "rules_required": has_rules(c),
             "dev_set_url": _dev_set_url(c),
         }
         for c in visible_competitions(session, None)
@@ -113,6 +116,7 @@ def limits(slug: str):
                     "memory_mb": guide.memory_mb, "cpus": guide.cpus, "output_mb": guide.output_mb},
         "dev_set_url": _dev_set_url(comp),
         "guide_url": url_for("public.guide", slug=comp.slug, _external=True),
+        "rules": rules_json(comp, rules_state(session, g.api_user, comp)),
     })
     response.headers["Cache-Control"] = "no-store"  # the quota changes with every upload
     return response
