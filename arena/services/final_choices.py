@@ -99,9 +99,7 @@ def mark_final(session: Session, user: User, submission: Submission, final: bool
     if submission.marked_final_at is not None:
         return submission
     _check_markable(submission)
-    # One participant's marks are counted under a lock on their row, so two concurrent
-    # requests cannot both take the K-th place (SQLite serializes writers anyway).
-    session.execute(sa.select(User.id).where(User.id == user.id).with_for_update())
+    _lock_participant(session, user.id)
     k = competition.final_submissions_k
     if len(_marked_ids(session, competition, user.id)) >= k:
         raise FinalChoiceRefused(
@@ -111,6 +109,16 @@ def mark_final(session: Session, user: User, submission: Submission, final: bool
     submission.marked_final_at = now
     session.flush()
     return submission
+
+
+def _lock_participant(session: Session, user_id: int) -> None:
+    """Count one participant's marks under a lock, so two concurrent marks cannot both take the K-th place.
+
+    A no-op write on their row: it takes the row lock on PostgreSQL and the write lock on SQLite,
+    which has no SELECT ... FOR UPDATE (there a read-only "lock" would let both count K-1).
+    """
+    users = User.__table__
+    session.execute(sa.update(users).where(users.c.id == user_id).values(is_active=users.c.is_active))
 
 
 def _check_markable(submission: Submission) -> None:

@@ -203,3 +203,40 @@ def test_organizer_sets_k_from_the_cli(settings, db_session):
     assert refused.exit_code != 0 and "0" in refused.output
     db_session.expire_all()
     assert get_competition(db_session, "kset").final_submissions_k == 3
+
+
+def test_two_concurrent_marks_cannot_both_take_the_last_place(world, session_factory):
+    import threading
+
+    s, comp, ann, _ = world
+    comp.final_submissions_k = 1
+    first, second = scored(s, comp, ann, 10.0, 1), scored(s, comp, ann, 11.0, 2)
+    s.commit()
+    a, b = session_factory(), session_factory()
+    try:
+        from arena.core.models import Submission, User
+
+        mark_final(a, a.get(User, ann.id), a.get(Submission, first.id), True, NOW)  # holds the lock, uncommitted
+        outcome = {}
+
+        def other():
+            try:
+                mark_final(b, b.get(User, ann.id), b.get(Submission, second.id), True, NOW)
+                b.commit()
+                outcome["result"] = "marked"
+            except FinalChoiceRefused as refused:
+                outcome["result"] = refused.code
+                b.rollback()
+
+        thread = threading.Thread(target=other)
+        thread.start()
+        thread.join(timeout=1.0)
+        assert thread.is_alive(), "the second mark did not wait for the first"
+        a.commit()
+        thread.join(timeout=30)
+        assert outcome == {"result": "final_limit_reached"}
+    finally:
+        a.close()
+        b.close()
+    s.expire_all()
+    assert final_submissions(s, comp) == {ann.id: [first.id]}
