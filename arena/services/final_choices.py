@@ -20,7 +20,7 @@ silently cost the participant one of their K (they can mark it as soon as it is 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -62,7 +62,8 @@ class FinalChoiceSummary:
 def final_rule(competition: Competition) -> str:
     """The rule in one paragraph, for the guide (the one statement of it a participant reads)."""
     k = competition.final_submissions_k
-    until = (f"until the competition ends ({competition.ends_at:%Y-%m-%d %H:%M} UTC)" if competition.ends_at
+    until = (f"until the competition ends ({competition.ends_at.astimezone(timezone.utc):%Y-%m-%d %H:%M} UTC)"
+             if competition.ends_at
              else "until the competition ends")
     return (f"The private board ranks only your final submissions. Mark up to {k} of your scored submissions as "
             f"final on your submissions page or through the API, {until}; to change your choice at the limit, "
@@ -72,8 +73,7 @@ def final_rule(competition: Competition) -> str:
 
 def choice_closed_reason(competition: Competition, now: datetime) -> str | None:
     """Why final choices of ``competition`` can no longer change, or None while they can."""
-    # finalized_at arrives with the board split (0017); getattr until then.
-    if getattr(competition, "finalized_at", None) is not None:
+    if competition.finalized_at is not None:
         return "The competition has been finalized: final submissions can no longer change."
     if competition.ends_at is not None and now >= competition.ends_at:
         return "The competition has ended: final submissions can no longer change."

@@ -91,7 +91,6 @@ def test_refused_once_finalized(world):
     s, comp, ann, _ = world
     sub = scored(s, comp, ann, 10.0, 1)
     comp.ends_at = None
-    # finalized_at is the lead's column (0017); a plain attribute until it is mapped.
     comp.finalized_at = NOW
     with pytest.raises(FinalChoiceRefused, match="finalized"):
         mark_final(s, ann, sub, True, NOW)
