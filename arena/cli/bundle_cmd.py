@@ -46,15 +46,21 @@ def apply_cmd(bundle: Path, dry_run: bool, no_reference_stats: bool) -> None:
 @click.command("export-bundle")
 @click.argument("slug")
 @click.option("--output", "-o", type=click.Path(file_okay=False, path_type=Path), required=True,
-              help="Folder to write bundle.yaml and description.md into.")
+              help="Folder to write bundle.yaml, description.md and (with rules) rules.md into.")
 def export_bundle_cmd(slug: str, output: Path) -> None:
     """Write the competition SLUG as a bundle (datasets as published versions)."""
     with arena_errors(), cli_session(get_settings()) as session:
-        text, description = export_bundle(get_competition(session, slug))
+        competition = get_competition(session, slug)
+        text, description = export_bundle(competition)
+        rules = competition.rules or ""
     output.mkdir(parents=True, exist_ok=True)
     (output / "bundle.yaml").write_text(text, encoding="utf-8")
     (output / "description.md").write_text(description, encoding="utf-8")
-    click.echo(f"wrote {output / 'bundle.yaml'} and {output / 'description.md'}")
+    written = [output / "bundle.yaml", output / "description.md"]
+    if rules:  # the bundle names rules.md only when there are rules (see export_bundle)
+        (output / "rules.md").write_text(rules, encoding="utf-8")
+        written.append(output / "rules.md")
+    click.echo("wrote " + ", ".join(map(str, written)))
 
 
 def add_bundle_commands(group: click.Group) -> None:

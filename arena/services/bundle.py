@@ -6,6 +6,7 @@ type as several CLI commands::
     slug: paint                      # required
     title: Paint it                  # required
     description_file: description.md # relative to the bundle file
+    rules_file: rules.md             # the rules participants accept (Markdown; omitted: no rules)
     status: draft                    # draft (default), open or closed
     timezone: Europe/Paris           # IANA name (default UTC); dates without an offset are read in it
     starts: 2027-01-01T09:00         # as the CLI reads dates: a bare date ends at the end of its day
@@ -52,11 +53,11 @@ from arena.services.publishing import ReferenceStats, find_version, publish, sta
 from evaluator.metrics.optional_catalog import UnknownOptionalMetric, format_optional_metrics, parse_optional_metrics
 from evaluator.scorer import resolve_scorer
 
-KEYS = ("slug", "title", "description_file", "status", "timezone", "starts", "ends", "ranking_metric",
+KEYS = ("slug", "title", "description_file", "rules_file", "status", "timezone", "starts", "ends", "ranking_metric",
         "optional_metrics", "daily_quota", "scorer_version", "sandbox", "datasets")
 SANDBOX_KEYS = ("timeout_s", "memory_mb")
 # What apply compares, in the order the difference is printed.
-FIELDS = ("title", "description", "status", "timezone", "starts_at", "ends_at", "optional_metrics", "ranking_metric",
+FIELDS = ("title", "description", "rules", "status", "timezone", "starts_at", "ends_at", "optional_metrics", "ranking_metric",
           "daily_quota",
           "scorer_version", "sandbox_timeout_s", "sandbox_memory_mb", "public_dataset", "hidden_dataset")
 DEFAULTS = {"status": "draft", "ranking_metric": "art_fid", "daily_quota": 5}
@@ -104,6 +105,17 @@ def _optional_metrics(value: Any) -> str:
         raise BundleError("bad_bundle", f"'optional_metrics': {exc}") from None
 
 
+def _text_file(path: Path, data: dict[str, Any], key: str) -> str:
+    """The text of the file a bundle key names (beside the bundle), or '' when the key is absent."""
+    name = data.get(key)
+    if not name:
+        return ""
+    try:
+        return (path.parent / name).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise BundleError("bad_bundle", f"{key}: {path.parent / name} cannot be read ({exc.strerror}).") from None
+
+
 def read_bundle(path: Path) -> dict[str, Any]:
     """Parse a bundle file (safe YAML) and check its keys; paths are resolved beside it.
 
@@ -137,17 +149,11 @@ def read_bundle(path: Path) -> dict[str, Any]:
         sandbox = {}
     if problems:
         raise BundleError("bad_bundle", f"{path}: " + "; ".join(problems) + ".")
-    desc = data.get("description_file")
-    description = ""
-    if desc:
-        try:
-            description = (path.parent / desc).read_text(encoding="utf-8")
-        except OSError as exc:
-            raise BundleError("bad_bundle", f"description_file: {path.parent / desc} cannot be read "
-                                            f"({exc.strerror}).") from None
+    description = _text_file(path, data, "description_file")
     zone = check_zone(str(data.get("timezone", "UTC")))
     return {
         "slug": str(data["slug"]), "title": str(data["title"]), "description": description,
+        "rules": _text_file(path, data, "rules_file"),
         "status": str(data.get("status", DEFAULTS["status"])), "timezone": zone,
         "starts_at": _when(data.get("starts"), "starts", zone), "ends_at": _when(data.get("ends"), "ends", zone),
         "optional_metrics": _optional_metrics(data.get("optional_metrics")),
@@ -170,6 +176,7 @@ def competition_state(competition: Competition | None) -> dict[str, Any]:
 
     return {
         "title": competition.title, "description": competition.description or "",
+        "rules": competition.rules or "",
         "status": competition.status.value, "timezone": competition.timezone or "UTC",
         "optional_metrics": competition.optional_metrics or "", "starts_at": when(competition.starts_at),
         "ends_at": when(competition.ends_at), "ranking_metric": competition.ranking_metric,
@@ -226,7 +233,7 @@ def apply_bundle(session: Session, settings: Settings, path: Path, dry_run: bool
         competition = create_competition(session, slug, wanted["title"], status=status,
                                          scorer_version=wanted["scorer_version"])
     configure_competition(session, competition, CompetitionChanges(
-        title=wanted["title"], description=wanted["description"], status=status, timezone=wanted["timezone"],
+        title=wanted["title"], description=wanted["description"], rules=wanted["rules"], status=status, timezone=wanted["timezone"],
         optional_metrics=wanted["optional_metrics"] or "none",
         starts_at=datetime.fromisoformat(wanted["starts_at"]) if wanted["starts_at"] else None,
         ends_at=datetime.fromisoformat(wanted["ends_at"]) if wanted["ends_at"] else None,
@@ -242,10 +249,15 @@ def apply_bundle(session: Session, settings: Settings, path: Path, dry_run: bool
     return ApplyResult(slug, not have, tuple(changes), tuple(steps))
 
 
-def export_bundle(competition: Competition, description_file: str = "description.md") -> tuple[str, str]:
-    """The bundle of a competition as it is now, and its description: ``(yaml_text, description)``."""
+def export_bundle(competition: Competition, description_file: str = "description.md",
+                  rules_file: str = "rules.md") -> tuple[str, str]:
+    """The bundle of a competition as it is now, and its description: ``(yaml_text, description)``.
+
+    A competition with rules names ``rules_file``; the caller writes ``competition.rules`` there.
+    """
     state = competition_state(competition)
     doc: dict[str, Any] = {"slug": competition.slug, "title": state["title"], "description_file": description_file,
+                           "rules_file": rules_file if state["rules"] else None,
                            "status": state["status"], "timezone": state["timezone"], "starts": state["starts_at"],
                            "ends": state["ends_at"], "ranking_metric": state["ranking_metric"],
                            "optional_metrics": [m for m in state["optional_metrics"].split(",") if m] or None,

@@ -266,3 +266,28 @@ def test_configure_rules_file_sets_the_rules_and_audits_the_versions(settings, d
     invoke("competition", "configure", "ruled", "--rules-file", str(rules_file))
     db_session.expire_all()
     assert get_competition(db_session, "ruled").rules == ""
+
+
+def test_a_bundle_declares_the_rules_and_exports_them_back(settings, db_session, tmp_path):
+    import yaml
+
+    from arena.cli import cli
+    from arena.services.competitions import get_competition
+
+    runner = CliRunner()
+    root = tmp_path / "bundle"
+    root.mkdir()
+    (root / "rules.md").write_text(RULES, encoding="utf-8")
+    (root / "bundle.yaml").write_text(yaml.safe_dump({"slug": "declared", "title": "Declared", "status": "open",
+                                                      "rules_file": "rules.md"}), encoding="utf-8")
+    first = runner.invoke(cli, ["competition", "apply", str(root / "bundle.yaml")], obj={"settings": settings})
+    assert first.exit_code == 0 and "rules: - -> " in first.output, first.output
+    again = runner.invoke(cli, ["competition", "apply", str(root / "bundle.yaml")], obj={"settings": settings})
+    assert again.output.startswith("no change"), again.output
+    db_session.expire_all()
+    assert get_competition(db_session, "declared").rules == RULES
+    out = tmp_path / "exported"
+    exported = runner.invoke(cli, ["competition", "export-bundle", "declared", "-o", str(out)], obj={"settings": settings})
+    assert exported.exit_code == 0, exported.output
+    assert yaml.safe_load((out / "bundle.yaml").read_text())["rules_file"] == "rules.md"
+    assert (out / "rules.md").read_text(encoding="utf-8") == RULES
