@@ -92,3 +92,4 @@ def test_read_refused_accept_and_upload(page, live_server, db_session, competiti
     shoot(page, artifacts_dir, "rules-accepted")
     page.goto(live_server + "/competitions/rules-2026")
     assert "You accepted the rules on" in page.locator("#rules-card").inner_text()
+    shoot(page, artifacts_dir, "rules-competition-card")
