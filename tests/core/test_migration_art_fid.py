@@ -49,10 +49,20 @@ def test_old_art_fid_rows_are_renamed_and_their_board_follows(db_url):
         with engine.connect() as conn:
             boards = dict(conn.execute(sa.text("SELECT slug, ranking_metric FROM competitions")).all())
         assert scores() == {"art_fid_distinct": 77.1, "fid": 40.0}
+        # Through today's head (issue 15's phases, board split, rules, finals): the submission
+        # stays, lands in its competition's default phase, and nothing is marked final or private.
+        with engine.connect() as conn:
+            rows = conn.execute(sa.text(
+                "SELECT s.id, s.status, s.marked_final_at, p.name FROM submissions s "
+                "JOIN phases p ON p.id = s.phase_id")).all()
+            private = conn.execute(sa.text("SELECT count(*) FROM private_scores")).scalar()
+        assert [tuple(r) for r in rows] == [(1, "scored", None, "main")] and private == 0
         # The board that ranked the old numbers ranks them under their new name; a board with
         # none ranks by the published ArtFID.
         assert boards == {"old-board": "art_fid_distinct", "fresh-board": "art_fid"}
         migrate.downgrade(db_url, BEFORE)
         assert scores() == {"art_fid": 77.1, "fid": 40.0}
+        with engine.connect() as conn:
+            assert conn.execute(sa.text("SELECT id, status FROM submissions")).all() == [(1, "scored")]
     finally:
         engine.dispose()
