@@ -20,7 +20,9 @@ def version_summary(v: DatasetVersion) -> dict[str, object]:
     return {"id": v.id, "sha256": v.manifest_sha256, "name": v.name, "split": v.split.value,
             "n_content": v.n_content, "n_style": v.n_style, "n_pairs": v.n_pairs,
             "reference_stats": v.reference_stats_path, "created_at": v.created_at.isoformat(),
-            "retired_at": v.retired_at.isoformat() if v.retired_at else None}
+            "retired_at": v.retired_at.isoformat() if v.retired_at else None,
+            "board_split": ({"public_fraction": v.board_public_fraction, "seed": v.board_split_seed,
+                             "sha256": v.board_split_sha256} if v.board_public_fraction is not None else None)}
 
 
 class _ProgressBar:
@@ -84,7 +86,7 @@ def publish_cmd(directory: Path, competition_slug: str | None, split: str | None
             echo_json({**version_summary(v), "created": result.created, "conversions": list(result.conversions),
                        "unlisted": list(result.unlisted),
                        "placement": result.placement.value if result.placement else None,
-                       "next_steps": list(result.next_steps), "board_split": result.board_split_note})
+                       "next_steps": list(result.next_steps), "board_split_note": result.board_split_note})
             return
         verb = "published" if result.created else "already published (no change)"
         click.echo(f"{verb}: {v.name} [{v.split.value}] {v.manifest_sha256} "

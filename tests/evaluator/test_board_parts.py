@@ -123,3 +123,24 @@ def test_one_run_is_scored_as_a_public_and_a_private_board(eval_settings, sessio
             assert stored[name].value == pytest.approx(expected.metrics[name], rel=1e-6, abs=1e-9), name
     assert public["fid"].value != private["fid"].value  # (the fake outputs are the content images: LPIPS is 0)
     assert hidden_id == evaluation.dataset_version_id
+
+
+def test_the_cli_publishes_a_split_by_default_and_says_so(eval_settings, tmp_path):
+    from click.testing import CliRunner
+
+    from arena.cli import cli
+
+    def run(*args):
+        result = CliRunner().invoke(cli, ["dataset", "publish", *args, "--no-reference-stats", "--json"],
+                                    obj={"settings": eval_settings})
+        assert result.exit_code == 0, result.output
+        import json
+
+        return json.loads(result.output)
+
+    split = run(str(write_image_set(tmp_path / "a", "a", "hidden", 20, seed=5)))
+    assert split["board_split"]["public_fraction"] == 0.3 and "6 pairs on the public board" in split["board_split_note"]
+    whole = run(str(write_image_set(tmp_path / "b", "b", "hidden", 20, seed=6)), "--no-board-split")
+    assert whole["board_split"] is None
+    public = run(str(write_image_set(tmp_path / "c", "c", "public", 20, seed=7)))
+    assert public["board_split"] is None  # only hidden versions have boards to split
