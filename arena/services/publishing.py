@@ -290,7 +290,7 @@ def publish(session: Session, settings: Settings, source_dir: Path, split: Datas
             storage_path=path.relative_to(settings.datasets_dir).as_posix(), licence=manifest.licence,
         )
         session.add(version)
-    split_note = apply_board_split(version, manifest, board_fraction, board_seed, created)
+    split_note = board_split.record_split(version, manifest.pairs, board_fraction, board_seed, created)
     session.flush()
     store_fingerprints(session, version, list(built.fingerprints))
     placement, steps = None, ()
@@ -307,39 +307,6 @@ def publish(session: Session, settings: Settings, source_dir: Path, split: Datas
     session.flush()
     return PublishResult(version=version, created=created, conversions=built.conversions, unlisted=built.unlisted,
                          placement=placement, next_steps=steps, board_split_note=split_note)
-
-
-def apply_board_split(version: DatasetVersion, manifest, fraction: float | None, seed: int, created: bool) -> str:
-    """Record a new hidden version's board split; a sentence saying what happened ("" when none was asked).
-
-    The split belongs to the version and never changes: scores already made on it would mean
-    something else. Re-publishing an existing version keeps its split (or its lack of one).
-
-    Raises:
-        DatasetError: ``bad_board_fraction`` for a fraction outside (0, 1).
-    """
-    if fraction is None or version.split is not DatasetSplit.HIDDEN:
-        return ""
-    try:
-        board_split.check_fraction(fraction)
-    except board_split.SplitRefused as exc:
-        raise DatasetError("bad_board_fraction", str(exc)) from exc
-    if not created:
-        if version.board_public_fraction is None:
-            return "already published without a public/private board split; a version's split never changes"
-        return (f"already split: {version.board_public_fraction:.0%} of its pairs on the public board "
-                f"(a version's split never changes)")
-    if not board_split.can_split(len(manifest.pairs)):
-        return (f"not split: {len(manifest.pairs)} pairs are too few for a public and a private board "
-                f"(at least {board_split.MIN_SPLIT_PAIRS}); the board is scored on every pair")
-    try:
-        split = board_split.board_split(manifest.pairs, fraction, seed)
-    except board_split.SplitRefused as exc:
-        return f"not split: {exc}"
-    version.board_public_fraction, version.board_split_seed = split.fraction, split.seed
-    version.board_split_sha256 = split.digest
-    return (f"split: {len(split.public)} pairs on the public board, {len(split.private)} on the private board "
-            f"(shown after `stylearena competition finalize`)")
 
 
 def publish_dataset(session: Session, settings: Settings, source_dir: Path,

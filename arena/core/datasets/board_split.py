@@ -15,9 +15,15 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
+
+from arena.core.datasets.errors import DatasetError
+from arena.core.enums import DatasetSplit
+
+if TYPE_CHECKING:
+    from arena.core.models import DatasetVersion
 
 DEFAULT_PUBLIC_FRACTION = 0.3
 DEFAULT_SEED = 20261202
@@ -95,3 +101,38 @@ def split_digest(public_ids: Iterable[str], fraction: float, seed: int) -> str:
     for pair_id in sorted(public_ids):
         digest.update(pair_id.encode() + b"\n")
     return digest.hexdigest()
+
+
+def record_split(version: DatasetVersion, pairs: Iterable[HasStyle], fraction: float | None, seed: int,
+                 created: bool) -> str:
+    """Record a newly published hidden version's board split on its row; say what happened ("": none asked).
+
+    The split belongs to the version and never changes: scores already made on it would mean
+    something else. Re-publishing an existing version keeps its split (or its lack of one).
+
+    Raises:
+        DatasetError: ``bad_board_fraction`` for a fraction outside (0, 1).
+    """
+    if fraction is None or version.split is not DatasetSplit.HIDDEN:
+        return ""
+    pairs = list(pairs)
+    try:
+        check_fraction(fraction)
+    except SplitRefused as exc:
+        raise DatasetError("bad_board_fraction", str(exc)) from exc
+    if not created:
+        if version.board_public_fraction is None:
+            return "already published without a public/private board split; a version's split never changes"
+        return (f"already split: {version.board_public_fraction:.0%} of its pairs on the public board "
+                f"(a version's split never changes)")
+    if not can_split(len(pairs)):
+        return (f"not split: {len(pairs)} pairs are too few for a public and a private board "
+                f"(at least {MIN_SPLIT_PAIRS}); the board is scored on every pair")
+    try:
+        split = board_split(pairs, fraction, seed)
+    except SplitRefused as exc:
+        return f"not split: {exc}"
+    version.board_public_fraction, version.board_split_seed = split.fraction, split.seed
+    version.board_split_sha256 = split.digest
+    return (f"split: {len(split.public)} pairs on the public board, {len(split.private)} on the private board "
+            f"(shown after `stylearena competition finalize`)")
