@@ -71,6 +71,7 @@ def run_attempt(context: WorkerContext, evaluation_id: int) -> AttemptOutcome:
         if not recorded:
             log.warning("evaluation %s attempt %s: late result discarded (fenced)", evaluation_id, claim.attempt)
             return AttemptOutcome.FENCED
+        dispatch.announce_outcome(settings, evaluation_id)
         return AttemptOutcome.SCORED
     finally:
         shutil.rmtree(work_dir, ignore_errors=True)
@@ -97,4 +98,5 @@ def _record_fault(context: WorkerContext, claim, fault: EvaluationFault, timings
         # If Redis is down too, the reconciler delivers it later: the row is queued.
         dispatch.enqueue_evaluation(settings, claim.evaluation_id, claim.attempt)
         return AttemptOutcome.REQUEUED
+    dispatch.announce_outcome(settings, claim.evaluation_id)
     return AttemptOutcome.FAILED

@@ -82,3 +82,31 @@ def delivery_pending(connection: redis.Redis, evaluation_id: int, attempt: int) 
     if job is None:
         return False
     return job.get_status(refresh=False) in _LIVE_STATES
+
+
+# Outcome emails, delivered by name like the evaluation job: the evaluator only announces that
+# an evaluation is final; whom to mail, what to say and sending it once belong to
+# ``arena.services.notifications`` (a mail server's trouble never reaches an evaluation).
+NOTICE_FUNCTION = "arena.services.notifications.notify_outcome_job"
+NOTICE_TIMEOUT_S = 120
+
+
+def announce_outcome(settings: Settings, evaluation_id: int) -> bool:
+    """Queue the outcome email of a final evaluation (after its commit); False when not queued.
+
+    Does nothing while notifications are off (no SMTP host). Redis down is logged, never raised:
+    the evaluation is recorded whatever happens to its email.
+    """
+    if not settings.notifications_enabled:
+        return False
+    conn = redis_connection(settings)
+    try:
+        Queue(settings.queue_name, connection=conn).enqueue(
+            NOTICE_FUNCTION, evaluation_id, job_timeout=NOTICE_TIMEOUT_S, result_ttl=RESULT_TTL_S,
+            failure_ttl=RESULT_TTL_S, description=f"outcome email of evaluation {evaluation_id}")
+    except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as exc:
+        log.warning("could not queue the outcome email of evaluation %s: %s", evaluation_id, exc)
+        return False
+    finally:
+        conn.close()
+    return True

@@ -143,6 +143,7 @@ def _reconcile(settings: Settings, factory: sessionmaker[Session], queued_grace_
             requeued.append((evaluation_id, attempt))
         elif status is EvaluationStatus.FAILED:
             failed.append(evaluation_id)
+            dispatch.announce_outcome(settings, evaluation_id)  # after the commit above
         if status is not None:
             log.warning("evaluation %s attempt %s: lease expired -> %s", evaluation_id, attempt, status.value)
 

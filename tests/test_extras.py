@@ -26,6 +26,7 @@ WORKER = BLOCKING + r"""
 from click.testing import CliRunner
 from arena.cli import cli
 import evaluator.worker, evaluator.jobs, evaluator.reconciler, evaluator.context, evaluator.pipeline
+import arena.services.notifications  # the outcome-email job runs on the workers
 assert CliRunner().invoke(cli, ["--help"]).exit_code == 0
 """
 

@@ -60,6 +60,16 @@ class Settings:
     # (the default) ignores those headers, so a client cannot spoof its address to dodge
     # the rate limits; set it to the number of proxies you run (nginx alone: 1).
     proxy_hops: int = 0
+    # Email notifications (``arena.services.notifications``); an empty host turns them off.
+    smtp_host: str = ""
+    smtp_port: int = 25
+    smtp_from: str = "stylearena@localhost"
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_starttls: bool = False
+    # The site's address as participants reach it (https://arena.example.org): links in emails
+    # start with it; empty gives site-relative links.
+    public_url: str = ""
     testing: bool = False
 
     def __post_init__(self) -> None:
@@ -98,6 +108,11 @@ class Settings:
     def resolved_weights_dir(self) -> Path:
         """Where installed backbone weights live."""
         return self.weights_dir if self.weights_dir is not None else self.data_dir / "weights"
+
+    @property
+    def notifications_enabled(self) -> bool:
+        """Whether outcome emails are sent (an SMTP host is set)."""
+        return bool(self.smtp_host)
 
     def with_overrides(self, **changes) -> "Settings":
         """A copy with some fields changed (used by tests and the CLI)."""
@@ -165,6 +180,13 @@ ENV_VARS: tuple[EnvVar, ...] = (
     EnvVar("QUEUE", "queue_name"),
     EnvVar("SECURE_COOKIES", "secure_cookies", _parse_bool, _format_bool),
     EnvVar("PROXY_HOPS", "proxy_hops", int),
+    EnvVar("SMTP_HOST", "smtp_host"),
+    EnvVar("SMTP_PORT", "smtp_port", int),
+    EnvVar("SMTP_FROM", "smtp_from"),
+    EnvVar("SMTP_USERNAME", "smtp_username", lambda raw: raw or None),
+    EnvVar("SMTP_PASSWORD", "smtp_password", lambda raw: raw or None),
+    EnvVar("SMTP_STARTTLS", "smtp_starttls", _parse_bool, _format_bool),
+    EnvVar("PUBLIC_URL", "public_url"),
     EnvVar("SANDBOX_IMAGE", "sandbox.image"),
     EnvVar("SANDBOX_SMOKE_TIMEOUT_S", "sandbox.smoke_timeout_s", int),
     EnvVar("SANDBOX_MEMORY_MB", "sandbox.memory_mb", int),

@@ -52,3 +52,27 @@ def authenticate(session: Session, username: str, password: str) -> User | None:
     if user is None or not user.is_active or not check_password_hash(user.password_hash, password):
         return None
     return user
+
+
+# Deliberately loose (one @, a dot in the domain, no spaces): the mail server is the real check.
+EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def set_notification_preferences(session: Session, user: User, email: str | None, notify_on_result: bool) -> User:
+    """Set the user's email address and whether outcome emails are sent (flushed, not committed).
+
+    Raises AccountError when the address is malformed or another account has it, or when
+    emails are asked for without an address.
+    """
+    email = (email or "").strip() or None
+    if email is not None:
+        if len(email) > 254 or not EMAIL_RE.match(email):
+            raise AccountError("invalid_email", "Enter an email address like name@example.org.")
+        if session.scalar(select(User.id).where(User.email == email, User.id != user.id)) is not None:
+            raise AccountError("email_taken", "Another account uses this email address; enter a different one.")
+    if notify_on_result and email is None:
+        raise AccountError("email_required", "Add an email address to get emails, or leave the box unticked.")
+    user.email = email
+    user.notify_on_result = notify_on_result
+    session.flush()
+    return user

@@ -18,6 +18,8 @@ def _every_field_changed(tmp_path: Path) -> Settings:
         data_dir=tmp_path / "data", secret_key="s3cret", docker_host="tcp://10.0.0.9:2375",
         weights_dir=tmp_path / "w", max_upload_mb=17, max_attempts=5, lease_seconds=7,
         retry_backoff_s=0.25, queue_name="q-test", secure_cookies=True, proxy_hops=2,
+        smtp_host="mail.example.org", smtp_port=587, smtp_from="arena@example.org", smtp_username="arena",
+        smtp_password="pw", smtp_starttls=True, public_url="https://arena.example.org",
         sandbox=SandboxSettings(image="img:1", smoke_timeout_s=11, memory_mb=1000, cpus=0.5,
                                 pids_limit=33, timeout_s=44, tmpfs_mb=55, output_mb=66,
                                 log_bytes=777, nofile=88, use_gpu=True),

@@ -4,6 +4,7 @@ from arena.core.models.base import Base, utcnow
 from arena.core.models.competition import Competition, DatasetVersion
 from arena.core.models.dataset_hash import DatasetImageHash
 from arena.core.models.phase import Phase
+from arena.core.models.notification import Notification, NotificationKind
 from arena.core.models.private_board import PrivateBoardEntry, PrivateScore
 from arena.core.models.preference import PreferenceMatch, PreferenceRating, PreferenceSummary, PreferenceVote, VoteChoice
 from arena.core.models.rules import RulesAcceptance
@@ -19,6 +20,8 @@ __all__ = [
     "Competition",
     "DatasetImageHash",
     "DatasetVersion",
+    "Notification",
+    "NotificationKind",
     "Phase",
     "PreferenceMatch",
     "PrivateBoardEntry",

@@ -20,6 +20,8 @@ class User(Base):
     password_hash: Mapped[str] = mapped_column(sa.String(255))
     role: Mapped[UserRole] = mapped_column(enum_column_type(UserRole, "user_role"), default=UserRole.PARTICIPANT)
     is_active: Mapped[bool] = mapped_column(default=True)
+    # Opted in to an email when a submission is scored or fails (organizers: when a rescore ends).
+    notify_on_result: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     tokens: Mapped[list["ApiToken"]] = relationship(back_populates="user", cascade="all, delete-orphan")

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField, StringField
+from wtforms import BooleanField, EmailField, PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length, Optional
 
 from arena.services.accounts import MIN_PASSWORD_LENGTH
@@ -25,6 +25,11 @@ class LoginForm(FlaskForm):
 
 class TokenForm(FlaskForm):
     name = StringField("Token name", validators=[DataRequired(), Length(1, 80)])
+
+
+class NotificationsForm(FlaskForm):
+    email = EmailField("Email", validators=[Optional(), Length(max=254)])
+    notify_on_result = BooleanField("Email me when a submission of mine is scored or fails")
 
 
 class PostForm(FlaskForm):

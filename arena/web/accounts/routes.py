@@ -7,11 +7,11 @@ from flask import current_app, flash, redirect, render_template, request, url_fo
 from flask_login import current_user, login_required, login_user, logout_user
 
 from arena.core.errors import ArenaError
-from arena.services.accounts import AccountError, authenticate, create_user
+from arena.services.accounts import AccountError, authenticate, create_user, set_notification_preferences
 from arena.services.tokens import create_token, list_tokens, revoke_token
 from arena.web.accounts import bp
-from arena.web.accounts.forms import LoginForm, PostForm, RegisterForm, TokenForm
-from arena.web.db_session import get_session
+from arena.web.accounts.forms import LoginForm, NotificationsForm, PostForm, RegisterForm, TokenForm
+from arena.web.db_session import get_session, get_settings
 from arena.web.extensions import limiter
 
 
@@ -107,3 +107,24 @@ def revoke(token_id: int):
     session.commit()
     flash(f"Token '{token.name}' revoked.", "info")
     return redirect(url_for("accounts.tokens"))
+
+
+@bp.route("/account/notifications", methods=["GET", "POST"])
+@login_required
+def notifications():
+    """The user's email address and whether outcome emails are sent to it."""
+    form = NotificationsForm(obj=current_user if request.method == "GET" else None)
+    if form.validate_on_submit():
+        session = get_session()
+        try:
+            set_notification_preferences(session, current_user, form.email.data, form.notify_on_result.data)
+        except AccountError as exc:
+            field = form.notify_on_result if exc.code == "email_required" else form.email
+            field.errors.append(exc.message)
+        else:
+            session.commit()
+            flash("Email notifications are on." if current_user.notify_on_result
+                  else "Email notifications are off.", "success")
+            return redirect(url_for("accounts.notifications"))
+    return render_template("accounts/notifications.html", form=form,
+                           enabled=get_settings().notifications_enabled), 200 if request.method == "GET" else 400

@@ -195,7 +195,11 @@ SCHEMAS: dict[str, Any] = {
                        "accept_url": {"type": "string",
                                       "description": "Where to POST an acceptance (rules_not_accepted only)"}}}}},
     "User": {"type": "object", "properties": {"id": {"type": "integer"}, "username": {"type": "string"},
-                                              "role": {"type": "string"}}},
+                                              "role": {"type": "string"},
+                                              "email": {"type": ["string", "null"]},
+                                              "notify_on_result": {"type": "boolean", "description":
+                                                  "Emails on scored or failed submissions (set at "
+                                                  "/account/notifications)"}}},
     "CompetitionList": {"type": "object", "properties": {"competitions": {"type": "array", "items": {
         "type": "object", "properties": {"slug": {"type": "string"}, "title": {"type": "string"},
                                          "status": {"type": "string", "enum": ["open", "closed"]},

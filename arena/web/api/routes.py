@@ -53,7 +53,8 @@ def openapi():
 def me():
     """The token's owner."""
     user = g.api_user
-    return jsonify(id=user.id, username=user.username, role=user.role.value)
+    return jsonify(id=user.id, username=user.username, role=user.role.value, email=user.email,
+                   notify_on_result=user.notify_on_result)
 
 
 @bp.get("/competitions")
