@@ -12,10 +12,10 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Callable
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from arena.core.db import transaction
-from arena.core.enums import UserRole
+from arena.core.enums import SubmissionStatus, UserRole
 from arena.core.models import Submission, User
 from arena.core.settings import Settings
 from arena.demo.baselines import BaselineName
@@ -57,11 +57,20 @@ def submit_finalists(settings: Settings, factory, generators: dict[BaselineName,
     return ids
 
 
-def finalize_finale(factory, log: Log = print) -> None:
-    """End the finale a minute ago and finalize it (once); a refusal is logged, never raised."""
+def finalize_finale(factory, finalists: list[int], log: Log = print) -> None:
+    """End the finale a minute ago and finalize it (once); a refusal is logged, never raised.
+
+    Only when at least two finalists were scored: a private board of failed runs shows nothing.
+    """
     with transaction(factory) as session:
         competition = get_competition(session, FINALE_SLUG)
         if competition.finalized_at is not None:
+            return
+        scored = session.scalar(select(func.count()).select_from(Submission).where(
+            Submission.id.in_(finalists), Submission.status == SubmissionStatus.SCORED))
+        if scored < 2:
+            log(f"warning: {FINALE_SLUG} not finalized: only {scored} of its finalists were scored; "
+                f"run `stylearena demo` again once the worker scores them")
             return
         now = datetime.now(timezone.utc)
         competition.ends_at = now - timedelta(minutes=1)

@@ -231,7 +231,7 @@ def prepare_demo(settings: Settings, scale: DemoScale = DemoScale.FULL, log: Log
             if FINALE_SLUG in slugs:
                 finalists = submit_finalists(settings, factory, baselines, log)
                 if finalists and work_until_scored(settings, factory, finalists, log) == 0:
-                    finalize_finale(factory, log)
+                    finalize_finale(factory, finalists, log)
         return DemoState(competitions=slugs, submissions=submitted)
     finally:
         engine.dispose()
