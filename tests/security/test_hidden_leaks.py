@@ -76,7 +76,7 @@ GET_ENDPOINTS = {
     "public.pareto_json", "public.compare", "public.dev_image",  # issue 16 (dev_image: public dev-set files only)
     "tryit.page", "tryit.status_page", "tryit.status_json", "tryit.image", "tryit.style_image",
     "arena.vote_page", "arena.match_image", "arena.human_board_page",  # issue 17: public outputs only
-    "admin.competition",  # organizers only
+    "admin.competition", "admin.progress",  # organizers only (progress: the page's live-refresh JSON)
     "public.private_board_page", "public.private_board_json",  # issue 15: 404 until finalize
     "rules.rules", "api.rules",  # issue 15: the organizers' rules text and the caller's acceptance
 }

@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
-from arena.web.admin import competition, routes  # noqa: E402,F401  (routes attach themselves to bp)
+from arena.web.admin import competition, routes, switch  # noqa: E402,F401  (routes attach themselves to bp)

@@ -12,13 +12,14 @@ from arena.core.models import Submission, utcnow
 from arena.services.audit import entries
 from arena.services.competitions import get_competition
 from arena.services.moderation import competition_submission, describe, disqualify_submission, reinstate_submission
-from arena.services.rescore import target_progress
+from arena.services.switch import switch_targets
 from arena.services.upload_rules import phase, schedule_text
 from arena.web.admin import bp
 from arena.web.admin.routes import organizer_required
 from arena.web.db_session import get_session
 
 ACTIONS = ("disqualify", "reinstate")
+DONE = {"disqualify": "Disqualified", "reinstate": "Reinstated"}  # the flash after the change
 
 
 def _actor() -> str:
@@ -35,14 +36,14 @@ def _private(html: str, status: int = 200):
 @bp.get("/competitions/<slug>")
 @organizer_required
 def competition(slug: str):
-    """Every submission with status and owner, rescore progress per target, and the audit log."""
+    """Every submission with status and owner, rescore progress per target (with switch buttons), the audit log."""
     session = get_session()
     comp = get_competition(session, slug)
     submissions = list(session.scalars(select(Submission).where(Submission.competition_id == comp.id)
                                        .order_by(Submission.id.desc())))
     return _private(render_template(
         "admin/competition.html", competition=comp, submissions=submissions, phase=phase(comp, utcnow()).value,
-        schedule=schedule_text(comp), progress=target_progress(session, comp), audit=entries(session, comp, 200)))
+        schedule=schedule_text(comp), targets=switch_targets(session, comp), audit=entries(session, comp, 200)))
 
 
 @bp.post("/competitions/<slug>/submissions/<int:submission_id>/<action>")
@@ -70,5 +71,5 @@ def moderate(slug: str, submission_id: int, action: str):
         session.rollback()
         flash(f"{exc.message} (code: {exc.code})", "error")
         return redirect(url_for("admin.competition", slug=slug), 303)
-    flash(f"{action}d {summary.text()}", "success")
+    flash(f"{DONE[action]} {summary.text()}", "success")
     return redirect(url_for("admin.competition", slug=slug), 303)
