@@ -61,6 +61,7 @@ def _fits_phone(page) -> bool:
 
 def test_organizer_buttons_confirmations_and_live_progress(page, live_server, db_session, spring, artifacts_dir):
     comp, new, subs, queued = spring
+    page.set_default_timeout(30_000)  # the switch reads both versions' images for the leak check: slow on a busy host
     _login(page, live_server)
     page.goto(f"{live_server}/admin/competitions/spring")
     staged = page.locator(f'tr[data-target="{new.id}-s1"]')
