@@ -24,7 +24,7 @@ from arena.core.errors import ArenaError
 from arena.core.models import BoardRank, Competition, Score, User
 from evaluator.metrics.catalog import METRICS, MetricInfo
 from evaluator.metrics.optional_catalog import competition_metrics
-from evaluator.statistics.board import board_entries, board_order
+from evaluator.statistics.board import WHOLE_BOARD, board_entries, board_order
 from evaluator.statistics.ranking import earns_medal
 
 MAX_PAGE_SIZE = 500
@@ -88,31 +88,34 @@ def leaderboard_rows(
     sort_metric: str | None = None,
     limit: int = 50,
     offset: int = 0,
+    phase_id: int | None = None,
 ) -> list[LeaderboardRow]:
     """One page of the leaderboard ranked by ``sort_metric`` (default: the ranking metric).
 
+    ``phase_id``: the board of that phase (its submissions, its stored ranks), else the whole one.
     Raises UnknownMetric for a metric the platform does not compute.
     """
-    return list(_board_rows(session, competition, sort_metric, max(1, min(limit, MAX_PAGE_SIZE)), max(0, offset)))
+    return list(_board_rows(session, competition, sort_metric, max(1, min(limit, MAX_PAGE_SIZE)), max(0, offset),
+                            phase_id))
 
 
 def every_leaderboard_row(session: Session, competition: Competition,
-                          sort_metric: str | None = None) -> Iterator[LeaderboardRow]:
+                          sort_metric: str | None = None, phase_id: int | None = None) -> Iterator[LeaderboardRow]:
     """Every entry of the board in page order, from one query (for tables over the whole board).
 
     Why not page by page: each page runs the board's window functions over every entry, so
     walking N entries in pages costs N / page-size full queries (minutes at 100,000 entries).
     """
-    return _board_rows(session, competition, sort_metric, None, 0)
+    return _board_rows(session, competition, sort_metric, None, 0, phase_id)
 
 
 def _board_rows(session: Session, competition: Competition, sort_metric: str | None,
-                limit: int | None, offset: int) -> Iterator[LeaderboardRow]:
+                limit: int | None, offset: int, phase_id: int | None = None) -> Iterator[LeaderboardRow]:
     metric = resolve_metric(competition, sort_metric)
     if competition.hidden_dataset_id is None:
         return iter(())
     names = [c.name for c in metric_columns(competition)]
-    entries = board_entries(competition, metric)
+    entries = board_entries(competition, metric, phase_id)
     order = board_order(entries, metric)
     stored = aliased(BoardRank)
     best = (
@@ -144,7 +147,7 @@ def _board_rows(session: Session, competition: Competition, sort_metric: str | N
         .join(User, User.id == best.c.owner_id)
         .join(other, other.evaluation_id == best.c.eid)
         .outerjoin(stored, sa.and_(stored.competition_id == competition.id, stored.metric == metric.name,
-                                   stored.evaluation_id == best.c.eid))
+                                   stored.scope == (phase_id or WHOLE_BOARD), stored.evaluation_id == best.c.eid))
         .group_by(*group, stored.rank, stored.tied, stored.separated, stored.statistical)
         .order_by(best.c.sort_value.desc() if metric.higher_is_better else best.c.sort_value.asc(),
                   best.c.created_at, best.c.sid)

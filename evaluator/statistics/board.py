@@ -32,10 +32,16 @@ from evaluator.statistics.protocol import PROTOCOL
 from evaluator.statistics.ranking import decode, rank_with_ties, reflected, update_beaten_by
 
 log = logging.getLogger(__name__)
+# ``BoardRank.scope`` of the competition's whole board (a phase's board uses the phase's id).
+WHOLE_BOARD = 0
 
 
-def board_entries(competition: Competition, metric: MetricInfo) -> sa.Subquery:
-    """One row per board entry: sid, owner_id, label, created_at, is_baseline, eid, sort_value."""
+def board_entries(competition: Competition, metric: MetricInfo, phase_id: int | None = None) -> sa.Subquery:
+    """One row per board entry: sid, owner_id, label, created_at, is_baseline, eid, sort_value.
+
+    With ``phase_id``: the board of that phase (issue 15), its submissions only; baselines are
+    reference lines on every phase's board.
+    """
     def by_value(column):
         return column.desc() if metric.higher_is_better else column.asc()
 
@@ -62,7 +68,8 @@ def board_entries(competition: Competition, metric: MetricInfo) -> sa.Subquery:
         .join(Score, sa.and_(Score.evaluation_id == Evaluation.id, Score.metric == metric.name,
                              # An optional metric's version is not in the scorer id: rank only its current one.
                              *([Score.definition_version == metric.version] if metric.name in OPTIONAL_METRICS else [])))
-        .where(Submission.competition_id == competition.id, Submission.status != SubmissionStatus.DISQUALIFIED)
+        .where(Submission.competition_id == competition.id, Submission.status != SubmissionStatus.DISQUALIFIED,
+               *([sa.or_(Submission.is_baseline, Submission.phase_id == phase_id)] if phase_id is not None else []))
         .subquery("ranked")
     )
     return sa.select(ranked).where(ranked.c.rn == 1).subquery("entries")
@@ -92,17 +99,28 @@ def rerank(session: Session, competition_id: int, metrics: list[str] | None = No
     entries_count: dict[str, int] = {}
     full: dict[str, bool] = {}
     chosen = list(METRICS) + list(parse_optional_metrics(competition.optional_metrics))
+    # A competition of several phases has a board per phase besides the whole one (scope = phase id).
+    scopes = [None, *(phase.id for phase in competition.phases)] if len(competition.phases) > 1 else [None]
+    stale = sa.delete(BoardRank).where(BoardRank.competition_id == competition.id,
+                                       BoardRank.scope.not_in([s or WHOLE_BOARD for s in scopes]))
+    session.execute(stale, execution_options={"synchronize_session": False})
     for name in metrics or chosen:
-        entries_count[name], full[name] = _rerank_metric(session, competition, metric_info(name))
+        for phase_id in scopes:
+            count, scratch = _rerank_metric(session, competition, metric_info(name), phase_id)
+            if phase_id is None:
+                entries_count[name], full[name] = count, scratch
     return RerankReport(entries_count, full, time.perf_counter() - started)
 
 
-def _rerank_metric(session: Session, competition: Competition, metric: MetricInfo) -> tuple[int, bool]:
-    entries = board_entries(competition, metric)
+def _rerank_metric(session: Session, competition: Competition, metric: MetricInfo,
+                   phase_id: int | None = None) -> tuple[int, bool]:
+    scope = phase_id or WHOLE_BOARD
+    entries = board_entries(competition, metric, phase_id)
     eids = [row.eid for row in session.execute(
         sa.select(entries.c.eid).where(entries.c.is_baseline.is_(False)).order_by(*board_order(entries, metric)))]
     stored = {row.evaluation_id: row for row in session.scalars(
-        sa.select(BoardRank).where(BoardRank.competition_id == competition.id, BoardRank.metric == metric.name))}
+        sa.select(BoardRank).where(BoardRank.competition_id == competition.id, BoardRank.metric == metric.name,
+                                   BoardRank.scope == scope))}
     removed = [eid for eid in stored if eid not in set(eids)]
     values = _points_and_replicates(session, metric.name, eids + removed)
     points = np.array([values[eid][0] for eid in eids], dtype=np.float64)
@@ -129,12 +147,12 @@ def _rerank_metric(session: Session, competition: Competition, metric: MetricInf
         log.info("board %s/%s: an entry has no replicates; ranked in exact order", competition.slug, metric.name)
     ranked = rank_with_ties(points, replicates, metric.higher_is_better, beaten_by=beaten_by)
     session.execute(sa.delete(BoardRank).where(BoardRank.competition_id == competition.id,
-                                               BoardRank.metric == metric.name),
+                                               BoardRank.metric == metric.name, BoardRank.scope == scope),
                     execution_options={"synchronize_session": False})
     now = utcnow()
     if eids:
         session.execute(sa.insert(BoardRank), [
-            {"competition_id": competition.id, "metric": metric.name, "evaluation_id": eid,
+            {"competition_id": competition.id, "metric": metric.name, "scope": scope, "evaluation_id": eid,
              "rank": int(ranked.ranks[i]), "beaten_by": int(ranked.beaten_by[i]), "tied": bool(ranked.tied[i]),
              "separated": bool(ranked.separated[i]), "statistical": ranked.statistical, "protocol": PROTOCOL,
              "computed_at": now}

@@ -171,6 +171,8 @@ class BoardRank(Base):
     competition_id: Mapped[int] = mapped_column(sa.ForeignKey("competitions.id", ondelete="CASCADE"),
                                                 primary_key=True)
     metric: Mapped[str] = mapped_column(sa.String(40), primary_key=True)
+    # 0: the competition's whole board; a phase's id: that phase's board (issue 15).
+    scope: Mapped[int] = mapped_column(primary_key=True, default=0, server_default="0")
     evaluation_id: Mapped[int] = mapped_column(sa.ForeignKey("evaluations.id", ondelete="CASCADE"), primary_key=True)
     rank: Mapped[int]
     beaten_by: Mapped[int]

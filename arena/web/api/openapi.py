@@ -66,9 +66,12 @@ PATHS: dict[str, dict[str, Any]] = {
              "description": "Metric to rank by (default: the competition's ranking metric)"},
             {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1}, "example": 1,
              "description": "Page number, from 1"},
+            {"name": "phase", "in": "query", "schema": {"type": "string"},
+             "description": "A phase's name: that phase's board (its submissions, ranked among themselves); "
+                            "default the whole competition's"},
         ],
         "responses": {"200": _json("Leaderboard page", "Leaderboard"), "400": _error("Unknown metric or page"),
-                      "404": _error("No such competition")},
+                      "404": _error("No such competition or phase")},
     }},
     "/competitions/{slug}/limits": {"get": {
         "summary": "Limits, and your quota left", "tags": ["Competitions"], "security": OPTIONAL,
@@ -216,6 +219,7 @@ SCHEMAS: dict[str, Any] = {
         "competition": {"type": "string"}, "sort_metric": {"type": "string"},
         "direction": {"type": "string", "enum": ["lower_is_better", "higher_is_better"]},
         "dataset_version": {"type": ["string", "null"]}, "scorer_version": {"type": "string"},
+        "phase": {"type": ["string", "null"], "description": "The phase whose board this is (null: the whole one)"},
         "statistics_protocol": {"type": "string", "description": "How ties and intervals are computed"},
         "page": {"type": "integer"}, "per_page": {"type": "integer"}, "total": {"type": "integer"},
         "rows": {"type": "array", "items": {"type": "object", "properties": {

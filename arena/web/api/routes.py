@@ -21,7 +21,7 @@ from arena.web.downloads import dev_set_response
 from arena.web.extensions import limiter
 from arena.web.me.routes import _no_log_text as no_log_text  # the owner's log page says the same
 from arena.web.me.status import submission_status
-from arena.web.public.board import board_page, board_to_json, parse_page
+from arena.web.public.board import board_page, board_to_json, parse_page, requested_phase
 from arena.web.public.guide import build_guide
 from arena.web.public.queries import (
     competition_or_404,
@@ -80,11 +80,11 @@ def competitions():
 @bp.get("/competitions/<slug>/leaderboard")
 @cached_for_visitors
 def leaderboard(slug: str):
-    """One page of a leaderboard (``?metric=`` and ``?page=``)."""
+    """One page of a leaderboard (``?metric=``, ``?page=``, ``?phase=`` for a phase's board)."""
     session = get_session()
     comp = competition_or_404(session, slug, None)
     board = board_page(session, comp, request.args.get("metric"), parse_page(request.args.get("page")),
-                       cache=app_cache())
+                       cache=app_cache(), phase=requested_phase(comp, request.args.get("phase")))
     return jsonify(board_to_json(board))
 
 

@@ -13,7 +13,8 @@ from evaluator.statistics.protocol import PROTOCOL as STATISTICS_PROTOCOL
 from arena.services import efficiency
 from arena.services.results import csv_bool, csv_text, round_score
 from arena.services.leaderboard import LeaderboardRow, leaderboard_rows, metric_columns, resolve_metric
-from arena.core.models import Competition
+from arena.core.errors import ArenaError
+from arena.core.models import Competition, Phase
 from arena.web.cache import TTLCache
 
 PER_PAGE = 50
@@ -33,6 +34,8 @@ class BoardPage:
     total: int
     # Submission id -> its measured cost (``arena.services.efficiency``): optional columns, never the sort.
     costs: dict[int, Any] = field(default_factory=dict)
+    # The phase whose board this is (issue 15), or None for the whole competition's.
+    phase: Any = None
 
     @property
     def pages(self) -> int:
@@ -47,22 +50,40 @@ def parse_page(raw: str | None) -> int:
         return 1
 
 
+class UnknownPhase(ArenaError):
+    """A ``phase`` query parameter that names none of the competition's phases."""
+
+    http_status = 404
+
+
+def requested_phase(competition: Competition, name: str | None) -> Phase | None:
+    """The phase a board request names (None: the whole board); raises UnknownPhase."""
+    if not name:
+        return None
+    for phase in competition.phases:
+        if phase.name == name:
+            return phase
+    raise UnknownPhase("unknown_phase", f"This competition has no phase called '{name}'.")
+
+
 def board_page(session: Session, competition: Competition, metric: str | None, page: int,
-               per_page: int = PER_PAGE, cache: TTLCache | None = None) -> BoardPage:
+               per_page: int = PER_PAGE, cache: TTLCache | None = None, phase: Phase | None = None) -> BoardPage:
     """Load one page (from ``cache`` when fresh); raises UnknownMetric for an unknown ``metric``."""
     column = resolve_metric(competition, metric)
+    phase_id = phase.id if phase is not None else None
     # The key names everything the query depends on, so a new hidden set or scorer version
     # is never served from an older entry.
     key = ("board", competition.id, competition.hidden_dataset_id, competition.scorer_version,
-           column.name, page, per_page)
+           column.name, page, per_page, phase_id)
 
     def load() -> list[LeaderboardRow]:
-        return leaderboard_rows(session, competition, column.name, limit=per_page, offset=(page - 1) * per_page)
+        return leaderboard_rows(session, competition, column.name, limit=per_page, offset=(page - 1) * per_page,
+                                phase_id=phase_id)
 
     rows = cache.get_or_set(key, load) if cache is not None else load()
     total = rows[0].total if rows else 0
     costs = efficiency.for_submissions(session, competition, (r.submission_id for r in rows))
-    return BoardPage(competition, column, metric_columns(competition), rows, page, per_page, total, costs)
+    return BoardPage(competition, column, metric_columns(competition), rows, page, per_page, total, costs, phase)
 
 
 def row_to_json(row: LeaderboardRow, cost: Any = None) -> dict[str, Any]:
@@ -94,6 +115,7 @@ def board_to_json(board: BoardPage) -> dict[str, Any]:
         "dataset_version": board.competition.hidden_dataset.manifest_sha256
         if board.competition.hidden_dataset else None,
         "scorer_version": board.competition.scorer_version,
+        "phase": board.phase.name if board.phase is not None else None,
         "statistics_protocol": STATISTICS_PROTOCOL,
         "page": board.page,
         "per_page": board.per_page,

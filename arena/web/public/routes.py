@@ -16,7 +16,7 @@ from arena.core.models import utcnow
 from arena.web.gallery import gallery_file, gallery_images, gallery_triplets
 from arena.web.public import bp
 from arena.web.public.guide import build_guide
-from arena.web.public.board import board_page, board_to_csv, board_to_json, parse_page
+from arena.web.public.board import board_page, board_to_csv, board_to_json, parse_page, requested_phase
 from arena.web.public.queries import (
     may_read_notes,
     competition_or_404,
@@ -143,6 +143,6 @@ def gallery_image(submission_id: int, name: str):
 
 
 def _requested_board(session, comp):
-    """The leaderboard page named by ``?metric=`` and ``?page=``."""
+    """The leaderboard page named by ``?metric=``, ``?page=`` and ``?phase=`` (a phase's board)."""
     return board_page(session, comp, request.args.get("metric"), parse_page(request.args.get("page")),
-                      cache=app_cache())
+                      cache=app_cache(), phase=requested_phase(comp, request.args.get("phase")))
