@@ -25,6 +25,7 @@ from arena.core.limits import SandboxLimits
 from arena.core.models import Submission, TryItRequest, TryItStatus, utcnow
 from arena.core.settings import Settings
 from arena.core.store.uploads import upload_path
+from evaluator.runtime import runner_for
 from evaluator.tryit_images import ImageRefused, clean_image
 from evaluator.tryit_store import store_png, tryit_path
 
@@ -81,6 +82,7 @@ def run_request(settings: Settings, factory: sessionmaker[Session], request_id: 
         submission = request.submission
         allowed = tryable(submission)
         sub_path, sub_format, sub_id = upload_path(settings, submission.sha256), submission.format, submission.id
+        recipe = submission.competition.runtime_image or "base"
     if not allowed:
         return _finish(factory, request_id, error="This model is no longer offered to visitors; pick another.")
     try:
@@ -88,6 +90,7 @@ def run_request(settings: Settings, factory: sessionmaker[Session], request_id: 
             with transaction(factory) as session:
                 inputs = build_inputs(settings, session.get(TryItRequest, request_id), Path(scratch) / "inputs")
             out = Path(scratch) / "out"
+            runner, _ = runner_for(runner, settings, recipe)  # the competition's runtime image
             runner.run(sub_path, sub_format, inputs, out, tryit_limits(settings),
                        {LABEL_TRYIT: str(request_id), "stylearena.submission": str(sub_id)})
             result = _read_result(out, inputs)

@@ -29,6 +29,7 @@ from sandbox.container import IDLE_UID, SANDBOX_UID
 from sandbox.engine import connect
 from sandbox.environment import DEBIAN_PACKAGES, DEBIAN_SUITE, TORCH_WHEEL
 from sandbox.errors import ImageBuildError, SandboxUnavailable
+from sandbox.recipes import BASE_VERSION
 # The harness files are listed where ``stylearena check`` also runs them without Docker.
 from sandbox import local
 from sandbox.local import HARNESS_DIR
@@ -39,8 +40,9 @@ def harness_sources() -> list[Path]:
     return local.harness_sources(HARNESS_DIR)
 
 
-# Bump when the build steps below change in a way the recipe fields do not capture.
-RECIPE_VERSION = "3"
+# Bump (in sandbox.recipes, the base recipe's version) when the build steps below change in a way
+# the recipe fields do not capture.
+RECIPE_VERSION = BASE_VERSION
 REPOSITORY = "stylearena-sandbox"
 DEFAULT_CACHE_DIR = Path("/var/cache/stylearena")
 DEFAULT_WHEEL = TORCH_WHEEL

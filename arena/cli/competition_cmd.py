@@ -7,10 +7,9 @@ import click
 
 from arena.cli.common import cli_session, echo_json, get_settings
 from arena.cli.errors import arena_errors
-from arena.services.audit import cli_actor, record
+from arena.services.audit import cli_actor
 from arena.services.publishing import assign_to_competition, find_version
-from arena.services.rescore import check_switch
-from evaluator.statistics.board import rerank
+from arena.services.switch import switch_board
 from arena.core.datasets.errors import DatasetError
 from arena.core.enums import CompetitionStatus
 from evaluator.metrics.catalog import DEFAULT_RANKING_METRIC
@@ -114,9 +113,18 @@ def create_cmd(slug: str, title: str, scorer_version: str, description_file: Pat
                                 "(ssim, ms_ssim, colour_hist, gram_loss, cfsd, lpips_grey), or 'none'.")
 @click.option("--final-submissions", "final_submissions_k", type=click.IntRange(min=1),
               help="How many submissions each participant may mark as final for the private board (default 2).")
+@click.option("--sandbox-timeout", "sandbox_timeout_s", type=click.IntRange(min=0), metavar="SECONDS",
+              help="Time limit of each run of this competition's generators, at most the platform's cap "
+                   "(STYLEARENA_SANDBOX_TIMEOUT_S); 0 = the platform's limit.")
+@click.option("--sandbox-memory", "sandbox_memory_mb", type=click.IntRange(min=0), metavar="MB",
+              help="Memory limit of each run, at most the platform's cap (STYLEARENA_SANDBOX_MEMORY_MB); "
+                   "0 = the platform's limit.")
+@click.option("--runtime-image", metavar="RECIPE",
+              help="The image its generators run in: a recipe built on this host (`stylearena sandbox images`).")
 @_settings_options
 def configure_cmd(slug: str, title: str | None, public_dataset: str | None, hidden_dataset: str | None,
                   scorer_version: str | None, force: bool, metrics: str | None, final_submissions_k: int | None,
+                  sandbox_timeout_s: int | None, sandbox_memory_mb: int | None, runtime_image: str | None,
                   description_file: Path | None,
                   rules_file: Path | None,
                   ranking_metric: str | None, daily_quota: int | None, starts: str | None, ends: str | None,
@@ -125,6 +133,10 @@ def configure_cmd(slug: str, title: str | None, public_dataset: str | None, hidd
     settings = get_settings()
     with arena_errors(), cli_session(settings) as session:
         competition = get_competition(session, slug)
+        if runtime_image is not None:
+            from arena.services.runtime_images import require_built  # noqa: PLC0415 - the Docker SDK only here
+
+            require_built(settings, runtime_image)  # before anything changes
         versions = {}
         for ref, split in ((public_dataset, "public"), (hidden_dataset, "hidden")):
             if ref is None:
@@ -134,26 +146,21 @@ def configure_cmd(slug: str, title: str | None, public_dataset: str | None, hidd
                 raise DatasetError("wrong_split", f"Version {ref} is a {version.split.value} version, not {split}.")
             versions[split] = version
         scorer = resolve_scorer(scorer_version, settings.resolved_weights_dir)
-        before = (competition.hidden_dataset_id, competition.scorer_version)
-        after = (versions["hidden"].id if "hidden" in versions else before[0], scorer or before[1])
-        # Checked before anything changes: a refused switch leaves the competition as it was.
-        warning = check_switch(session, competition, after[0], after[1], force=force) if after != before else None
+        # The board's target first (the organizer page's switch button calls the same service); a
+        # refused switch raises before anything changes, and an error below rolls it all back.
+        warning = switch_board(session, settings, competition, versions.pop("hidden", None), scorer, force=force,
+                               actor=cli_actor())
         changes = CompetitionChanges(
             title=title, description=_read_description(description_file), rules=_read_description(rules_file),
             ranking_metric=ranking_metric,
             daily_quota=daily_quota, status=CompetitionStatus(status) if status else None,
-            starts_at=starts, ends_at=ends, timezone=zone, scorer_version=scorer, optional_metrics=metrics,
-            final_submissions_k=final_submissions_k)
-        configure_competition(session, competition, changes, actor=cli_actor())
+            starts_at=starts, ends_at=ends, timezone=zone, optional_metrics=metrics,
+            final_submissions_k=final_submissions_k, sandbox_timeout_s=sandbox_timeout_s,
+            sandbox_memory_mb=sandbox_memory_mb, runtime_image=runtime_image)
+        configure_competition(session, competition, changes, actor=cli_actor(), sandbox=settings.sandbox)
         for version in versions.values():
             assign_to_competition(settings, competition, version)
         session.flush()
-        if after != before:
-            record(session, "switch", competition, {
-                "from": {"hidden_dataset_id": before[0], "scorer_version": before[1]},
-                "to": {"hidden_dataset_id": after[0], "scorer_version": after[1]},
-                "forced": warning is not None, "hidden_by_force": warning})
-            rerank(session, competition.id)  # the stored ranks follow the board's new target
         if warning:
             click.echo(warning, err=True)
         if not as_json:

@@ -20,17 +20,27 @@ def sandbox() -> None:
 
 
 @sandbox.command("build-image")
+@click.option("--recipe", default=None, help="Build this runtime recipe (`stylearena sandbox images` lists them); "
+                                             "default: the base image, as before.")
+@click.option("--all", "build_all", is_flag=True, help="Build every runtime recipe.")
 @click.option("--force", is_flag=True, help="Rebuild even when the recipe's image exists.")
 @click.option("--cache-dir", type=click.Path(path_type=Path), default=None,
               help="Where .debs and wheels are cached (default /var/cache/stylearena).")
 @click.option("--wheel", type=click.Path(path_type=Path), default=None, help="The CPU torch wheel to install.")
 @click.option("--mirror", default=None, help="Debian mirror for debootstrap (default: apt's configured one).")
-def build_image_cmd(force: bool, cache_dir: Path | None, wheel: Path | None, mirror: str | None) -> None:
-    """Build the CPU sandbox image offline (debootstrap + torch wheel + harness), cached by recipe hash."""
+def build_image_cmd(recipe: str | None, build_all: bool, force: bool, cache_dir: Path | None, wheel: Path | None,
+                    mirror: str | None) -> None:
+    """Build the CPU sandbox image offline (debootstrap + torch wheel + harness), cached by recipe hash.
+
+    With --recipe or --all, also the runtime images layered on it (sandbox/recipes.py).
+    """
     from sandbox.errors import SandboxError
     from sandbox.image import DEFAULT_CACHE_DIR, ImageRecipe, apt_mirror, build_image
 
     settings = get_settings()
+    if recipe is not None or build_all:
+        _build_recipes(settings, list(_recipe_names(recipe, build_all)), cache_dir or DEFAULT_CACHE_DIR, force)
+        return
     recipe = ImageRecipe(mirror=mirror or apt_mirror(), **({"torch_wheel": wheel} if wheel else {}))
     try:
         image_id = build_image(settings.docker_host, recipe, cache_dir or DEFAULT_CACHE_DIR,
@@ -38,6 +48,60 @@ def build_image_cmd(force: bool, cache_dir: Path | None, wheel: Path | None, mir
     except SandboxError as exc:
         raise click.ClickException(f"[{exc.code}] {exc.message}") from exc
     click.echo(f"stylearena-sandbox:{recipe.digest()} (also :latest) {image_id}")
+
+
+def _recipe_names(recipe: str | None, build_all: bool) -> tuple[str, ...]:
+    from sandbox.recipes import RECIPES, UnknownRecipe, get_recipe
+
+    if recipe is not None and build_all:
+        raise click.UsageError("Give --recipe NAME or --all, not both.")
+    if build_all:
+        return tuple(RECIPES)
+    try:
+        return (get_recipe(recipe).name,)
+    except UnknownRecipe as exc:
+        raise click.BadParameter(str(exc), param_hint="--recipe") from None
+
+
+def _build_recipes(settings, names: list[str], cache_dir: Path, force: bool) -> None:
+    import time
+
+    from sandbox.errors import SandboxError
+    from sandbox.runtime_images import build_runtime_image
+
+    for name in names:
+        started = time.monotonic()
+        try:
+            # --force rebuilds the recipe's own layer, never the base under it.
+            built = build_runtime_image(settings, name, cache_dir, force=force and name != "base",
+                                        log=lambda m: click.echo(f"[build-image] {m}", err=True))
+        except SandboxError as exc:
+            raise click.ClickException(f"[{exc.code}] {exc.message}") from exc
+        click.echo(f"{built.recipe} (version {built.version}) {built.ref} {built.image_id} "
+                   f"[{time.monotonic() - started:.1f}s]")
+
+
+@sandbox.command("images")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def images_cmd(as_json: bool) -> None:
+    """List the runtime recipes a competition can choose, and whether each is built on this host."""
+    from sandbox.errors import SandboxError
+    from sandbox.recipes import RECIPES, build_command
+    from sandbox.runtime_images import list_runtime_images
+
+    try:
+        images = list_runtime_images(get_settings())
+    except SandboxError as exc:
+        raise click.ClickException(f"[{exc.code}] {exc.message}") from exc
+    rows = [{**image.provenance(), "ref": image.ref, "built": image.image_id is not None,
+             "contents": RECIPES[image.recipe].summary} for image in images]
+    if as_json:
+        echo_json(rows)
+        return
+    for row in rows:
+        state = f"{row['ref']} {row['image_id'][:19]}" if row["built"] else f"not built ({build_command(row['recipe'])})"
+        click.echo(f"{row['recipe']:<12} v{row['version']:<3} {state}")
+        click.echo(f"{'':<17}{row['contents']}")
 
 
 @sandbox.command("try")

@@ -16,6 +16,7 @@ type as several CLI commands::
     daily_quota: 5
     scorer_version: installed        # a scorer id, or the installed weights' scorer
     sandbox: {timeout_s: 300, memory_mb: 2048}  # within the platform's caps; omitted: the platform's
+    runtime_image: torchvision       # a recipe built on this host (`stylearena sandbox images`); default base
     datasets:
       public: {folder: public/}      # a dataset folder (published, idempotently) ...
       hidden: {version: 3f2a9c...}   # ... or a published version (id or sha256 prefix)
@@ -54,13 +55,13 @@ from evaluator.metrics.optional_catalog import UnknownOptionalMetric, format_opt
 from evaluator.scorer import resolve_scorer
 
 KEYS = ("slug", "title", "description_file", "rules_file", "status", "timezone", "starts", "ends", "ranking_metric",
-        "optional_metrics", "daily_quota", "scorer_version", "sandbox", "datasets")
+        "optional_metrics", "daily_quota", "scorer_version", "sandbox", "runtime_image", "datasets")
 SANDBOX_KEYS = ("timeout_s", "memory_mb")
 # What apply compares, in the order the difference is printed.
 FIELDS = ("title", "description", "rules", "status", "timezone", "starts_at", "ends_at", "optional_metrics", "ranking_metric",
           "daily_quota",
-          "scorer_version", "sandbox_timeout_s", "sandbox_memory_mb", "public_dataset", "hidden_dataset")
-DEFAULTS = {"status": "draft", "ranking_metric": "art_fid", "daily_quota": 5}
+          "scorer_version", "sandbox_timeout_s", "sandbox_memory_mb", "runtime_image", "public_dataset", "hidden_dataset")
+DEFAULTS = {"status": "draft", "ranking_metric": "art_fid", "daily_quota": 5, "runtime_image": "base"}
 
 
 class BundleError(ArenaError):
@@ -161,6 +162,7 @@ def read_bundle(path: Path) -> dict[str, Any]:
         "daily_quota": int(data.get("daily_quota", DEFAULTS["daily_quota"])),
         "scorer_version": data.get("scorer_version"),
         "sandbox_timeout_s": sandbox.get("timeout_s"), "sandbox_memory_mb": sandbox.get("memory_mb"),
+        "runtime_image": str(data.get("runtime_image") or DEFAULTS["runtime_image"]),
         "datasets": {split: ({"folder": path.parent / spec["folder"]} if "folder" in spec else
                              {"version": str(spec["version"])}) for split, spec in datasets.items()},
     }
@@ -182,6 +184,7 @@ def competition_state(competition: Competition | None) -> dict[str, Any]:
         "ends_at": when(competition.ends_at), "ranking_metric": competition.ranking_metric,
         "daily_quota": competition.daily_quota, "scorer_version": competition.scorer_version,
         "sandbox_timeout_s": competition.sandbox_timeout_s, "sandbox_memory_mb": competition.sandbox_memory_mb,
+        "runtime_image": competition.runtime_image or "base",
         "public_dataset": competition.public_dataset.manifest_sha256 if competition.public_dataset else None,
         "hidden_dataset": competition.hidden_dataset.manifest_sha256 if competition.hidden_dataset else None,
     }
@@ -226,6 +229,10 @@ def apply_bundle(session: Session, settings: Settings, path: Path, dry_run: bool
             continue  # already staged by an earlier apply: the switch is the organizer's step
         if have.get(name) != wanted[name]:
             changes.append(Change(name, have.get(name), wanted[name]))
+    if wanted["runtime_image"] != (have.get("runtime_image") or DEFAULTS["runtime_image"]):
+        from arena.services.runtime_images import require_built  # noqa: PLC0415 - the Docker SDK only here
+
+        require_built(settings, wanted["runtime_image"])  # a dry run reports it too
     if dry_run or not changes:
         return ApplyResult(slug, competition is None, tuple(changes))
     status = CompetitionStatus(wanted["status"])
@@ -238,7 +245,7 @@ def apply_bundle(session: Session, settings: Settings, path: Path, dry_run: bool
         starts_at=datetime.fromisoformat(wanted["starts_at"]) if wanted["starts_at"] else None,
         ends_at=datetime.fromisoformat(wanted["ends_at"]) if wanted["ends_at"] else None,
         ranking_metric=wanted["ranking_metric"], daily_quota=wanted["daily_quota"],
-        scorer_version=wanted["scorer_version"]))
+        scorer_version=wanted["scorer_version"], runtime_image=wanted["runtime_image"]))
     # Sandbox limits are this module's own columns (checked against the caps above).
     competition.sandbox_timeout_s = wanted["sandbox_timeout_s"]
     competition.sandbox_memory_mb = wanted["sandbox_memory_mb"]
@@ -267,6 +274,8 @@ def export_bundle(competition: Competition, description_file: str = "description
     sandbox = {k: state[f"sandbox_{k}"] for k in SANDBOX_KEYS if state[f"sandbox_{k}"] is not None}
     if sandbox:
         doc["sandbox"] = sandbox
+    if state["runtime_image"] != DEFAULTS["runtime_image"]:
+        doc["runtime_image"] = state["runtime_image"]
     datasets = {split: {"version": state[f"{split}_dataset"]} for split in ("public", "hidden")
                 if state[f"{split}_dataset"]}
     if datasets:

@@ -9,15 +9,18 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from arena.core.competition_limits import check_competition_limits
 from arena.core.enums import CompetitionStatus, SubmissionStatus
 from arena.core.errors import ArenaError, NotFound
 from arena.core.models import Competition, Phase, Submission
 from arena.core.models.phase import DEFAULT_PHASE_NAME
+from arena.core.settings import SandboxSettings
 from arena.services import audit
 from arena.services.rules import rules_sha256
 from evaluator.metrics.catalog import DEFAULT_RANKING_METRIC, METRICS
 from evaluator.metrics.optional_catalog import OPTIONAL_METRICS, UnknownOptionalMetric, parse_optional_metrics
 from evaluator.statistics.board import rerank
+from sandbox.recipes import UnknownRecipe, get_recipe
 
 SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,58}[a-z0-9])?$")
 # A competition's scorer until the organizer picks one: no worker is this scorer, so nothing
@@ -52,6 +55,15 @@ class CompetitionChanges:
     optional_metrics: str | None = None
     # How many final submissions a participant may mark (arena.services.final_choices); at least 1.
     final_submissions_k: int | None = None
+    # Per-competition sandbox limits within the platform's caps (arena.core.competition_limits);
+    # 0 gives the competition the platform's own limit back (the column holds NULL then).
+    sandbox_timeout_s: int | None = None
+    sandbox_memory_mb: int | None = None
+    # The runtime image recipe (sandbox.recipes); whether it is built is the caller's check (Docker).
+    runtime_image: str | None = None
+
+
+SANDBOX_LIMITS = ("sandbox_timeout_s", "sandbox_memory_mb")
 
 
 # The reason a rehearsal upload carries once its draft opens: it is taken off every board for good.
@@ -109,6 +121,11 @@ def _check(competition: Competition) -> None:
         raise CompetitionError("bad_dates", "The end date must be after the start date.")
     if competition.final_submissions_k is not None and competition.final_submissions_k < 1:
         raise CompetitionError("bad_final_submissions", "Participants must be able to mark at least 1 final submission.")
+    if competition.runtime_image is not None:
+        try:
+            get_recipe(competition.runtime_image)
+        except UnknownRecipe as exc:
+            raise CompetitionError("unknown_runtime_image", str(exc)) from None
 
 
 def _check_optional_metrics(competition: Competition) -> None:
@@ -167,14 +184,22 @@ def create_competition(
 
 
 def configure_competition(session: Session, competition: Competition, changes: CompetitionChanges,
-                          actor: str | None = None) -> Competition:
+                          actor: str | None = None, sandbox: SandboxSettings | None = None) -> Competition:
     """Apply the non-None ``changes``; raises CompetitionError (and changes nothing) when invalid.
+
+    Sandbox limits need the platform's caps (``sandbox``); one above a cap raises LimitsRefused.
 
     Records a ``configure`` audit entry with each changed field's old and new value. Opening a
     draft retires its rehearsal uploads (disqualified with ``REHEARSAL_REASON``).
     """
     fields = CompetitionChanges.__dataclass_fields__
     before = {name: getattr(competition, name) for name in fields}
+    limits = {name: getattr(changes, name) for name in SANDBOX_LIMITS}
+    if any(value is not None for value in limits.values()):
+        if sandbox is None:
+            raise ValueError("configure_competition needs the platform's sandbox settings to set sandbox limits")
+        # Checked before anything changes; 0 (back to the platform's limit) is always allowed.
+        check_competition_limits(sandbox, limits["sandbox_timeout_s"] or None, limits["sandbox_memory_mb"] or None)
     try:
         # The zone first: dates typed in the same command are read in the new zone.
         zone = check_zone(changes.timezone) if changes.timezone is not None else competition.timezone or "UTC"
@@ -184,6 +209,10 @@ def configure_competition(session: Session, competition: Competition, changes: C
                 value = parse_when(value, zone, end_of_day=name == "ends_at")
             elif name == "timezone" and value is not None:
                 value = zone
+            if name in SANDBOX_LIMITS:
+                if value is not None:
+                    setattr(competition, name, value or None)
+                continue
             if value is not None:
                 setattr(competition, name, value)
         _check(competition)
@@ -257,4 +286,7 @@ def competition_summary(competition: Competition) -> dict[str, object]:
         "description": competition.description,
         "rules_sha256": rules_sha256(competition.rules),
         "final_submissions_k": competition.final_submissions_k,
+        "sandbox_timeout_s": competition.sandbox_timeout_s,  # None: the platform's limit
+        "sandbox_memory_mb": competition.sandbox_memory_mb,
+        "runtime_image": competition.runtime_image or "base",
     }

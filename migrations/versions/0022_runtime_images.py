@@ -1,14 +1,14 @@
-"""Reserved revision for issue 19 (no schema change yet)
+"""Runtime images (issue 19): ``competitions.runtime_image``, the recipe a competition's generators run in
 
-Placeholder in the revision chain so parallel work lands in a fixed order; it changes nothing
-until its part of issue 19 lands here.
+A recipe name of ``sandbox.recipes`` (``base``: the platform's sandbox image, what every
+competition ran in before this revision).
 
 Revision ID: 0022_runtime_images
 Revises: 0021_notifications
 Create Date: 2026-12-02 10:20:00
 """
-import sqlalchemy as sa  # noqa: F401
-from alembic import op  # noqa: F401
+import sqlalchemy as sa
+from alembic import op
 
 
 revision = '0022_runtime_images'
@@ -18,8 +18,10 @@ depends_on = None
 
 
 def upgrade() -> None:
-    pass
+    with op.batch_alter_table("competitions") as batch:
+        batch.add_column(sa.Column("runtime_image", sa.String(40), nullable=False, server_default="base"))
 
 
 def downgrade() -> None:
-    pass
+    with op.batch_alter_table("competitions") as batch:
+        batch.drop_column("runtime_image")

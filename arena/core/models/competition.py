@@ -77,6 +77,8 @@ class Competition(Base):
     finalized_at: Mapped[Optional[datetime]]
     # Final submissions (issue 15): how many a participant may mark for the private board.
     final_submissions_k: Mapped[int] = mapped_column(default=2, server_default="2")
+    # Runtime image (issue 19): the sandbox.recipes recipe its generators run in ("base": the platform's image).
+    runtime_image: Mapped[str] = mapped_column(sa.String(40), default="base", server_default="base")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     public_dataset: Mapped[Optional[DatasetVersion]] = relationship(foreign_keys=[public_dataset_id])

@@ -15,6 +15,7 @@ from arena.services.final_choices import final_rule
 from arena.services.submissions import charging_rule
 from arena.services.upload_rules import MAX_LABEL_CHARS, UPLOAD_SUFFIXES
 from sandbox import environment
+from sandbox.recipes import get_recipe
 
 
 @dataclass(frozen=True)
@@ -90,13 +91,17 @@ class Guide:
     public: SplitSizes | None
     hidden: SplitSizes | None
     final_rule: str = ""  # arena.services.final_choices.final_rule
+    # The competition's runtime image recipe (sandbox.recipes): "name (version N)".
+    runtime: str = ""
 
 
 def build_guide(settings: Settings, competition: Competition) -> Guide:
     """The guide of ``competition`` under ``settings``."""
     sandbox = settings.sandbox
+    recipe = get_recipe(competition.runtime_image or "base")
     return Guide(
-        environment=environment.installed_summary(), torch_version=environment.torch_version(),
+        environment=recipe.summary, runtime=f"{recipe.name} (version {recipe.version})",
+        torch_version=environment.torch_version(),
         saver_advice=environment.saver_advice(), tested_saver_torch=environment.TESTED_SAVER_TORCH,
         device="a CUDA GPU" if sandbox.use_gpu else "the CPU (no GPU)",
         smoke_timeout_s=sandbox.run_limits(smoke=True).timeout_s, timeout_s=sandbox.timeout_s,
