@@ -270,7 +270,9 @@ SCHEMAS: dict[str, Any] = {
         "sandbox": {"type": "object", "properties": {
             "torch_version": {"type": "string"}, "device": {"type": "string", "enum": ["cpu", "cuda"]},
             "smoke_timeout_s": {"type": "integer"}, "timeout_s": {"type": "integer"},
-            "memory_mb": {"type": "integer"}, "cpus": {"type": "number"}, "output_mb": {"type": "integer"}}},
+            "memory_mb": {"type": "integer"}, "cpus": {"type": "number"}, "output_mb": {"type": "integer"},
+            "runtime_image": {"type": "string", "description": "The competition's runtime image recipe and version"},
+            "environment": {"type": "string", "description": "What a generator finds inside it"}}},
         "dev_set_url": {"type": ["string", "null"]}, "guide_url": {"type": "string"},
         "rules": {"$ref": "#/components/schemas/RulesStanding"}}},
     "RulesStanding": {"type": "object", "properties": _RULES_STANDING},
