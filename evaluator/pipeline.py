@@ -38,6 +38,7 @@ from evaluator.claim import Claim, ScoredResult, ScoreValue
 from evaluator.metrics.optional_catalog import WEIGHT_FREE, parse_optional_metrics
 from evaluator.public_split import PROVENANCE_KEY, score_or_reason
 from evaluator.reports import efficiency_row, report_summary, stored_efficiency
+from evaluator.runtime import runner_for
 from evaluator.scorer import scorer_identity
 from evaluator.errors import LeaseLost, PlatformCode, PlatformFault, fault_on_split, truncate_log
 from evaluator.statistics.ranking import basic_interval, encode
@@ -96,6 +97,8 @@ class EvaluationTask:
     reusable_efficiency: dict[str, Any] | None = None
     # The optional metrics the competition computes besides the catalog's (evaluator.metrics.optional).
     optional_metrics: tuple[str, ...] = ()
+    # The runtime image recipe the competition runs its generators in (sandbox.recipes).
+    runtime_image: str = "base"
 
 
 @dataclass(frozen=True)
@@ -114,6 +117,8 @@ class RunOutcome:
     efficiency: dict[str, Any] | None = None
     # The limits the run had (platform caps tightened by the competition's), for provenance.
     limits: dict[str, Any] | None = None
+    # The runtime image it ran in: recipe, version and image id (``RuntimeImage.provenance``).
+    runtime: dict[str, Any] | None = None
 
 
 # The steps of an attempt, in order; each is timed, and announced as it starts.
@@ -188,6 +193,7 @@ def load_task(factory: sessionmaker[Session], evaluation_id: int, settings: Sett
             reusable_efficiency=stored_efficiency(session.get(EvaluationEfficiency, reused[1])) if reused else None,
             sandbox_timeout_s=competition.sandbox_timeout_s, sandbox_memory_mb=competition.sandbox_memory_mb,
             optional_metrics=parse_optional_metrics(competition.optional_metrics),
+            runtime_image=competition.runtime_image or "base",
         )
 
 
@@ -237,7 +243,8 @@ def run_generator(context: WorkerContext, task: EvaluationTask, claim: Claim, in
     limits = run_limits_for(settings.sandbox, task.sandbox_timeout_s, task.sandbox_memory_mb,
                             smoke=split is DatasetSplit.PUBLIC)
     started = time.monotonic()
-    result = context.runner.run(
+    runner, runtime = runner_for(context.runner, settings, task.runtime_image)
+    result = runner.run(
         submission_path(settings, task), task.submission_format, inputs_dir, output_dir, limits,
         container_labels(task, claim, split.value), abort,
     )
@@ -253,6 +260,7 @@ def run_generator(context: WorkerContext, task: EvaluationTask, claim: Claim, in
         efficiency=efficiency_row(getattr(result, "efficiency", None)),
         limits={"timeout_s": limits.timeout_s, "memory_mb": limits.memory_mb, "cpus": limits.cpus,
                 "per_competition": {"timeout_s": task.sandbox_timeout_s, "memory_mb": task.sandbox_memory_mb}},
+        runtime={**runtime, "image_id": result.image_id},
     )
 
 
@@ -340,6 +348,7 @@ def provenance(
         "device": result.device,
         "deterministic": bool(result.deterministic),
         "sandbox_image_id": hidden.image_id if hidden else None,
+        "runtime_image": hidden.runtime if hidden else {"recipe": task.runtime_image, "outputs_reused": True},
         "sandbox_limits": hidden.limits if hidden else None,
         "outputs_reused": hidden is None,
         "reference_protocol": result.reference_protocol,
