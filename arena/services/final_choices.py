@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 
 from arena.core.enums import EvaluationStatus, SubmissionStatus
 from arena.core.errors import ArenaError, Forbidden
-from arena.core.models import Competition, Evaluation, Score, Submission, User
+from arena.core.models import Competition, Evaluation, PrivateBoardEntry, Score, Submission, User
 from arena.core.target import EvaluationTarget
 from arena.services.leaderboard import resolve_metric
 from evaluator.metrics.optional_catalog import OPTIONAL_METRICS
@@ -48,6 +48,8 @@ class FinalChoiceSummary:
     marked_ids: tuple[int, ...]  # the ones they marked that still count
     final_ids: tuple[int, ...]  # what finalize would take now (the marked ones, or the best K)
     open: bool  # whether they may still change it
+    # After finalize: their standing on the private board (None: not on it, or not finalized).
+    standing: PrivateBoardEntry | None = None
 
     @property
     def chosen(self) -> int:
@@ -205,5 +207,7 @@ def final_choice_summary(session: Session, competition: Competition, user: User,
     """What ``user`` has chosen in ``competition`` and what finalize would take for them now."""
     finals = tuple(final_submissions(session, competition, owner_id=user.id).get(user.id, []))
     marked = tuple(sid for sid in _marked_ids(session, competition, user.id) if sid in finals)
+    standing = session.get(PrivateBoardEntry, (competition.id, user.id)) if competition.finalized_at else None
     return FinalChoiceSummary(competition=competition, k=competition.final_submissions_k,
-                              marked_ids=marked, final_ids=finals, open=choice_closed_reason(competition, now) is None)
+                              marked_ids=marked, final_ids=finals, open=choice_closed_reason(competition, now) is None,
+                              standing=standing)

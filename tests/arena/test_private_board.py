@@ -122,3 +122,13 @@ def test_no_route_shows_a_private_number_before_finalize_and_the_board_after(app
     assert [e["username"] for e in data["entries"]] == ["bob", "dee", "ann", "cy"]
     assert data["entries"][1]["shake_up"] == 2
     assert "Private board (final)" in viewers[2][1].get(f"/competitions/{SLUG}").get_data(as_text=True)
+
+
+def test_a_participant_sees_their_final_standing_on_their_submissions_page(app, db_session, finale):  # noqa: F811
+    comp, users, subs, worse = finale
+    finalize(db_session, comp)
+    db_session.commit()
+    c = app.test_client()
+    login_as(c, "dee")
+    html = c.get("/me/submissions").get_data(as_text=True)
+    assert "data-private-standing" in html and "Final standing: <b>2</b> on the private board (public board: 4)" in html
