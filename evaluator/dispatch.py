@@ -91,6 +91,12 @@ NOTICE_FUNCTION = "arena.services.notifications.notify_outcome_job"
 NOTICE_TIMEOUT_S = 120
 
 
+def notice_queue(settings: Settings) -> str:
+    """The outcome-email queue, beside the scoring queue; workers take it first (a mail is
+    seconds of work, and should not wait behind an hour of queued evaluations)."""
+    return f"{settings.queue_name}-notices"
+
+
 def announce_outcome(settings: Settings, evaluation_id: int) -> bool:
     """Queue the outcome email of a final evaluation (after its commit); False when not queued.
 
@@ -101,7 +107,7 @@ def announce_outcome(settings: Settings, evaluation_id: int) -> bool:
         return False
     conn = redis_connection(settings)
     try:
-        Queue(settings.queue_name, connection=conn).enqueue(
+        Queue(notice_queue(settings), connection=conn).enqueue(
             NOTICE_FUNCTION, evaluation_id, job_timeout=NOTICE_TIMEOUT_S, result_ttl=RESULT_TTL_S,
             failure_ttl=RESULT_TTL_S, description=f"outcome email of evaluation {evaluation_id}")
     except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as exc:

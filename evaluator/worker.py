@@ -117,8 +117,9 @@ def make_worker(settings: Settings, context: WorkerContext, name: str | None = N
     """An ``EvaluationWorker`` on the settings' queue, reconciling every ``reconcile_interval``."""
     interval = reconcile_interval(settings)
     worker = EvaluationWorker(
-        # RQ dequeues in list order: scoring first, try-it (issue 17) only when none is waiting.
-        [settings.queue_name, tryit_queue(settings)],
+        # RQ dequeues in list order: outcome emails (short), scoring, then try-it (issue 17)
+        # only when no scoring is waiting.
+        [dispatch.notice_queue(settings), settings.queue_name, tryit_queue(settings)],
         name=name or f"{platform.node()}.{os.getpid()}",
         connection=redis.Redis.from_url(settings.redis_url, socket_connect_timeout=5),
         maintenance_interval=interval,

@@ -19,7 +19,7 @@ from arena.services.notifications import notify_outcome, notify_outcome_job
 from arena.services.rescore import apply_rescore, plan_rescore
 from arena.services.results import round_score
 from evaluator.context import WorkerContext, install_context
-from evaluator.dispatch import redis_connection
+from evaluator.dispatch import notice_queue, redis_connection
 
 
 class Inbox:
@@ -73,7 +73,7 @@ def run_burst(settings) -> None:
     """Work the queue until empty in this process: evaluations, then the emails they announce."""
     connection = redis_connection(settings)
     try:
-        SimpleWorker([settings.queue_name], connection=connection).work(burst=True)
+        SimpleWorker([notice_queue(settings), settings.queue_name], connection=connection).work(burst=True)
     finally:
         connection.close()
 
@@ -167,7 +167,7 @@ def test_a_dead_mail_server_never_fails_the_evaluation(
     # The email job itself finished (it logs, never raises), so RQ holds no failed job either.
     connection = redis_connection(dead)
     try:
-        assert Queue(dead.queue_name, connection=connection).failed_job_registry.count == 0
+        assert Queue(notice_queue(dead), connection=connection).failed_job_registry.count == 0
     finally:
         connection.close()
     assert inbox.messages == []

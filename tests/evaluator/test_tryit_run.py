@@ -21,6 +21,7 @@ from arena.core.files import sha256_file
 from arena.core.models import TryItRequest, TryItStatus, utcnow
 from arena.core.store.uploads import store_upload
 from arena.services.tryit.requests import create_request
+from evaluator.dispatch import notice_queue
 from evaluator.tryit_job import run_request, sweep_expired, tryit_queue
 from evaluator.tryit_store import tryit_path
 from evaluator.worker import make_worker
@@ -124,7 +125,7 @@ def test_opted_out_model_fails_without_running(settings, session_factory):
 
 def test_workers_take_scoring_before_try_it(settings):
     worker = make_worker(settings, context=None)
-    assert worker.queue_names() == [settings.queue_name, tryit_queue(settings)]
+    assert worker.queue_names() == [notice_queue(settings), settings.queue_name, tryit_queue(settings)]
 
 
 CRASH = '''
