@@ -111,16 +111,25 @@ def images_cmd(as_json: bool) -> None:
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Keep the outputs here (must be empty); default a temporary directory.")
 @click.option("--timeout", type=int, default=None, help="Wall-clock limit in seconds (at most the smoke limit).")
+@click.option("--runtime-image", "recipe", default="base", show_default=True, metavar="RECIPE",
+              help="The runtime image to run in, as a competition on it would (`stylearena sandbox images`).")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
-def try_cmd(submission: Path, pairs_dir: Path, out_dir: Path | None, timeout: int | None, as_json: bool) -> None:
+def try_cmd(submission: Path, pairs_dir: Path, out_dir: Path | None, timeout: int | None, recipe: str,
+            as_json: bool) -> None:
     """Run SUBMISSION on a local public set through the same runner, harness and validation."""
     from sandbox.errors import SandboxError
     from arena.core.limits import LimitLoosened
+    from evaluator.runtime import runner_for
+    from sandbox.recipes import UnknownRecipe, get_recipe
     from sandbox.runner import SandboxRunner
     from sandbox.upload import validate_upload
     from sandbox.validation import validate_outputs
 
     settings = get_settings()
+    try:
+        get_recipe(recipe)
+    except UnknownRecipe as exc:
+        raise click.BadParameter(str(exc), param_hint="--runtime-image") from None
     limits = settings.sandbox.run_limits(smoke=True)
     try:
         if timeout is not None:
@@ -132,7 +141,7 @@ def try_cmd(submission: Path, pairs_dir: Path, out_dir: Path | None, timeout: in
         try:
             info = validate_upload(submission, settings.max_upload_mb * 1024 * 1024)
             click.echo(f"upload ok: {info.format.value}, {info.size} bytes, sha256 {info.sha256[:12]}", err=True)
-            runner = SandboxRunner(settings.docker_host, settings.sandbox.image)
+            runner, _ = runner_for(SandboxRunner(settings.docker_host, settings.sandbox.image), settings, recipe)
             result = runner.run(submission, info.format, pairs_dir, out, limits,
                                 labels={"stylearena.submission": f"try-{info.sha256[:12]}"})
             click.echo(result.log, err=True, nl=False)

@@ -127,3 +127,24 @@ def test_a_recipe_not_built_here_is_named_with_its_build_command(docker_host, sa
         find_runtime_image(Settings(docker_host=docker_host), "never-built")
     assert caught.value.code == "image_missing" and caught.value.platform_fault
     assert "`stylearena sandbox build-image --recipe never-built`" in caught.value.message
+
+
+@pytest.mark.docker
+def test_sandbox_try_runs_in_the_chosen_runtime_image(docker_host, sandbox_image, torchvision_image, image_set,
+                                                      tmp_path):
+    from arena.cli import cli
+    from arena.core.settings import SandboxSettings
+    from sandbox.examples import write_package
+
+    settings = Settings(docker_host=docker_host, data_dir=tmp_path / "data",
+                        sandbox=SandboxSettings(image=sandbox_image, memory_mb=1024, cpus=1.0, smoke_timeout_s=60))
+    package = write_package(tmp_path / "tv.zip", {"generator.py": (
+        "import torch\nimport torchvision.transforms.functional as F\n\n\nclass Stylizer(torch.nn.Module):\n"
+        "    def forward(self, content, style):\n        return F.hflip(content)\n")})
+    args = ["sandbox", "try", str(package), "--pairs", str(image_set)]
+    chosen = CliRunner().invoke(cli, [*args, "--runtime-image", "torchvision", "--json"], obj={"settings": settings})
+    assert chosen.exit_code == 0 and '"pairs_written": 2' in chosen.stdout, chosen.output
+    base = CliRunner().invoke(cli, args, obj={"settings": settings})
+    assert base.exit_code == 1 and "[load_failed]" in base.output and "No module named 'torchvision'" in base.output
+    unknown = CliRunner().invoke(cli, [*args, "--runtime-image", "nope"], obj={"settings": settings})
+    assert unknown.exit_code == 2 and "Unknown runtime image 'nope'" in unknown.output
