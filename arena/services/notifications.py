@@ -226,6 +226,21 @@ def _finish(factory: sessionmaker[Session], key: str, error: str | None = None) 
             sent_at=None if error else utcnow(), error=error))
 
 
+def test_email(settings: Settings, address: str) -> Email:
+    """The message ``stylearena notifications test`` sends to check the SMTP settings."""
+    return Email(address, "[StyleArena] test email", (
+        f"This is a test email from StyleArena ({link(settings, '/') or '/'}), sent through "
+        f"{settings.smtp_host}:{settings.smtp_port}. If you read it, outcome emails will arrive too.\n"))
+
+
+def recent_notifications(session: Session, failed_only: bool = False, limit: int = 50) -> list[Notification]:
+    """The newest notifications first; ``failed_only``: those the SMTP server did not take."""
+    query = sa.select(Notification).order_by(Notification.id.desc()).limit(limit)
+    if failed_only:
+        query = query.where(Notification.sent_at.is_(None))
+    return list(session.scalars(query))
+
+
 def notify_outcome_job(evaluation_id: int) -> int:
     """RQ entry point (queued by ``evaluator.dispatch.announce_outcome``); returns the emails sent."""
     settings = Settings.from_env()

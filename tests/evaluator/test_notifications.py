@@ -8,9 +8,11 @@ import threading
 import pytest
 import sqlalchemy as sa
 from aiosmtpd.controller import Controller
+from click.testing import CliRunner
 from pipeline_fixtures import FakeRunner, free_port, publish_extra_hidden, upload
 from rq import Queue, SimpleWorker
 
+from arena.cli import cli
 from arena.core.db import transaction
 from arena.core.enums import EvaluationKind, EvaluationStatus, SubmissionStatus, UserRole
 from arena.core.models import Competition, DatasetVersion, Evaluation, Notification, Score, Submission, User
@@ -171,6 +173,21 @@ def test_a_dead_mail_server_never_fails_the_evaluation(
     finally:
         connection.close()
     assert inbox.messages == []
+    # The organizer sees the refused email, and why, from the CLI.
+    listed = CliRunner().invoke(cli, ["notifications", "list", "--failed"], obj={"settings": dead})
+    assert listed.exit_code == 0 and "ann@example.org" in listed.output and "NOT SENT" in listed.output
+    tried = CliRunner().invoke(cli, ["notifications", "test", "olga@example.org"], obj={"settings": dead})
+    assert tried.exit_code == 1 and "Check STYLEARENA_SMTP_HOST/PORT" in tried.output
+
+
+def test_the_cli_test_email_reaches_the_server(mail_settings, inbox):
+    done = CliRunner().invoke(cli, ["notifications", "test", "olga@example.org"], obj={"settings": mail_settings})
+    assert done.exit_code == 0, done.output
+    [mail] = inbox.to("olga@example.org")
+    assert mail["Subject"] == "[StyleArena] test email" and "https://arena.example.org/" in mail.get_content()
+    off = CliRunner().invoke(cli, ["notifications", "test", "olga@example.org"],
+                             obj={"settings": mail_settings.with_overrides(smtp_host="")})
+    assert off.exit_code == 1 and "set STYLEARENA_SMTP_HOST" in off.output
 
 
 def test_organizers_get_one_email_when_a_rescore_finishes(
