@@ -4,6 +4,7 @@ from __future__ import annotations
 import email
 import email.policy
 import threading
+from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -15,13 +16,15 @@ from rq import Queue, SimpleWorker
 from arena.cli import cli
 from arena.core.db import transaction
 from arena.core.enums import EvaluationKind, EvaluationStatus, SubmissionStatus, UserRole
-from arena.core.models import Competition, DatasetVersion, Evaluation, Notification, Score, Submission, User
+from arena.core.models import Competition, DatasetVersion, Evaluation, Notification, Score, Submission, User, utcnow
 from arena.services.accounts import create_user, set_notification_preferences
 from arena.services.notifications import notify_outcome, notify_outcome_job
 from arena.services.rescore import apply_rescore, plan_rescore
 from arena.services.results import round_score
 from evaluator.context import WorkerContext, install_context
+from evaluator.claim import claim_evaluation
 from evaluator.dispatch import notice_queue, redis_connection
+from evaluator.reconciler import reconcile
 
 
 class Inbox:
@@ -133,6 +136,30 @@ def test_a_hidden_run_failure_mails_the_safe_message_and_nothing_of_the_run(
     assert "generator_crashed" in body and message in body
     # ...and none of it, nor the hidden run's log, reaches the participant.
     assert "boom" not in body and "Traceback" not in body and "hidden-inputs" not in body
+
+
+def test_a_worker_lost_on_the_last_attempt_is_announced_by_the_reconciler(
+        mail_settings, session_factory, world, generator, inbox):
+    settings = mail_settings.with_overrides(max_attempts=1)
+    opt_in(session_factory, world.user_id, "ann@example.org")
+    submission_id = upload(settings, session_factory, world, generator)
+    with session_factory() as session:
+        evaluation_id = session.get(Submission, submission_id).evaluations[0].id
+    claim_evaluation(session_factory, evaluation_id, "dead-worker", 30, 1)
+    with transaction(session_factory) as session:
+        session.get(Evaluation, evaluation_id).lease_expires_at = utcnow() - timedelta(seconds=1)
+    assert reconcile(settings, session_factory, sweep_containers=False).failed == (evaluation_id,)
+    connection = redis_connection(settings)
+    try:  # only the email queue: the evaluation's own delivery is a duplicate now
+        SimpleWorker([notice_queue(settings)], connection=connection).work(burst=True)
+    finally:
+        connection.close()
+    with session_factory() as session:
+        submission = session.get(Submission, submission_id)
+        assert submission.status is SubmissionStatus.FAILED and submission.error_code == "worker_lost"
+        message = submission.error_message
+    [mail] = inbox.to("ann@example.org")
+    assert "failed" in mail["Subject"] and "worker_lost" in mail.get_content() and message in mail.get_content()
 
 
 def test_no_email_without_opting_in(mail_settings, session_factory, world, generator, worker, inbox):
