@@ -217,6 +217,38 @@ def test_the_cli_test_email_reaches_the_server(mail_settings, inbox):
     assert off.exit_code == 1 and "set STYLEARENA_SMTP_HOST" in off.output
 
 
+# The test server listens on loopback only; plain-text AUTH there is what the warning is about.
+@pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS:UserWarning")
+def test_the_smtp_login_is_used_when_set(mail_settings, inbox, monkeypatch):
+    from aiosmtpd.smtp import AuthResult, LoginPassword
+
+    from arena.services import notifications
+
+    # aiosmtpd answers a refused login slowly; the client's timeout is what ends it.
+    monkeypatch.setattr(notifications, "SMTP_TIMEOUT_S", 2)
+
+    logins = []
+
+    def authenticator(server, session, envelope, mechanism, auth_data):
+        ok = isinstance(auth_data, LoginPassword) and (auth_data.login, auth_data.password) == (b"arena", b"s3cret")
+        logins.append(ok)
+        return AuthResult(success=ok)
+
+    guarded = Controller(inbox, hostname="127.0.0.1", port=free_port(), authenticator=authenticator,
+                         auth_required=True, auth_require_tls=False)
+    guarded.start()
+    try:
+        good = mail_settings.with_overrides(smtp_port=guarded.port, smtp_username="arena", smtp_password="s3cret")
+        assert CliRunner().invoke(cli, ["notifications", "test", "a@example.org"], obj={"settings": good}).exit_code == 0
+        bad = good.with_overrides(smtp_password="wrong")
+        refused = CliRunner().invoke(cli, ["notifications", "test", "b@example.org"], obj={"settings": bad})
+        assert refused.exit_code == 1 and "did not take the email" in refused.output
+    finally:
+        guarded.stop()
+    assert logins[0] is True and logins[1:] and not any(logins[1:])
+    assert len(inbox.to("a@example.org")) == 1 and inbox.to("b@example.org") == []
+
+
 def test_organizers_get_one_email_when_a_rescore_finishes(
         mail_settings, session_factory, world, generator, worker, inbox, tmp_path):
     opt_in(session_factory, world.user_id, "ann@example.org")
