@@ -78,6 +78,7 @@ GET_ENDPOINTS = {
     "arena.vote_page", "arena.match_image", "arena.human_board_page",  # issue 17: public outputs only
     "admin.competition", "admin.progress",  # organizers only (progress: the page's live-refresh JSON)
     "public.private_board_page", "public.private_board_json",  # issue 15: 404 until finalize
+    "accounts.notifications",  # issue 19: the viewer's own email settings
     "rules.rules", "api.rules",  # issue 15: the organizers' rules text and the caller's acceptance
 }
 
