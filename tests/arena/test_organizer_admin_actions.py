@@ -179,3 +179,14 @@ def test_progress_json_is_for_organizers(app, board):  # noqa: F811
     assert staged["staged"] is True and staged["queued"] == 1 and staged["scored"] == 1 and staged["missing"] == 0
     current = next(t for t in data["targets"] if t["current"])
     assert current["scored"] == 2 and current["unfinished"] == 0
+
+
+def test_page_states_the_competitions_sandbox_limits(app, board, db_session, settings):  # noqa: F811
+    comp, _, _ = board
+    org = _client(app, "org")
+    assert f"runs get {settings.sandbox.timeout_s} s and {settings.sandbox.memory_mb} MB (the platform's)" in \
+        org.get("/admin/competitions/live").get_data(as_text=True)
+    db_session.get(Competition, comp.id).sandbox_timeout_s = 90
+    db_session.commit()
+    html = org.get("/admin/competitions/live").get_data(as_text=True)
+    assert f"runs get 90 s and {settings.sandbox.memory_mb} MB</span>" in html

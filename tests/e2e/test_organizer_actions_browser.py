@@ -110,3 +110,26 @@ def test_organizer_buttons_confirmations_and_live_progress(page, live_server, db
     db_session.expire_all()
     assert db_session.get(Competition, comp.id).hidden_dataset_id == new.id
     assert db_session.get(Submission, subs[2].id).status is SubmissionStatus.DISQUALIFIED
+
+
+def test_without_javascript_the_progress_card_keeps_a_reload_link(browser, live_server, db_session, spring,
+                                                                 artifacts_dir):
+    comp, new, subs, queued = spring
+    context = browser.new_context(viewport={"width": 1280, "height": 800}, java_script_enabled=False)
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    try:
+        _login(page, live_server)
+        page.goto(f"{live_server}/admin/competitions/spring")
+        assert page.locator(".progress-live").is_hidden()  # nothing claims to update live
+        cell = page.locator(f'tr[data-target="{new.id}-s1"] td[data-col="queued"]')
+        assert cell.inner_text() == "1"
+        db_session.get(Evaluation, queued.id).status = EvaluationStatus.SCORED
+        db_session.commit()
+        page.get_by_role("link", name="Reload").click()
+        assert cell.inner_text() == "0"
+        # The buttons are plain forms: the confirmation step works without a script too.
+        page.locator(f'tr[data-target="{new.id}-s1"]').get_by_role("button", name="Switch board…").click()
+        assert page.locator('[data-confirm="switch"]').is_visible()
+    finally:
+        context.close()

@@ -7,6 +7,7 @@ from flask import abort, flash, make_response, redirect, render_template, reques
 from flask_login import current_user
 from sqlalchemy import select
 
+from arena.core.competition_limits import run_limits_for
 from arena.core.errors import ArenaError
 from arena.core.models import Submission, utcnow
 from arena.services.audit import entries
@@ -16,7 +17,7 @@ from arena.services.switch import switch_targets
 from arena.services.upload_rules import phase, schedule_text
 from arena.web.admin import bp
 from arena.web.admin.routes import organizer_required
-from arena.web.db_session import get_session
+from arena.web.db_session import get_session, get_settings
 
 ACTIONS = ("disqualify", "reinstate")
 DONE = {"disqualify": "Disqualified", "reinstate": "Reinstated"}  # the flash after the change
@@ -43,7 +44,8 @@ def competition(slug: str):
                                        .order_by(Submission.id.desc())))
     return _private(render_template(
         "admin/competition.html", competition=comp, submissions=submissions, phase=phase(comp, utcnow()).value,
-        schedule=schedule_text(comp), targets=switch_targets(session, comp), audit=entries(session, comp, 200)))
+        schedule=schedule_text(comp), targets=switch_targets(session, comp), audit=entries(session, comp, 200),
+        limits=run_limits_for(get_settings().sandbox, comp.sandbox_timeout_s, comp.sandbox_memory_mb)))
 
 
 @bp.post("/competitions/<slug>/submissions/<int:submission_id>/<action>")
