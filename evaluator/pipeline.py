@@ -33,9 +33,10 @@ from arena.core.settings import Settings
 from arena.core.store import outputs as outputs_store
 from arena.core.store.datasets import DatasetRef
 from arena.core.store.uploads import upload_path
-from evaluator.board_parts import BoardParts, score_parts, split_of
+from evaluator.board_parts import BoardParts, restricted, score_parts, split_of
 from evaluator.claim import Claim, ScoredResult, ScoreValue
 from evaluator.metrics.optional_catalog import WEIGHT_FREE, parse_optional_metrics
+from evaluator.metrics.per_style_sets import PROVENANCE_KEY as STYLE_SETS_KEY, with_style_sets
 from evaluator.public_split import PROVENANCE_KEY, score_or_reason
 from evaluator.reports import efficiency_row, report_summary, stored_efficiency
 from evaluator.runtime import runner_for
@@ -298,9 +299,10 @@ def compute_scores(context: WorkerContext, task: EvaluationTask, inputs_dir: Pat
     split = split_of(task.dataset, pairs)
     if split is not None:
         parts = score_parts(context.scorer, state, result, split)
-        return (*parts.public, parts)
+        # Per-style FID/KID are shown on pages: the public part's pairs only, never the private ones.
+        return with_style_sets(parts.public[0], restricted(state, split.public)), parts.public[1], parts
     # --- intervals (evaluator.statistics): the same B resamples for every entry of the board
-    return result, bootstrap(state, sorted(result.metrics)), None
+    return with_style_sets(result, state), bootstrap(state, sorted(result.metrics)), None
 
 
 def score_values(result: Any, replicates: Bootstrap | None = None) -> tuple[ScoreValue, ...]:
@@ -352,6 +354,7 @@ def provenance(
         "sandbox_limits": hidden.limits if hidden else None,
         "outputs_reused": hidden is None,
         "reference_protocol": result.reference_protocol,
+        STYLE_SETS_KEY: result.per_style_sets,
         "n_references": int(result.n_references),
         "platform_version": platform_version(),
         "worker_host": platform.node(),

@@ -34,11 +34,11 @@ from arena.core.store.datasets import read_stored_manifest
 from arena.core.target import EvaluationTarget
 from arena.services.leaderboard import LeaderboardRow, every_leaderboard_row
 from evaluator.metrics.catalog import METRICS, PER_PAIR_METRICS, MetricInfo
+from evaluator.metrics.per_style_sets import FID_MIN_IMAGES, PROVENANCE_KEY, StyleSets, from_json
 
-# Per-style FID/KID would need this many held-out references of the style (and as many
-# outputs): below it a 2048-d Inception FID is mostly estimator bias and KID's spread swamps
-# differences between entries. They are not computed yet (the worker would have to, with torch).
-SET_METRIC_MIN_REFERENCES = 50
+# Per-style FID/KID: computed by the worker where a style has enough references and outputs
+# (thresholds and why: evaluator.metrics.per_style_sets), read here from provenance.
+SET_METRIC_MIN_REFERENCES = FID_MIN_IMAGES
 
 # Two-sided 95 % Student-t quantiles t(0.975, df) for df = 1..30 (beyond, ``_t975`` expands).
 _T975 = (12.7062047, 4.3026527, 3.1824463, 2.7764451, 2.5705818, 2.4469119, 2.3646243, 2.3060041,
@@ -75,6 +75,8 @@ class DatasetStyles:
     styles: tuple[Style, ...]
     pair_style: dict[str, int]  # pair id -> index into ``styles`` (0-based)
     public_names: bool
+    # Style file names in ``styles`` order, to read per-style FID/KID; never shown (hidden names).
+    names: tuple[str, ...] = ()
 
     @property
     def max_references(self) -> int:
@@ -169,7 +171,7 @@ def _load_styles(settings: Settings, version: _Version) -> DatasetStyles:
         Style(i + 1, name if public else f"style {i + 1}", int(pair_counts[i]), len(manifest.references_of(name)))
         for i, name in enumerate(names)
     )
-    return DatasetStyles(styles, {p.pair_id: index[p.style] for p in manifest.pairs}, public)
+    return DatasetStyles(styles, {p.pair_id: index[p.style] for p in manifest.pairs}, public, tuple(names))
 
 
 def style_stats(per_pair: dict[str, dict[str, float]] | None,
@@ -289,3 +291,14 @@ def evaluation_styles(settings: Settings, evaluation: Evaluation) -> tuple[Datas
         stats = style_stats(evaluation.per_pair, styles)
         _MEMO.put(key, stats)
     return styles, stats
+
+
+def evaluation_style_sets(evaluation: Evaluation, styles: DatasetStyles) -> tuple[StyleSets | None, ...] | None:
+    """Per style (in ``styles`` order) its stored FID/KID, None for a style without; None when never computed.
+
+    The worker computed them on the public board's pairs only (``evaluator.pipeline.compute_scores``).
+    """
+    values = from_json((evaluation.provenance or {}).get(PROVENANCE_KEY))
+    if values is None:
+        return None
+    return tuple(values.get(name) for name in styles.names)

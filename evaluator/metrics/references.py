@@ -74,12 +74,23 @@ def art_reference_rows(pairs: Sequence[Pair], style_names: Sequence[str], held_o
     Rows index ``held_out.images`` (held-out protocol: the pair's style's references in turn,
     ordered by name) or ``style_names`` (conditioning protocol: the pair's own style image).
     """
+    return one_reference_per_output([(pair.pair_id, pair.style) for pair in pairs],
+                                    reference_rows_by_style(pairs, style_names, held_out))
+
+
+def reference_rows_by_style(pairs: Sequence[Pair], style_names: Sequence[str],
+                            held_out: ReferenceSet | None) -> dict[str, tuple[int, ...]]:
+    """Per style the pairs use, the rows of its reference images (per-style FID/KID, the published ArtFID).
+
+    Rows index ``held_out.images`` (held-out protocol: the style's references, ordered by name;
+    the same rows as ``ReferenceStats.fid_features``) or ``style_names`` (conditioning protocol:
+    the style's own image, one row).
+    """
     if held_out is None:
         index = {name: row for row, name in enumerate(style_names)}
-        rows_by_style = {style: [index[style]] for style in {pair.style for pair in pairs}}
-    else:
-        row_of = {image.sha256: row for row, image in enumerate(held_out.images)}
-        rows_by_style: dict[str, list[int]] = {}
-        for style, _name, sha256 in held_out.by_style:  # sorted by (style, name)
-            rows_by_style.setdefault(style, []).append(row_of[sha256])
-    return one_reference_per_output([(pair.pair_id, pair.style) for pair in pairs], rows_by_style)
+        return {style: (index[style],) for style in sorted({pair.style for pair in pairs})}
+    row_of = {image.sha256: row for row, image in enumerate(held_out.images)}
+    rows_by_style: dict[str, list[int]] = {}
+    for style, _name, sha256 in held_out.by_style:  # sorted by (style, name)
+        rows_by_style.setdefault(style, []).append(row_of[sha256])
+    return {style: tuple(rows) for style, rows in rows_by_style.items()}

@@ -55,6 +55,8 @@ class ScoreState:
     content_dir: Path
     # Published ArtFID: per pair (in ``pairs`` order), its row in ``reference.art_inception``.
     art_rows: tuple[int, ...] = ()
+    # Per style the pairs use, its rows in ``reference.fid_features`` (per-style FID/KID).
+    reference_rows: dict[str, tuple[int, ...]] = field(default_factory=dict)
     cache_hit: bool = False
     inception: dict[str, np.ndarray] = field(default_factory=dict)  # pair id -> [2048] float64
     art_inception: dict[str, np.ndarray] = field(default_factory=dict)  # pair id -> [2048] float64, native size
@@ -124,6 +126,8 @@ class ScoreResult:
     reference_protocol: str = REFERENCE_PROTOCOL_CONDITIONING
     n_references: int = 0
     art_fid: ArtFidResult | None = None  # the published ArtFID's parts and estimator
+    # Per-style FID/KID in their provenance form (``evaluator.metrics.per_style_sets``), set by the worker.
+    per_style_sets: dict | None = None
 
     @property
     def kid_std(self) -> float:

@@ -24,7 +24,7 @@ from evaluator.metrics.errors import MetricComputationError, ScoringError
 from evaluator.metrics.io import Pair
 from evaluator.metrics.refcache import ReferenceStats
 from evaluator.metrics.reference_side import ReferenceSide
-from evaluator.metrics.references import References, art_reference_rows
+from evaluator.metrics.references import References, art_reference_rows, reference_rows_by_style
 from evaluator.metrics.resolution import MAX_METRIC_SIDE, metric_size, to_metric_input
 from evaluator.metrics.runtime import Runtime, configure_runtime
 from evaluator.metrics.scores import ScorerInfo, ScoreResult, ScoreState, compute_scores
@@ -114,6 +114,7 @@ class MetricSuite(ReferenceSide):
         return ScoreState(
             pairs=tuple(pairs), reference=ref, scorer=self.scorer_info(), content_dir=content_dir,
             art_rows=art_reference_rows(pairs, ref.style_names, held_out),
+            reference_rows=reference_rows_by_style(pairs, ref.style_names, held_out),
             cache_hit=cache_hit, timings={"reference_s": time.perf_counter() - started},
         )  # fmt: skip
 

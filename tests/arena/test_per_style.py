@@ -186,7 +186,8 @@ def test_heatmap_colours_cells_by_rank_within_the_column(client, styled):
     # Hidden style file names never reach the page; the numbered labels do.
     assert "s0.png" not in html and "style 2" in html
     assert "/static/css/per_style.css" in html
-    assert "Per-style FID and KID are not shown" in html and "The largest style here has 2." in html
+    assert "Per-style FID needs at least 100 held-out" in html and "The largest style here has 2 references." in html
+    assert "Each submission&#39;s page shows them per style." in html or "Each submission's page shows them per style." in html
 
 
 def test_heatmap_for_a_chosen_metric_and_a_ranking_metric_that_is_per_pair(client, world, styled):
@@ -269,3 +270,27 @@ def test_heatmap_pages_follow_the_board_order_and_ranks_span_all_pages(client, s
     assert "Page 2 of 2" in pages[1]
     # cid is worst of style 1 on page 2: its colour counts every entry, not just the page's.
     assert _cells(pages[1])[(subs["cid"].id, 0)] == "heat-4"
+
+
+def test_submission_page_shows_per_style_fid_kid_or_why_not(client, world, styled):
+    from arena.web.templating import format_metric
+    from evaluator.metrics.per_style_sets import SetStatus, SetValue, StyleSets, to_json
+
+    comp, subs = styled
+    evaluation = subs["ann"].evaluations[0]
+    evaluation.provenance = {**(evaluation.provenance or {}), "per_style_sets": to_json({
+        "s0.png": StyleSets(120, 150, SetValue(42.125, SetStatus.OK), SetValue(0.0375, SetStatus.OK)),
+        "s1.png": StyleSets(30, 2, SetValue(None, SetStatus.FEW_REFERENCES), SetValue(None, SetStatus.FEW_REFERENCES)),
+    })}
+    world["session"].commit()
+    html = client.get(f"/submissions/{subs['ann'].id}").get_data(as_text=True)
+    section = html.split('data-section="per-style"', 1)[1]
+    rows = dict(re.findall(r'<tr data-style="(\d+)">(.*?)</tr>', section, re.S))
+    fid = lambda row: re.search(r'data-set="fid">(.*?)</td>', row, re.S).group(1)  # noqa: E731
+    assert format_metric(42.125) in fid(rows["1"]) and format_metric(0.0375) in rows["1"]
+    assert "not enough references" in fid(rows["2"]) and format_metric(42.125) not in rows["2"]
+    assert "—" in fid(rows["3"])  # a style the worker did not report
+    assert "s0.png" not in html  # keyed by file name in provenance, shown by label
+    # An evaluation scored before per-style sets has no such columns.
+    other = client.get(f"/submissions/{subs['bob'].id}").get_data(as_text=True).split('data-section="per-style"', 1)[1]
+    assert 'data-set="fid"' not in other and "before per-style FID and KID were computed" in " ".join(other.split())

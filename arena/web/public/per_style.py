@@ -18,6 +18,7 @@ from arena.services.per_style import (
     EntryStyles,
     StyleTable,
     default_metric,
+    evaluation_style_sets,
     evaluation_styles,
     per_pair_columns,
     style_table,
@@ -27,6 +28,9 @@ from arena.web.db_session import get_session, get_settings
 from arena.web.public.board import parse_page
 from arena.web.public.queries import competition_or_404, viewer
 from evaluator.metrics.catalog import METRICS, PER_PAIR_METRICS, MetricInfo
+from evaluator.metrics.per_style_sets import FID_MIN_IMAGES, KID_MIN_IMAGES
+
+SET_METRIC_THRESHOLDS = {"fid": FID_MIN_IMAGES, "kid": KID_MIN_IMAGES}
 
 bp = Blueprint("per_style", __name__)
 
@@ -117,7 +121,13 @@ def per_style_columns() -> tuple[MetricInfo, ...]:
 
 @bp.app_context_processor
 def _threshold() -> dict[str, int]:
-    return {"SET_METRIC_MIN_REFERENCES": SET_METRIC_MIN_REFERENCES}
+    return {"SET_METRIC_MIN_REFERENCES": SET_METRIC_MIN_REFERENCES, "SET_METRIC_THRESHOLDS": SET_METRIC_THRESHOLDS}
+
+
+@bp.app_template_global()
+def per_style_sets_of(evaluation: Evaluation, styles: DatasetStyles):
+    """Per style its stored FID/KID (``StyleSets`` or None), or None when the scorer did not compute them."""
+    return evaluation_style_sets(evaluation, styles)
 
 
 @bp.app_template_global()
