@@ -8,13 +8,11 @@ Every failure leaves ``evaluate`` as a fault already shaped for the split it hap
 """
 from __future__ import annotations
 
-import platform
 import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -36,11 +34,11 @@ from arena.core.store.uploads import upload_path
 from evaluator.board_parts import BoardParts, restricted, score_parts, split_of
 from evaluator.claim import Claim, ScoredResult, ScoreValue
 from evaluator.metrics.optional_catalog import WEIGHT_FREE, parse_optional_metrics
-from evaluator.metrics.per_style_sets import PROVENANCE_KEY as STYLE_SETS_KEY, with_style_sets
-from evaluator.public_split import PROVENANCE_KEY, score_or_reason
+from evaluator.metrics.per_style_sets import with_style_sets
+from evaluator.public_split import score_or_reason
 from evaluator.reports import efficiency_row, report_summary, stored_efficiency
 from evaluator.runtime import runner_for
-from evaluator.scorer import scorer_identity
+from evaluator.provenance import platform_version, provenance  # noqa: F401 - re-exported
 from evaluator.errors import LeaseLost, PlatformCode, PlatformFault, fault_on_split, truncate_log
 from evaluator.statistics.ranking import basic_interval, encode
 from evaluator.statistics.replicates import Bootstrap, bootstrap
@@ -152,14 +150,6 @@ class Timings:
     def as_dict(self) -> dict[str, float]:
         """A copy of the recorded steps."""
         return dict(self._values)
-
-
-def platform_version() -> str:
-    """The installed StyleArena version, recorded in every evaluation's provenance."""
-    try:
-        return version("stylearena")
-    except PackageNotFoundError:
-        return "unknown"
 
 
 def load_task(factory: sessionmaker[Session], evaluation_id: int, settings: Settings) -> EvaluationTask:
@@ -322,48 +312,6 @@ def score_values(result: Any, replicates: Bootstrap | None = None) -> tuple[Scor
                                  calibrated=bool(result.calibrated) or name in WEIGHT_FREE, ci_low=low, ci_high=high,
                                  replicates=encode(draws) if draws is not None else None))
     return tuple(values)
-
-
-def provenance(
-    task: EvaluationTask,
-    claim: Claim,
-    result: Any,
-    hidden: RunOutcome | None,
-    public: RunOutcome | None,
-    worker_name: str,
-) -> dict[str, Any]:
-    """Where a score came from: data, scorer, weights, sandbox image, platform, worker, harness."""
-    return {
-        "dataset_version_id": task.dataset.id,
-        "dataset_sha256": task.dataset.manifest_sha256,
-        "public_dataset_sha256": task.public_dataset.manifest_sha256 if task.public_dataset else None,
-        "scorer_version": task.scorer_version,
-        "scorer_components": scorer_identity(result.metric_versions, result.weight_hashes, result.calibrated).components,
-        "metric_versions": dict(result.metric_versions),
-        "calibrated": bool(result.calibrated),
-        # Always recorded, calibrated or not, so that a row can be traced to the network that made it.
-        "weight_hashes": dict(result.weight_hashes),
-        "n": int(result.n),
-        # KID's spread over its subsets describes the estimator, not a confidence interval.
-        "kid": {"spread": float(result.kid.std), "subset_size": int(result.kid.subset_size),
-                "subsets": int(result.kid.subsets), "reliable": bool(result.kid.reliable)},
-        "device": result.device,
-        "deterministic": bool(result.deterministic),
-        "sandbox_image_id": hidden.image_id if hidden else None,
-        "runtime_image": hidden.runtime if hidden else {"recipe": task.runtime_image, "outputs_reused": True},
-        "sandbox_limits": hidden.limits if hidden else None,
-        "outputs_reused": hidden is None,
-        "reference_protocol": result.reference_protocol,
-        STYLE_SETS_KEY: result.per_style_sets,
-        "n_references": int(result.n_references),
-        "platform_version": platform_version(),
-        "worker_host": platform.node(),
-        "worker": worker_name,
-        "attempt": claim.attempt,
-        "harness_report": hidden.report if hidden else None,
-        "public_harness_report": public.report if public else None,
-        PROVENANCE_KEY: public.scores if public else None,
-    }
 
 
 def evaluate(context: WorkerContext, task: EvaluationTask, claim: Claim, work_dir: Path,

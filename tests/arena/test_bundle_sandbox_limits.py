@@ -102,7 +102,7 @@ def test_the_runs_of_a_competition_get_its_limits_and_provenance_records_them(se
     outcome = run_generator(context, task, claim, inputs, tmp_path / "out", DatasetSplit.HIDDEN, threading.Event())
     assert (runner.limits[0].timeout_s, runner.limits[0].memory_mb) == (45, 700)
     assert runner.limits[0].cpus == settings.sandbox.cpus
-    result = SimpleNamespace(metric_versions={}, weight_hashes={}, calibrated=False, n=4, device="cpu",
+    result = SimpleNamespace(metric_versions={}, per_style_sets=None, weight_hashes={}, calibrated=False, n=4, device="cpu",
                              kid=SimpleNamespace(std=0.0, subset_size=1, subsets=1, reliable=False),
                              deterministic=True, reference_protocol="style-images", n_references=0)
     recorded = provenance(task, claim, result, outcome, None, "w")["sandbox_limits"]
