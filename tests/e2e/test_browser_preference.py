@@ -30,8 +30,11 @@ def test_vote_then_both_boards_with_tau(page, live_server, db_session, settings,
     page.click("form button[type=submit]")
     page.goto(f"{live_server}/competitions/arena-2026/arena")
     assert page.locator("[data-match]").count() == 1
-    for img in page.locator(".vote-img img").all():
-        assert img.evaluate("i => i.complete && i.naturalWidth > 0")
+    # Wait for both outputs to load (sampling once races the image requests on a loaded machine).
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('.vote-img img')].every(i => i.complete && i.naturalWidth > 0)",
+        timeout=15_000,
+    )
     assert "artist" not in page.content()  # anonymous outputs
     shoot(page, artifacts_dir, "arena-vote")
 

@@ -22,8 +22,14 @@ def test_select_two_rows_then_compare_with_the_slider(page, live_server, db_sess
     page.wait_for_url(f"**/competitions/{comp.slug}/compare?s=*")
     assert page.locator(".compare-pair").count() == 4
     assert page.locator("[data-side=a] h2").inner_text().endswith("adain-v2")
-    # Every image loaded (outputs of both sides, and the dev set's content and style).
-    assert page.evaluate("() => [...document.images].every(i => i.complete && i.naturalWidth > 0)")
+    # Every image loads (outputs of both sides, and the dev set's content and style). The
+    # content and style images are lazy, so they arrive after the page's load event: wait for
+    # them (a broken image never gets a naturalWidth, so this still fails on one) rather than
+    # sampling once, which raced the last requests on a loaded CI machine.
+    page.evaluate("() => window.scrollTo(0, document.body.scrollHeight)")
+    page.wait_for_function(
+        "() => [...document.images].every(i => i.complete && i.naturalWidth > 0)", timeout=15_000
+    )
     # The slider wipes: at 20 % only a fifth of A shows over B.
     first = page.locator(".compare-pair").first
     first.locator("input.ba-range").fill("20")
