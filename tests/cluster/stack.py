@@ -24,7 +24,9 @@ from arena.core.models import Evaluation, Score
 from arena.core.settings import PROJECT_ROOT, SandboxSettings, Settings
 from hosts import PG_PORT, REDIS_PORT, STYLEARENA, WEB_PORT, Host, Network, Process, sh, wait_until
 
-SHARED_DOCKER = f"unix://{PROJECT_ROOT}/.run/docker/docker.sock"
+# The Engine scripts/services.sh runs: its run directory follows STYLEARENA_RUN_DIR as the script's
+# does, so the soak can drive (and restart) an Engine of its own instead of everyone's.
+SHARED_DOCKER = f"unix://{os.environ.get('STYLEARENA_RUN_DIR') or PROJECT_ROOT / '.run'}/docker/docker.sock"
 # Small limits: tiny images and a tiny generator need little, and a hung run fails fast.
 CLUSTER_SANDBOX = SandboxSettings(image="stylearena-sandbox:latest", memory_mb=1024, cpus=1.0, pids_limit=128,
                                   timeout_s=90, smoke_timeout_s=60, tmpfs_mb=64, output_mb=32, log_bytes=100_000)
