@@ -31,6 +31,22 @@ class Stylizer(torch.nn.Module):
         return (self.alpha * content + (1 - self.alpha) * tint).clamp(0, 1)
 '''
 
+# A stochastic package generator: the blend above plus Gaussian noise from torch's global
+# generator, which the harness seeds before every call (sandbox/harness/seeding.py), so its
+# outputs reproduce run to run and differ between the harness's two seeds.
+NOISY_PACKAGE_CODE = '''\
+import torch
+
+
+class Stylizer(torch.nn.Module):
+    """The content image blended with the style's mean colour, plus seeded Gaussian noise."""
+
+    def forward(self, content, style):
+        tint = style.mean(dim=(2, 3), keepdim=True)
+        noise = 0.15 * torch.randn(content.shape, device=content.device)
+        return (0.7 * content + 0.3 * tint + noise).clamp(0, 1)
+'''
+
 
 def write_image_set(dest: Path, n_pairs: int = 4, size: tuple[int, int] = (64, 48), seed: int = 0) -> Path:
     """Write a tiny image set (content/, style/, pairs.csv) of random RGB PNGs; returns ``dest``.
@@ -151,6 +167,11 @@ def write_package(
 def write_blend_package(path: Path, **manifest_extra: object) -> Path:
     """The example package generator (``generator:Stylizer``) with optional manifest keys."""
     return write_package(path, {"generator.py": BLEND_PACKAGE_CODE}, {"entry_point": "generator:Stylizer", **manifest_extra})
+
+
+def write_noisy_package(path: Path, **manifest_extra: object) -> Path:
+    """The stochastic example package (``NOISY_PACKAGE_CODE``): diversity > 0, reproducible per seed."""
+    return write_package(path, {"generator.py": NOISY_PACKAGE_CODE}, {"entry_point": "generator:Stylizer", **manifest_extra})
 
 
 REPO_LAYOUT_DIR = Path(__file__).resolve().parent / "example_packages" / "adain_layout"

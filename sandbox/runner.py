@@ -16,7 +16,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +40,7 @@ from sandbox.errors import (
 )
 from arena.core.limits import SandboxLimits
 from sandbox.harness import exit_codes
+from sandbox.harness.seeding import REPEAT_SEED
 from sandbox.streams import LogBuffer, extract_outputs
 
 __all__ = ["SandboxRunner", "SandboxLimits", "RunResult"]
@@ -61,6 +62,16 @@ class RunResult:
     image_id: str = ""
     # The run's cost (``sandbox.efficiency``): None when the report had none or it could not be true.
     efficiency: Efficiency | None = None
+
+
+def repeat_limits(limits: SandboxLimits) -> SandboxLimits:
+    """The limits of a run with a repeat pass: twice the time and output space, nothing else changed.
+
+    The harness generates every pair twice, so a generator that fits its limits once must not
+    fail them only because the competition measures diversity. Memory, CPUs and pids stay as
+    they are (the second pass runs in the same process, one batch at a time).
+    """
+    return replace(limits, timeout_s=2 * limits.timeout_s, output_mb=2 * limits.output_mb)
 
 
 @dataclass
@@ -110,6 +121,7 @@ class SandboxRunner:
         limits: SandboxLimits,
         labels: dict[str, str],
         abort: threading.Event | None = None,
+        repeat_dir: Path | None = None,
     ) -> RunResult:
         """Run the generator at ``submission_path`` over ``inputs_dir``, writing PNGs to ``output_dir``.
 
@@ -121,6 +133,9 @@ class SandboxRunner:
             limits: the run's limits (``SandboxLimits.from_settings(...).tightened(...)``).
             labels: Docker labels (``stylearena.evaluation``, ``.submission``, ``.attempt``).
             abort: when set, the container is killed and ``RunAborted`` raised.
+            repeat_dir: empty or missing; when given, every pair is generated a second time with
+                the repeat seed (``harness/seeding.py``) and those PNGs land here, under
+                ``repeat_limits``. Validate them like the outputs (``validation.validate_repeat_outputs``).
 
         Returns:
             The capped log, harness report, duration and image id.
@@ -132,6 +147,13 @@ class SandboxRunner:
         """
         output_dir = Path(output_dir)
         _check_paths(Path(submission_path), Path(inputs_dir), output_dir)
+        if repeat_dir is not None:
+            repeat_dir = Path(repeat_dir)
+            _check_empty(repeat_dir)
+            limits = repeat_limits(limits)
+        command = spec.harness_command(submission_format, limits)
+        if repeat_dir is not None:
+            command += ["--repeat-seed", str(REPEAT_SEED)]
         image_id = self.image_id()
         client = self.client()
         deadline_ts = int(time.time()) + limits.timeout_s + DEADLINE_GRACE_S
@@ -147,7 +169,7 @@ class SandboxRunner:
                 container.start()
                 exec_id = client.api.exec_create(
                     container.id,
-                    spec.harness_command(submission_format, limits),
+                    command,
                     user=f"{spec.SANDBOX_UID}:{spec.SANDBOX_UID}",
                     environment=spec.harness_environment(limits),
                     workdir="/tmp",
@@ -169,7 +191,7 @@ class SandboxRunner:
                     None, f"The generator used more than its {limits.memory_mb} MB memory limit and was killed.",
                     log=log.text(),
                 )
-            report = self._collect(container, output_dir, limits, log, watch.exit_code, abort)
+            report = self._collect(container, output_dir, limits, log, watch.exit_code, abort, repeat_dir)
             outputs = sum(1 for _ in output_dir.iterdir())
             cost = efficiency_of(report, limits, duration, outputs, Path(submission_path).stat().st_size)
             return RunResult(log.text(), report, round(duration, 3), image_id, cost)
@@ -220,12 +242,12 @@ class SandboxRunner:
         return watch
 
     def _collect(self, container: Any, output_dir: Path, limits: SandboxLimits, log: LogBuffer, exit_code: int,
-                 abort: threading.Event | None) -> dict[str, Any]:
+                 abort: threading.Event | None, repeat_dir: Path | None = None) -> dict[str, Any]:
         """Copy the outputs out (on success) or just the report (on failure, then raise)."""
         if exit_code == exit_codes.OK:
             output_dir.mkdir(parents=True, exist_ok=True)
             try:
-                report = self._copy_out(container, output_dir, limits, abort)
+                report = self._copy_out(container, output_dir, limits, abort, repeat_dir)
                 if not report:
                     raise InvalidOutput("bad_report", "The harness report (report.json) is missing from the outputs.")
                 return report
@@ -241,8 +263,9 @@ class SandboxRunner:
         assert failure is not None  # only exit 0 is a success
         raise failure
 
-    def _copy_out(self, container: Any, dest: Path, limits: SandboxLimits, abort: threading.Event | None) -> dict[str, Any]:
-        """Stream a tar of the container's /out (capped) and unpack its PNGs into ``dest``."""
+    def _copy_out(self, container: Any, dest: Path, limits: SandboxLimits, abort: threading.Event | None,
+                  repeat_dir: Path | None = None) -> dict[str, Any]:
+        """Stream a tar of the container's /out (capped) and unpack its PNGs into ``dest`` (and ``repeat_dir``)."""
         api = self.client().api
         user = f"{spec.SANDBOX_UID}:{spec.SANDBOX_UID}"
         exec_id = api.exec_create(container.id, spec.COPY_OUT_COMMAND, user=user, stderr=False)["Id"]
@@ -269,7 +292,7 @@ class SandboxRunner:
             if received > cap:
                 raise InvalidOutput("too_large", f"The outputs exceed {limits.output_mb} MB.")
             buf.seek(0)
-            return extract_outputs(buf, dest, max_members=100_000)
+            return extract_outputs(buf, dest, max_members=100_000, repeat_dir=repeat_dir)
 
 
 def failure_of(exit_code: int, report: dict[str, Any], log: str) -> SandboxError | None:
@@ -332,6 +355,10 @@ def _check_paths(submission_path: Path, inputs_dir: Path, output_dir: Path) -> N
         raise FileNotFoundError(f"submission file {submission_path} does not exist")
     if not (inputs_dir / "pairs.csv").is_file():
         raise FileNotFoundError(f"{inputs_dir} is not an image set (no pairs.csv)")
+    _check_empty(output_dir)
+
+
+def _check_empty(output_dir: Path) -> None:
     if output_dir.exists() and any(output_dir.iterdir()):
         raise ValueError(f"output_dir {output_dir} must be empty")
 

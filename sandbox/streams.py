@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from sandbox.errors import InvalidOutput, SandboxUnavailable
+from sandbox.harness.seeding import REPEAT_DIR
 
 _OUTPUT_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,200}$")
 MAX_REPORT_BYTES = 1 << 20
@@ -77,11 +78,14 @@ class LogBuffer:
         return (bytes(self._head) + middle + tail).decode("utf-8", errors="replace").replace("\0", "\ufffd")
 
 
-def extract_outputs(archive: IO[bytes], output_dir: Path, max_members: int) -> dict[str, Any]:
+def extract_outputs(archive: IO[bytes], output_dir: Path, max_members: int,
+                    repeat_dir: Path | None = None) -> dict[str, Any]:
     """Unpack ``images/*.png`` of the container's /out tar into ``output_dir``; return report.json.
 
     Only regular files with plain names are written (``O_EXCL|O_NOFOLLOW``); anything else
-    under ``images/`` is rejected, and files elsewhere in /out are ignored. The report is
+    under ``images/`` is rejected, and files elsewhere in /out are ignored. With
+    ``repeat_dir`` the repeat pass's ``repeat/*.png`` (``harness/seeding.py``) go there under
+    exactly the same rules; without it they are ignored like any other file. The report is
     parsed strictly (``parse_report``); an archive without one returns ``{}``.
 
     Raises:
@@ -92,7 +96,11 @@ def extract_outputs(archive: IO[bytes], output_dir: Path, max_members: int) -> d
     """
     report: dict[str, Any] = {}
     count = 0
-    output_dir.mkdir(parents=True, exist_ok=True)
+    folders = {"images": output_dir}
+    if repeat_dir is not None:
+        folders[REPEAT_DIR] = repeat_dir
+    for folder in folders.values():
+        folder.mkdir(parents=True, exist_ok=True)
     try:
         with tarfile.open(fileobj=archive, mode="r|") as tar:
             for member in tar:
@@ -100,7 +108,7 @@ def extract_outputs(archive: IO[bytes], output_dir: Path, max_members: int) -> d
                 if count > max_members:
                     raise InvalidOutput("extra_output", f"The output directory holds more than {max_members} entries.")
                 name = member.name.removeprefix("./")
-                if name in ("", ".", "images") and member.isdir():
+                if (name in ("", ".") or name in folders) and member.isdir():
                     continue
                 if name == "report.json":
                     if not member.isfile() or member.size > MAX_REPORT_BYTES:
@@ -108,14 +116,15 @@ def extract_outputs(archive: IO[bytes], output_dir: Path, max_members: int) -> d
                     source = tar.extractfile(member)
                     report = parse_report(source.read(MAX_REPORT_BYTES) if source is not None else b"")
                     continue
-                if not name.startswith("images/"):
+                folder, slash, file_name = name.partition("/")
+                if folder not in folders or not slash:
                     continue
-                file_name = name[len("images/"):]
+                where = "" if folder == "images" else " of the repeat pass (repeat/)"
                 if member.issym() or member.islnk():
-                    raise InvalidOutput("symlink", f"Output {file_name!r} is a link; write regular PNG files.")
+                    raise InvalidOutput("symlink", f"Output {file_name!r}{where} is a link; write regular PNG files.")
                 if not member.isfile() or not _OUTPUT_NAME.fullmatch(file_name):
-                    raise InvalidOutput("extra_output", f"Unexpected entry {file_name!r} in the output directory.")
-                _write_member(tar.extractfile(member), output_dir / file_name)
+                    raise InvalidOutput("extra_output", f"Unexpected entry {file_name!r}{where} in the output directory.")
+                _write_member(tar.extractfile(member), folders[folder] / file_name)
     # tarfile reports most damage as TarError, but a few malformed headers surface as
     # ValueError/OverflowError/EOFError from its number and block parsing.
     except (tarfile.TarError, ValueError, OverflowError, EOFError) as exc:
@@ -148,6 +157,7 @@ _REPORT_SCHEMA = {
     "load_s": "number", "total_s": "number", "peak_rss_mb": "number", "peak_cuda_mb": "number",
     "pairs_written": "count", "parameter_count": "count_or_null", "batches": "batches", "error": "error",
     "batch_size": "count", "efficiency": "efficiency",
+    "seed": "count", "repeat_seed": "count", "repeat_batches": "batches", "repeat_pairs_written": "count",
 }
 _BATCH_SCHEMA = {"index": "count", "pairs": "count", "seconds": "number"}
 _ERROR_SCHEMA = {"code": "text", "message": "message"}

@@ -49,6 +49,22 @@ def validate_outputs(output_dir: Path, inputs_dir: Path) -> None:
         check_png(output_dir / name, sizes[content_name])
 
 
+def validate_repeat_outputs(repeat_dir: Path, inputs_dir: Path) -> None:
+    """``validate_outputs`` for the repeat pass's PNGs (the diversity metric's second seed).
+
+    They are as hostile as the outputs and pass exactly the same checks; the message says
+    which pass broke the contract, since the participant sees only the first pass's files.
+
+    Raises:
+        InvalidOutput: the code ``validate_outputs`` gives, the message prefixed with the pass.
+    """
+    try:
+        validate_outputs(repeat_dir, inputs_dir)
+    except InvalidOutput as exc:
+        raise InvalidOutput(exc.code, f"In the repeat pass (every pair generated again with a second seed, for the "
+                                      f"diversity metric): {exc.message}", log=exc.log) from exc
+
+
 def check_output_names(output_dir: Path, expected: set[str], ignored: frozenset[str] = frozenset()) -> None:
     """Check that ``output_dir`` holds exactly the ``expected`` regular files (plus ``ignored`` ones).
 

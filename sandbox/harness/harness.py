@@ -8,6 +8,9 @@ Standard library, torch, Pillow and NumPy only.
 
 Inputs: DIR/content/, DIR/style/, DIR/pairs.csv (header ``pair_id,content,style``).
 Outputs: OUT/images/<pair_id>.png (RGB, the content image's size) and OUT/report.json.
+Every generator call is seeded first (seeding.py: from ``--seed`` and the call's pair ids);
+with ``--repeat-seed N`` every pair runs a second time, in the same batches, seeded from N,
+into OUT/repeat/<pair_id>.png (the diversity metric compares the two).
 The generator's contract is sandbox/contract.md; the exit codes and whose fault each is are
 in exit_codes.py, beside this file. With ``--status-fd`` (the supervisor's pipe) the harness
 says ``P`` before any participant code runs and ``X<code>`` when it is done, then waits to
@@ -31,11 +34,12 @@ from pathlib import Path, PurePosixPath
 if __package__:  # never on the host's paths, but a test may read its constants
     from arena.core import imageset
 
-    from . import exit_codes
+    from . import exit_codes, seeding
     from .measure import efficiency, peak_rss_mb
 else:  # run as a script with -I: its own folder is not on sys.path
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     import exit_codes
+    import seeding
     from measure import efficiency, peak_rss_mb
     import imageset  # the platform's image-set module, copied beside this file
 
@@ -171,19 +175,26 @@ def make_batches(pairs, inputs: Path, resolution: int | None, batch_size: int):
         yield batch
 
 
-def run_batches(generator, pairs, args, manifest, device, report) -> None:
+def run_batches(generator, pairs, args, manifest, device, report, run_seed: int = seeding.RUN_SEED,
+                folder: str = "images", log_key: str = "batches") -> None:
+    """Generate every pair into OUT/<folder>/, seeding each call from ``run_seed`` (seeding.py).
+
+    The repeat pass calls this again with another seed, folder and log key: the same batches,
+    so only the seed differs between the two passes.
+    """
     import torch
 
     resolution = manifest.get("resolution")
     default = args.batch_size if args.batch_size is not None else FORMAT_BATCH_SIZE.get(args.format, 4)
     batch_size = min(int(manifest.get("batch_size", default)), MAX_BATCH)
-    images_dir = Path(args.out) / "images"
+    images_dir = Path(args.out) / folder
     images_dir.mkdir(parents=True, exist_ok=True)
     done = 0
     report["batch_size"] = batch_size
     for index, batch in enumerate(make_batches(pairs, Path(args.inputs), resolution, batch_size)):
         content = torch.stack([item[1] for item in batch]).to(device)
         style = torch.stack([item[2] for item in batch]).to(device)
+        seeding.seed_generators(seeding.batch_seed(run_seed, [item[0] for item in batch]))
         started = time.perf_counter()
         try:
             with torch.inference_mode():
@@ -204,8 +215,9 @@ def run_batches(generator, pairs, args, manifest, device, report) -> None:
         except OSError as exc:  # the output tmpfs is capped: ENOSPC is the generator's doing
             raise HarnessFailure(exit_codes.CONTRACT, "output_write_failed", f"could not write outputs: {exc}") from exc
         done += len(batch)
-        report["batches"].append({"index": index, "pairs": len(batch), "seconds": round(seconds, 6)})
-        say(f"batch {index + 1}: {len(batch)} pairs in {seconds:.2f}s ({done}/{len(pairs)} done)")
+        report[log_key].append({"index": index, "pairs": len(batch), "seconds": round(seconds, 6)})
+        what = "batch" if log_key == "batches" else "repeat batch"
+        say(f"{what} {index + 1}: {len(batch)} pairs in {seconds:.2f}s ({done}/{len(pairs)} done)")
 
 
 EXPORT_SHAPE_HINT = (
@@ -286,6 +298,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--no-measure", dest="measure", action="store_false",
                         help="skip the efficiency figures (benchmarks/sandbox.py measures their cost)")
     parser.add_argument("--status-fd", default=None, type=int, help="the supervisor's pipe (see supervisor.py)")
+    parser.add_argument("--seed", default=seeding.RUN_SEED, type=int, help="the run seed (seeding.py)")
+    parser.add_argument("--repeat-seed", default=None, type=int,
+                        help="run every pair again seeded from this, into OUT/repeat/ (the diversity metric)")
     return parser.parse_args(argv)
 
 
@@ -333,7 +348,9 @@ def prepare(args: argparse.Namespace, report: dict):
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
     started = time.perf_counter()
-    report: dict = {"status": "running", "batches": [], "format": args.format}
+    report: dict = {"status": "running", "batches": [], "format": args.format, "seed": args.seed}
+    if args.repeat_seed is not None:
+        report.update(repeat_seed=args.repeat_seed, repeat_batches=[])
     try:
         device, pairs = prepare(args, report)
         say(f"{len(pairs)} pairs, device {device}, torch {report['torch_version']}")
@@ -348,9 +365,13 @@ def main(argv: list[str] | None = None) -> int:
             raise HarnessFailure(exit_codes.LOAD_FAILED, "load_failed", f"{type(exc).__name__}: {exc}"[:500]) from exc
         report.update(load_s=round(time.perf_counter() - load_started, 4), parameter_count=params)
         say(f"generator loaded in {report['load_s']:.2f}s ({params if params is not None else '?'} parameters)")
-        run_batches(generator, pairs, args, manifest, device, report)
-        if args.measure:
+        run_batches(generator, pairs, args, manifest, device, report, args.seed)
+        if args.measure:  # from the first pass only: the repeat pass is the diversity metric's cost
             report["efficiency"] = efficiency(report, generator, manifest)
+        if args.repeat_seed is not None:
+            say(f"repeat pass with seed {args.repeat_seed} (the competition measures diversity)")
+            run_batches(generator, pairs, args, manifest, device, report, args.repeat_seed,
+                        seeding.REPEAT_DIR, "repeat_batches")
         report["status"] = "ok"
         code = exit_codes.OK
     except HarnessFailure as failure:
@@ -358,6 +379,8 @@ def main(argv: list[str] | None = None) -> int:
         say(f"error [{failure.code}]: {failure.message}")
         code = failure.exit_code
     report["pairs_written"] = sum(b["pairs"] for b in report["batches"])
+    if args.repeat_seed is not None:
+        report["repeat_pairs_written"] = sum(b["pairs"] for b in report["repeat_batches"])
     report["total_s"] = round(time.perf_counter() - started, 4)
     report["peak_rss_mb"] = peak_rss_mb()
     try:
