@@ -17,7 +17,13 @@ the enabled kinds in a seeded order so that every kind occurs:
 - ``redis_restart``: Redis killed and started empty (every queued job gone);
 - ``postgres_restart``: PostgreSQL fast shutdown and start;
 - ``docker_restart``: the Docker Engine restarted (only with ``--docker-restart``: the dev
-  Engine is shared with everyone's tests on this machine).
+  Engine is shared with everyone's tests on this machine). To restart an Engine of the soak's
+  own instead, give it its own run directory and data root, and build the image there first::
+
+      export STYLEARENA_RUN_DIR=/tmp/soak-run STYLEARENA_DOCKER_DATA_ROOT=/var/lib/stylearena-docker-soak
+      bash scripts/services.sh start docker
+      STYLEARENA_DOCKER_HOST=unix://$STYLEARENA_RUN_DIR/docker/docker.sock stylearena sandbox build-image
+      python -P benchmarks/soak.py --docker-restart
 
 A killed worker is started again on its host. It stops by itself: when no submission is
 queued or running, or at ``--timeout-s`` (then the open ones count as lost). It prints the

@@ -245,10 +245,11 @@ def apply_bundle(session: Session, settings: Settings, path: Path, dry_run: bool
         starts_at=datetime.fromisoformat(wanted["starts_at"]) if wanted["starts_at"] else None,
         ends_at=datetime.fromisoformat(wanted["ends_at"]) if wanted["ends_at"] else None,
         ranking_metric=wanted["ranking_metric"], daily_quota=wanted["daily_quota"],
-        scorer_version=wanted["scorer_version"], runtime_image=wanted["runtime_image"]))
-    # Sandbox limits are this module's own columns (checked against the caps above).
-    competition.sandbox_timeout_s = wanted["sandbox_timeout_s"]
-    competition.sandbox_memory_mb = wanted["sandbox_memory_mb"]
+        scorer_version=wanted["scorer_version"], runtime_image=wanted["runtime_image"],
+        # Through configure, like the CLI's --sandbox-timeout/--sandbox-memory, so a bundle's
+        # limits are checked by the same rule and kept in the audit log (0: the platform's).
+        sandbox_timeout_s=wanted["sandbox_timeout_s"] or 0, sandbox_memory_mb=wanted["sandbox_memory_mb"] or 0),
+        sandbox=settings.sandbox)
     steps: list[str] = []
     for split, version in versions.items():
         steps += stage_for_competition(session, settings, competition, version)[1]

@@ -22,6 +22,7 @@ from arena.core.files import write_atomic
 from arena.core.models import Evaluation
 from arena.core.settings import SandboxSettings
 from arena.core.store.uploads import upload_path
+from arena.services.audit import entries as audit_entries
 from arena.services.competitions import get_competition
 from arena.services.publishing import publish
 from evaluator.claim import Claim
@@ -62,6 +63,20 @@ def test_a_bundle_sets_limits_and_refuses_more_than_the_caps(settings, db_sessio
     assert out.exit_code == 0 and "sandbox_timeout_s: - -> 30" in out.output
     comp = get_competition(db_session, "lim")
     assert (comp.sandbox_timeout_s, comp.sandbox_memory_mb) == (30, 512)
+    # The change is in the audit log like the CLI's configure, old and new values.
+    logged = [e.details for e in audit_entries(db_session, comp) if e.action == "configure"]
+    assert any(d.get("sandbox_timeout_s") == [None, 30] and d.get("sandbox_memory_mb") == [None, 512] for d in logged), logged
+    # Back to the platform's limits: the bundle without a sandbox key clears them, audited too.
+    cleared = _bundle(tmp_path / "c")
+    out = runner.invoke(cli, ["competition", "apply", str(cleared), "--no-reference-stats"], obj={"settings": settings})
+    assert out.exit_code == 0, out.output
+    db_session.expire_all()
+    comp = get_competition(db_session, "lim")
+    assert (comp.sandbox_timeout_s, comp.sandbox_memory_mb) == (None, None)
+    logged = [e.details for e in audit_entries(db_session, comp) if e.action == "configure"]
+    assert any(d.get("sandbox_timeout_s") == [30, None] for d in logged), logged
+    path = _bundle(tmp_path / "d", sandbox={"timeout_s": 30, "memory_mb": 512})
+    runner.invoke(cli, ["competition", "apply", str(path), "--no-reference-stats"], obj={"settings": settings})
     runner.invoke(cli, ["competition", "export-bundle", "lim", "-o", str(tmp_path / "out")], obj={"settings": settings})
     assert yaml.safe_load((tmp_path / "out" / "bundle.yaml").read_text())["sandbox"] == {"timeout_s": 30,
                                                                                            "memory_mb": 512}
