@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from arena.services.publishing import publish
+from evaluator.metrics.per_style_sets import SetStatus, SetValue, StyleSets, to_json
 from datasets_helpers import make_dataset
 from e2e_helpers import PHONE, shoot
 from webseed import add_scored, full_scores, make_competition, make_user
@@ -45,7 +46,7 @@ def styled(db_session, settings, tmp_path):
     return comp, subs
 
 
-def test_heatmap_board_and_submission_section(page, live_server, styled, artifacts_dir):
+def test_heatmap_board_and_submission_section(page, live_server, styled, artifacts_dir, db_session):
     comp, subs = styled
     page.goto(f"{live_server}/competitions/{comp.slug}")
     page.get_by_role("link", name="By style").click()
@@ -86,8 +87,24 @@ def test_heatmap_board_and_submission_section(page, live_server, styled, artifac
     assert page.locator("table.per-style-table").get_attribute("data-metric") == "content_loss"
     shoot(page, artifacts_dir, "per-style-board")
 
+    # Per-style FID/KID as the worker stores them: one style with enough references, one
+    # below the threshold; the section shows both columns, and on a phone the table scrolls
+    # inside its card (the FID/KID columns are reached by scrolling it) while the page does not.
+    evaluation = subs["monet"].evaluations[0]
+    evaluation.provenance = {**(evaluation.provenance or {}), "per_style_sets": to_json({
+        "s0.png": StyleSets(120, 150, SetValue(42.125, SetStatus.OK), SetValue(0.0375, SetStatus.OK)),
+        "s1.png": StyleSets(30, 2, SetValue(None, SetStatus.FEW_REFERENCES), SetValue(None, SetStatus.FEW_REFERENCES)),
+    })}
+    db_session.commit()
     page.goto(f"{live_server}/submissions/{subs['monet'].id}")
     section = page.locator('[data-section="per-style"]')
     assert section.locator("tbody tr").count() == N_STYLE
     assert "±" in section.locator("tbody tr").first.inner_text()
+    first_fid = section.locator('tbody tr[data-style="1"] [data-set="fid"]')
+    assert first_fid.inner_text().strip().startswith("42.1"), first_fid.inner_text()
+    assert "not enough references" in section.locator('tbody tr[data-style="2"] [data-set="fid"]').inner_text()
     shoot(page, artifacts_dir, "per-style-submission")
+    page.set_viewport_size(PHONE)
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= PHONE["width"]
+    scroll = section.locator(".table-scroll").evaluate("e => ({sw: e.scrollWidth, cw: e.clientWidth})")
+    assert scroll["sw"] > scroll["cw"], scroll
