@@ -33,6 +33,7 @@ from arena.core.store.datasets import DatasetRef
 from arena.core.store.uploads import upload_path
 from evaluator.board_parts import BoardParts, restricted, score_parts, split_of
 from evaluator.claim import Claim, ScoredResult, ScoreValue
+from evaluator import diversity
 from evaluator.metrics.optional_catalog import WEIGHT_FREE, parse_optional_metrics
 from evaluator.metrics.per_style_sets import with_style_sets
 from evaluator.public_split import score_or_reason
@@ -43,7 +44,7 @@ from evaluator.errors import LeaseLost, PlatformCode, PlatformFault, fault_on_sp
 from evaluator.statistics.ranking import basic_interval, encode
 from evaluator.statistics.replicates import Bootstrap, bootstrap
 from sandbox import container as spec
-from sandbox.validation import validate_outputs
+from sandbox.validation import validate_outputs, validate_repeat_outputs
 
 if TYPE_CHECKING:
     from evaluator.context import WorkerContext
@@ -98,6 +99,8 @@ class EvaluationTask:
     optional_metrics: tuple[str, ...] = ()
     # The runtime image recipe the competition runs its generators in (sandbox.recipes).
     runtime_image: str = "base"
+    # The repeat-pass outputs stored with the reusable ones (diversity; ``evaluator.diversity``).
+    reusable_repeat_sha256: str | None = None
 
 
 @dataclass(frozen=True)
@@ -118,6 +121,8 @@ class RunOutcome:
     limits: dict[str, Any] | None = None
     # The runtime image it ran in: recipe, version and image id (``RuntimeImage.provenance``).
     runtime: dict[str, Any] | None = None
+    # The stored repeat pass (a second seed, for diversity), when the run had one.
+    repeat_outputs_sha256: str | None = None
 
 
 # The steps of an attempt, in order; each is timed, and announced as it starts.
@@ -170,7 +175,8 @@ def load_task(factory: sessionmaker[Session], evaluation_id: int, settings: Sett
                 Evaluation.id != evaluation.id,
             ).order_by(Evaluation.id.desc())
         ).all()
-        reused = next((r for r in reusable if outputs_store.has_outputs(settings, r[0])), None)
+        optional = parse_optional_metrics(competition.optional_metrics)
+        reused, repeat_sha256 = diversity.pick_reusable(settings, session, reusable, diversity.needs_repeat(optional))
         return EvaluationTask(
             evaluation_id=evaluation.id,
             submission_id=submission.id,
@@ -183,7 +189,7 @@ def load_task(factory: sessionmaker[Session], evaluation_id: int, settings: Sett
             reusable_outputs_sha256=reused[0] if reused else None,
             reusable_efficiency=stored_efficiency(session.get(EvaluationEfficiency, reused[1])) if reused else None,
             sandbox_timeout_s=competition.sandbox_timeout_s, sandbox_memory_mb=competition.sandbox_memory_mb,
-            optional_metrics=parse_optional_metrics(competition.optional_metrics),
+            optional_metrics=optional, reusable_repeat_sha256=repeat_sha256,
             runtime_image=competition.runtime_image or "base",
         )
 
@@ -223,8 +229,11 @@ def container_labels(task: EvaluationTask, claim: Claim, split: str) -> dict[str
 
 
 def run_generator(context: WorkerContext, task: EvaluationTask, claim: Claim, inputs_dir: Path,
-                  output_dir: Path, split: DatasetSplit, abort: threading.Event) -> RunOutcome:
+                  output_dir: Path, split: DatasetSplit, abort: threading.Event, repeat: bool = False) -> RunOutcome:
     """Run the submission in a fresh sandbox, validate its outputs and store them.
+
+    With ``repeat`` the sandbox generates every pair again with a second seed (diversity); those
+    PNGs pass the same checks and are stored too (``evaluator.diversity.repeat_dir_for``).
 
     Raises sandbox errors (participant or platform faults, ``RunAborted``) unchanged; the
     caller shapes them for the split.
@@ -235,12 +244,18 @@ def run_generator(context: WorkerContext, task: EvaluationTask, claim: Claim, in
                             smoke=split is DatasetSplit.PUBLIC)
     started = time.monotonic()
     runner, runtime = runner_for(context.runner, settings, task.runtime_image)
+    # Only asked for when wanted, so runners that know nothing of repeats (test doubles) still fit.
+    extra = {"repeat_dir": diversity.repeat_dir_for(output_dir)} if repeat else {}
     result = runner.run(
         submission_path(settings, task), task.submission_format, inputs_dir, output_dir, limits,
-        container_labels(task, claim, split.value), abort,
+        container_labels(task, claim, split.value), abort, **extra,
     )
     validate_outputs(output_dir, inputs_dir)
     sha256 = outputs_store.store_outputs(settings, output_dir)
+    repeat_sha256 = None
+    if repeat:
+        validate_repeat_outputs(extra["repeat_dir"], inputs_dir)
+        repeat_sha256 = outputs_store.store_outputs(settings, extra["repeat_dir"])
     return RunOutcome(
         outputs_dir=output_dir,
         outputs_sha256=sha256,
@@ -252,6 +267,7 @@ def run_generator(context: WorkerContext, task: EvaluationTask, claim: Claim, in
         limits={"timeout_s": limits.timeout_s, "memory_mb": limits.memory_mb, "cpus": limits.cpus,
                 "per_competition": {"timeout_s": task.sandbox_timeout_s, "memory_mb": task.sandbox_memory_mb}},
         runtime={**runtime, "image_id": result.image_id},
+        repeat_outputs_sha256=repeat_sha256,
     )
 
 
@@ -268,7 +284,8 @@ def on_split(split: DatasetSplit) -> Iterator[None]:
 
 
 def compute_scores(context: WorkerContext, task: EvaluationTask, inputs_dir: Path, outputs_dir: Path,
-                   references: dict[str, list[Path]] | None) -> tuple[Any, Bootstrap, BoardParts | None]:
+                   references: dict[str, list[Path]] | None,
+                   repeat_dir: Path | None = None) -> tuple[Any, Bootstrap, BoardParts | None]:
     """Score validated outputs (statistics cached), then bootstrap every metric from the same state.
 
     On a version split into boards the result and replicates are the public board's, and the
@@ -285,7 +302,7 @@ def compute_scores(context: WorkerContext, task: EvaluationTask, inputs_dir: Pat
         from evaluator.metrics.optional import add_optional_metrics  # noqa: PLC0415 - torch only in workers
 
         result = add_optional_metrics(context.scorer, state, result, task.optional_metrics, outputs_dir,
-                                      inputs_dir / STYLE_DIR)
+                                      inputs_dir / STYLE_DIR, repeat_dir)
     split = split_of(task.dataset, pairs)
     if split is not None:
         parts = score_parts(context.scorer, state, result, split)
@@ -346,15 +363,19 @@ def evaluate(context: WorkerContext, task: EvaluationTask, claim: Claim, work_di
             # Beside the inputs, never inside them: the sandbox mounts only ``inputs``.
             references = stage_held_out(settings, task.dataset, work_dir / "references")
         hidden: RunOutcome | None = None
+        repeat = diversity.needs_repeat(task.optional_metrics)
         if task.reusable_outputs_sha256 is not None:
-            outputs_sha256 = task.reusable_outputs_sha256
+            outputs_sha256, repeat_sha256 = task.reusable_outputs_sha256, task.reusable_repeat_sha256
             outputs_dir = outputs_store.load_outputs(settings, outputs_sha256)
         else:
             with timings.step("run"):
-                hidden = run_generator(context, task, claim, inputs, work_dir / "outputs", DatasetSplit.HIDDEN, abort)
+                hidden = run_generator(context, task, claim, inputs, work_dir / "outputs", DatasetSplit.HIDDEN, abort,
+                                       repeat)
             outputs_sha256, outputs_dir = hidden.outputs_sha256, hidden.outputs_dir
+            repeat_sha256 = hidden.repeat_outputs_sha256
+        repeat_dir = outputs_store.load_outputs(settings, repeat_sha256) if repeat_sha256 else None
         with timings.step("metrics"):
-            result, replicates, parts = compute_scores(context, task, inputs, outputs_dir, references)
+            result, replicates, parts = compute_scores(context, task, inputs, outputs_dir, references, repeat_dir)
     if abort.is_set():
         # The lease was lost while scoring; the fenced write would be refused anyway.
         raise LeaseLost("lease lost while scoring")
@@ -362,6 +383,7 @@ def evaluate(context: WorkerContext, task: EvaluationTask, claim: Claim, work_di
         scores=score_values(result, replicates),
         per_pair={k: dict(v) for k, v in result.per_pair.items()},
         provenance={**provenance(task, claim, result, hidden, public, context.worker_name),
+                    diversity.PROVENANCE_KEY: diversity.seeding_provenance(repeat_sha256),
                     "intervals": replicates.provenance(), "board_split": parts.provenance() if parts else None},
         private_scores=score_values(*parts.private) if parts else (),
         outputs_sha256=outputs_sha256,

@@ -13,6 +13,7 @@ from arena.services.switch import switch_board
 from arena.core.datasets.errors import DatasetError
 from arena.core.enums import CompetitionStatus
 from evaluator.metrics.catalog import DEFAULT_RANKING_METRIC
+from evaluator.metrics.optional_catalog import OPTIONAL_METRICS
 from evaluator.scorer import INSTALLED, resolve_scorer
 from arena.services.competitions import (
     RANKING_METRICS,
@@ -110,7 +111,7 @@ def create_cmd(slug: str, title: str, scorer_version: str, description_file: Pat
 @click.option("--force", is_flag=True, help="Switch the hidden dataset or scorer even though some submissions "
                                             "are not evaluated there yet (the board hides them until they are).")
 @click.option("--metrics", help="Optional metrics to compute besides the standard ones, comma-separated "
-                                "(ssim, ms_ssim, colour_hist, gram_loss, cfsd, lpips_grey), or 'none'.")
+                                f"({', '.join(OPTIONAL_METRICS)}), or 'none'.")
 @click.option("--final-submissions", "final_submissions_k", type=click.IntRange(min=1),
               help="How many submissions each participant may mark as final for the private board (default 2).")
 @click.option("--sandbox-timeout", "sandbox_timeout_s", type=click.IntRange(min=0), metavar="SECONDS",

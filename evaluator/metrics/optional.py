@@ -13,6 +13,11 @@ Resolution: SSIM, MS-SSIM, Gram loss, CFSD and grey LPIPS measure at the suite's
 images by the same rule on their own size; the colour histogram takes native images and
 resizes as HistoGAN does (to 256×256 when either side is larger). Per-style quantities
 (histograms, Gram matrices) are computed once per style image per run.
+
+Diversity compares each output with the same pair's output of the harness's repeat pass (a
+second seed, ``sandbox/harness/seeding.py``): ``repeat_dir`` holds those PNGs, already
+validated like the outputs (``sandbox.validation.validate_repeat_outputs``). LPIPS as the
+suite's (AlexNet v0.1, the 512-px policy, both images resized alike: they have one size).
 """
 from __future__ import annotations
 
@@ -26,7 +31,7 @@ import torch
 
 from evaluator.metrics import extra, io
 from evaluator.metrics.errors import MetricComputationError
-from evaluator.metrics.optional_catalog import OPTIONAL_METRICS, OptionalMetric
+from evaluator.metrics.optional_catalog import NEEDS_REPEAT_RUN, OPTIONAL_METRICS, OptionalMetric
 from evaluator.metrics.scores import ScoreResult, ScoreState
 from evaluator.metrics.resolution import to_metric_input
 
@@ -46,17 +51,19 @@ def chosen(names: tuple[str, ...] | list[str]) -> list[str]:
 
 
 def add_optional_metrics(suite: MetricSuite, state: ScoreState, result: ScoreResult, names: tuple[str, ...] | list[str],
-                         outputs_dir: Path, style_dir: Path) -> ScoreResult:
+                         outputs_dir: Path, style_dir: Path, repeat_dir: Path | None = None) -> ScoreResult:
     """``result`` with the optional metrics ``names`` added (and their per-pair values in ``state``).
 
+    ``repeat_dir``: the repeat pass's validated PNGs, needed by ``diversity`` (``NEEDS_REPEAT_RUN``).
+
     Raises:
-        MetricComputationError: ``bad_state`` for an unknown name.
+        MetricComputationError: ``bad_state`` for an unknown name, or diversity without ``repeat_dir``.
         ScoringError / InvalidOutput: an input or output that cannot be read (already checked by ``collect``).
     """
     names = chosen(names)
     if not names:
         return result
-    values = compute_optional(suite, state, names, Path(outputs_dir), Path(style_dir))
+    values = compute_optional(suite, state, names, Path(outputs_dir), Path(style_dir), repeat_dir)
     for pair_id, row in values.items():
         state.per_pair[pair_id].update(row)
     pairs = state.pairs
@@ -73,8 +80,11 @@ def add_optional_metrics(suite: MetricSuite, state: ScoreState, result: ScoreRes
 
 
 def compute_optional(suite: MetricSuite, state: ScoreState, names: list[str], outputs_dir: Path,
-                     style_dir: Path) -> dict[str, dict[str, float]]:
+                     style_dir: Path, repeat_dir: Path | None = None) -> dict[str, dict[str, float]]:
     """Pair id -> optional metric -> value, for every pair of ``state``."""
+    if set(NEEDS_REPEAT_RUN) & set(names) and repeat_dir is None:
+        raise MetricComputationError("bad_state", "diversity needs the outputs of the harness's repeat pass "
+                                                  "(run the generator with repeat_dir)")
     started = time.perf_counter()
     device = suite.runtime.device
     sizes = {p.pair_id: tuple(state.reference.content_sizes[p.content]) for p in state.pairs}
@@ -89,6 +99,10 @@ def compute_optional(suite: MetricSuite, state: ScoreState, names: list[str], ou
             distinct = {name: io.decode_reference(state.content_dir / name) for name in {p.content for p in pairs}}
             contents = torch.stack([distinct[p.content] for p in pairs]).to(device)
             columns = _batch_values(suite, names, pairs, outputs, contents, per_style)
+            if OptionalMetric.DIVERSITY.value in names:
+                repeats = torch.stack([io.decode_output(Path(repeat_dir) / f"{p.pair_id}.png", sizes[p.pair_id])
+                                       for p in pairs]).to(device)
+                columns[OptionalMetric.DIVERSITY.value] = diversity(suite, outputs, repeats)
             for row, pair in enumerate(pairs):
                 out[pair.pair_id] = {name: float(columns[name][row]) for name in names}
     state.timings["optional_s"] = state.timings.get("optional_s", 0.0) + time.perf_counter() - started
@@ -121,7 +135,21 @@ def _batch_values(suite: MetricSuite, names: list[str], pairs: list, outputs_u8:
         grey_out = to_metric_input(extra.grey_uint8(outputs_u8).float().div(255))
         grey_cnt = to_metric_input(extra.grey_uint8(contents_u8).float().div(255))
         values[OptionalMetric.LPIPS_GREY.value] = lpips.distance(lpips.features(grey_out), lpips.features(grey_cnt))
-    return {name: values[name].detach().double().cpu() for name in names}
+    return {name: values[name].detach().double().cpu() for name in names if name in values}
+
+
+def diversity(suite: MetricSuite, outputs_u8: torch.Tensor, repeats_u8: torch.Tensor) -> torch.Tensor:
+    """``[B]`` LPIPS between each output and its repeat-pass output (uint8 ``[B,3,H,W]``, one size).
+
+    A pair whose two outputs are the same pixels is exactly 0.0 (a deterministic generator),
+    whatever the forward passes' rounding.
+    """
+    lpips = suite.backbones.lpips
+    first = lpips.features(to_metric_input(outputs_u8.float().div(255)))
+    second = lpips.features(to_metric_input(repeats_u8.float().div(255)))
+    values = lpips.distance(first, second).detach().double().cpu()
+    identical = (outputs_u8 == repeats_u8).flatten(1).all(dim=1).cpu()
+    return torch.where(identical, torch.zeros_like(values), values)
 
 
 class _StyleCache:

@@ -26,6 +26,7 @@ class OptionalMetric(str, Enum):
     GRAM_LOSS = "gram_loss"
     CFSD = "cfsd"
     LPIPS_GREY = "lpips_grey"
+    DIVERSITY = "diversity"
 
 
 OPTIONAL_METRICS: dict[str, MetricInfo] = {
@@ -62,6 +63,12 @@ OPTIONAL_METRICS: dict[str, MetricInfo] = {
             version=f"lpips-alex-v0.1-grey-pil-L-{RESOLUTION_POLICY}-1",
             description="LPIPS (AlexNet, v0.1) between the greyscale output and greyscale content: structure without colour",
         ),
+        MetricInfo(
+            OptionalMetric.DIVERSITY.value, "Diversity", higher_is_better=True,
+            version=f"lpips-alex-v0.1-output-vs-repeat-seed0-seed1-{RESOLUTION_POLICY}-1",
+            description="Mean LPIPS (AlexNet, v0.1) between a pair's outputs under two seeds: 0 for a deterministic "
+            "generator; the generator runs every pair twice",
+        ),
     )
 }
 
@@ -70,6 +77,10 @@ OPTIONAL_METRICS: dict[str, MetricInfo] = {
 WEIGHT_FREE: frozenset[str] = frozenset({
     OptionalMetric.SSIM.value, OptionalMetric.MS_SSIM.value, OptionalMetric.COLOUR_HISTOGRAM.value,
 })
+
+# Need a second pass of the generator over every pair, with another seed (sandbox/harness/seeding.py):
+# the worker asks the sandbox for it only when the competition chose one of these.
+NEEDS_REPEAT_RUN: frozenset[str] = frozenset({OptionalMetric.DIVERSITY.value})
 
 # Every optional metric is a mean over pairs, so each gets a bootstrap interval.
 OPTIONAL_PER_PAIR_METRICS: tuple[str, ...] = tuple(OPTIONAL_METRICS)

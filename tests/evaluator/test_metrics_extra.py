@@ -40,8 +40,11 @@ def scored(tmp_path_factory):
     image_set = make_image_set(tmp_path_factory.mktemp("extra"), n_content=2, n_style=2)
     suite = seeded_suite()
     state = suite.collect(image_set.pairs, image_set.outputs, image_set.content, image_set.style)
+    # Diversity's repeat pass: another set's outputs under the same names and sizes (test_diversity.py
+    # checks its values against the lpips package).
+    repeat = make_image_set(tmp_path_factory.mktemp("extra-repeat"), n_content=2, n_style=2, seed=1).outputs
     result = add_optional_metrics(suite, state, suite.compute(state), list(OPTIONAL_METRICS),
-                                  image_set.outputs, image_set.style)
+                                  image_set.outputs, image_set.style, repeat_dir=repeat)
     return image_set, suite, state, result
 
 
