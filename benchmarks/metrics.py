@@ -196,23 +196,41 @@ def reference_pipeline(root: Path, pairs: list, suite, torch_home: Path) -> dict
     return times
 
 
-def optional_costs(suite, pairs: list, s: Path, cache: Path) -> None:
-    """Print the seconds per 1,000 pairs of each optional metric alone, of all six, and of the bootstrap."""
+def repeat_outputs(s: Path) -> Path:
+    """A stand-in for the harness's repeat pass: each output with seeded noise (diversity's second image).
+
+    Diversity's cost here is its LPIPS only; the second generator pass it needs is the generator's own cost.
+    """
+    from PIL import Image
+
+    rng = np.random.default_rng(3)
+    repeat = s / "outputs-repeat"
+    repeat.mkdir(exist_ok=True)
+    for path in sorted((s / "outputs").glob("*.png")):
+        pixels = np.asarray(Image.open(path), dtype=np.float64)
+        noisy = np.clip(pixels + rng.normal(0.0, 10.0, pixels.shape), 0, 255).astype(np.uint8)
+        Image.fromarray(noisy, "RGB").save(repeat / path.name)
+    return repeat
+
+
+def optional_costs(suite, pairs: list, s: Path, cache: Path, only: list[str] | None = None) -> None:
+    """Print the seconds per 1,000 pairs of each optional metric alone, of all together, and of the bootstrap."""
     from evaluator.metrics.optional import compute_optional
     from evaluator.metrics.optional_catalog import OPTIONAL_METRICS
     from evaluator.statistics.replicates import bootstrap
 
     n = len(pairs)
+    repeat = repeat_outputs(s)
     state = suite.collect(pairs, s / "outputs", s / "content", s / "style", cache_dir=cache)
     result = suite.compute(state)
     print(f"catalog metrics (score, cache warm): {result.timings['total_s'] / n * 1000:.0f} s per 1,000 pairs")
-    names = list(OPTIONAL_METRICS)
+    names = [name for name in OPTIONAL_METRICS if not only or name in only]
     for name in [*names, names]:
         chosen = name if isinstance(name, list) else [name]
         start = time.perf_counter()
-        values = compute_optional(suite, state, chosen, s / "outputs", s / "style")
+        values = compute_optional(suite, state, chosen, s / "outputs", s / "style", repeat)
         seconds = time.perf_counter() - start
-        label = "all six" if isinstance(name, list) else name
+        label = "all together" if isinstance(name, list) else name
         print(f"optional {label:<12} {seconds / n * 1000:8.1f} s per 1,000 pairs ({seconds:.2f}s for {n})")
     for pair_id, row in values.items():
         state.per_pair[pair_id].update(row)
@@ -237,6 +255,7 @@ def main() -> None:
     parser.add_argument("--kid-only", action="store_true", help="only the KID memory figure")
     parser.add_argument("--skip-kid", action="store_true", help="skip the KID memory figure (minutes)")
     parser.add_argument("--skip-optional", action="store_true", help="skip the optional metrics' and bootstrap's costs")
+    parser.add_argument("--optional", default="", help="time only these optional metrics (comma-separated; default all)")
     args = parser.parse_args()
     if args.full:
         args.contents, args.styles = 20, 10
@@ -293,7 +312,7 @@ def main() -> None:
         print("backbones vs peak, measured back to back: "
               + ", ".join(f"{f:.0%}" for f in fractions) + f" (median {sorted(fractions)[1]:.0%})")  # fmt: skip
         if not args.skip_optional:
-            optional_costs(suite, pairs, s, root / "cache")
+            optional_costs(suite, pairs, s, root / "cache", [n for n in args.optional.split(",") if n])
         if args.skip_reference:
             return
         ref = reference_pipeline(s, pairs, suite, root / "torch")
