@@ -135,3 +135,36 @@ def test_seeding_provenance_names_the_rule_and_the_repeat_outputs():
     assert "sha256" in with_repeat["rule"] and "torch.manual_seed" in with_repeat["rule"]
     without = seeding_provenance(None)
     assert without["repeat_seed"] is None and without["repeat_outputs_sha256"] is None and without["rule"]
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_outputs_stored_without_a_repeat_pass_are_not_reused_once_diversity_is_chosen(
+        eval_settings, session_factory, world, generator, metric_suite):
+    from pipeline_fixtures import FakeRunner, upload
+
+    from arena.core.db import transaction
+    from arena.core.enums import EvaluationKind
+    from arena.core.models import Competition, DatasetVersion, Submission
+    from arena.services.competitions import CompetitionChanges, configure_competition
+    from arena.services.evaluations import create_evaluation
+    from evaluator.attempt import AttemptOutcome, run_attempt
+    from evaluator.context import WorkerContext
+    from evaluator.pipeline import load_task
+
+    submission_id = upload(eval_settings, session_factory, world, generator)
+    with session_factory() as session:
+        first_id = session.get(Submission, submission_id).evaluations[0].id
+    context = WorkerContext(settings=eval_settings, runner=FakeRunner(), scorer=metric_suite, worker_name="w")
+    assert run_attempt(context, first_id) is AttemptOutcome.SCORED  # no diversity: no repeat pass stored
+    with transaction(session_factory) as session:
+        submission = session.get(Submission, submission_id)
+        ids = [create_evaluation(session, submission, session.get(DatasetVersion, world.hidden_id), scorer,
+                                 EvaluationKind.RESCORE).id for scorer in ("2", "3")]
+    assert load_task(session_factory, ids[0], eval_settings).reusable_outputs_sha256 is not None
+    with transaction(session_factory) as session:
+        configure_competition(session, session.get(Competition, world.competition_id),
+                              CompetitionChanges(optional_metrics=DIVERSITY))
+    task = load_task(session_factory, ids[1], eval_settings)
+    # The generator must run again (with its repeat pass) rather than score diversity without one.
+    assert task.optional_metrics == (DIVERSITY,)
+    assert task.reusable_outputs_sha256 is None and task.reusable_repeat_sha256 is None
