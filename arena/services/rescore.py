@@ -17,11 +17,12 @@ from arena.core.enums import EvaluationKind, EvaluationStatus, SubmissionStatus
 from arena.core.errors import ArenaError
 from arena.core.models import Competition, DatasetVersion, Evaluation, Submission
 from arena.core.settings import Settings
-from arena.core.store import outputs as outputs_store
 from arena.core.target import EvaluationTarget
 from arena.services import audit
 from arena.services.evaluations import create_evaluation
+from evaluator import diversity
 from evaluator.dispatch import enqueue_evaluation
+from evaluator.metrics.optional_catalog import parse_optional_metrics
 
 
 # An evaluation in one of these states has its answer; queued and running ones do not yet.
@@ -104,16 +105,19 @@ def plan_rescore(
             Evaluation.scorer_version == scorer,
         )
     ).all())
-    stored: dict[int, list[str]] = {}
-    for submission_id, sha in session.execute(
-        sa.select(Evaluation.submission_id, Evaluation.outputs_sha256).join(Submission).where(
+    stored: dict[int, list[tuple[str, int]]] = {}
+    for submission_id, sha, evaluation_id in session.execute(
+        sa.select(Evaluation.submission_id, Evaluation.outputs_sha256, Evaluation.id).join(Submission).where(
             Submission.competition_id == competition.id,
             Evaluation.dataset_version_id == dataset.id,
             Evaluation.status == EvaluationStatus.SCORED,
             Evaluation.outputs_sha256.is_not(None),
-        )
+        ).order_by(Evaluation.id.desc())
     ):
-        stored.setdefault(submission_id, []).append(sha)
+        stored.setdefault(submission_id, []).append((sha, evaluation_id))
+    # The worker's own rule for reusing outputs (with diversity chosen, the repeat pass must be
+    # stored too), so the plan's reuse count is what the workers will do.
+    repeat = diversity.needs_repeat(parse_optional_metrics(competition.optional_metrics))
     items = []
     disqualified = finished = pending = 0
     for submission_id, status in submissions:
@@ -126,7 +130,7 @@ def plan_rescore(
             else:
                 pending += 1
             continue
-        reuse = any(outputs_store.has_outputs(settings, sha) for sha in stored.get(submission_id, ()))
+        reuse = diversity.pick_reusable(settings, session, stored.get(submission_id, []), repeat)[0] is not None
         items.append(RescoreItem(submission_id=submission_id, reuses_outputs=reuse))
     return RescorePlan(
         competition_id=competition.id, dataset_version_id=dataset.id, dataset_sha256=dataset.manifest_sha256,

@@ -156,6 +156,14 @@ def test_outputs_stored_without_a_repeat_pass_are_not_reused_once_diversity_is_c
         first_id = session.get(Submission, submission_id).evaluations[0].id
     context = WorkerContext(settings=eval_settings, runner=FakeRunner(), scorer=metric_suite, worker_name="w")
     assert run_attempt(context, first_id) is AttemptOutcome.SCORED  # no diversity: no repeat pass stored
+    from arena.services.rescore import plan_rescore
+
+    def planned_reuses(scorer: str) -> int:
+        with session_factory() as session:
+            return plan_rescore(session, eval_settings, session.get(Competition, world.competition_id),
+                                session.get(DatasetVersion, world.hidden_id), scorer).reuses
+
+    assert planned_reuses("4") == 1  # the rescore plan says what the worker will do
     with transaction(session_factory) as session:
         submission = session.get(Submission, submission_id)
         ids = [create_evaluation(session, submission, session.get(DatasetVersion, world.hidden_id), scorer,
@@ -168,3 +176,4 @@ def test_outputs_stored_without_a_repeat_pass_are_not_reused_once_diversity_is_c
     # The generator must run again (with its repeat pass) rather than score diversity without one.
     assert task.optional_metrics == (DIVERSITY,)
     assert task.reusable_outputs_sha256 is None and task.reusable_repeat_sha256 is None
+    assert planned_reuses("4") == 0  # and the plan counts it as a rerun, not a reuse
