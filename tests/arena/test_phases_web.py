@@ -85,3 +85,16 @@ def test_inside_a_phase_the_upload_belongs_to_it_and_the_timeline_marks_it_open(
     assert submission.phase_id == comp.phases[0].id
     again = _upload_form(ann_client, torchscript_file)
     assert again.status_code == 400 and "You have used all 1 uploads" in again.get_data(as_text=True)
+
+
+def test_the_timeline_end_reads_as_sentences(client, world):
+    # The template's lines are joined by Jinja's trim_blocks: the two sentences once ran together
+    # ("…no end date yet.It was finalized…").
+    import re
+
+    comp, session = world["competition"], world["session"]
+    comp.ends_at, comp.finalized_at = None, utcnow()
+    session.commit()
+    page = client.get("/competitions/demo").get_data(as_text=True)
+    end = re.search(r'<p class="tl-end">(.*?)</p>', page, re.S).group(1)
+    assert re.search(r"no end date yet\.\s+It was finalized", end), end
