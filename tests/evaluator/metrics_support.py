@@ -110,3 +110,25 @@ def seeded_suite(batch_size: int = 8) -> MetricSuite:
     """One suite per batch size for the whole test process (loading takes seconds): both
     Inceptions from the seeded files (used as given, so uncalibrated), VGG19 and AlexNet seeded."""
     return MetricSuite.load(seeded_weights().weights_dir, "cpu", batch_size=batch_size, threads=TEST_THREADS)
+
+
+def lpips_package(suite: MetricSuite):
+    """The ``lpips`` package's AlexNet LPIPS (v0.1) with the suite's trunk copied in: the reference
+    the agreement tests compare against.
+
+    ``pnet_rand=True``: the package must not try to download torchvision's AlexNet weights; the
+    trunk is then loaded with exactly the suite's weights (seeded here).
+    """
+    import lpips
+
+    model = lpips.LPIPS(pretrained=True, net="alex", version="0.1", pnet_rand=True, verbose=False)
+    trunk = suite.backbones.lpips.trunk.state_dict()
+    loaded = 0
+    for slice_index in range(1, 6):
+        for name, layer in getattr(model.net, f"slice{slice_index}").named_children():
+            if isinstance(layer, torch.nn.Conv2d):
+                layer.weight.data.copy_(trunk[f"{name}.weight"])
+                layer.bias.data.copy_(trunk[f"{name}.bias"])
+                loaded += 1
+    assert loaded == 5, f"copied {loaded} of AlexNet's 5 convolutions into the lpips package"
+    return model.eval()

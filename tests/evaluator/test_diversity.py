@@ -28,7 +28,7 @@ from evaluator.metrics.optional_catalog import (
 )
 from evaluator.pipeline import score_values
 from evaluator.statistics.replicates import bootstrap
-from metrics_support import make_image_set, seeded_suite
+from metrics_support import lpips_package, make_image_set, seeded_suite
 
 DIVERSITY = OptionalMetric.DIVERSITY.value
 IDENTICAL = "p0-0"  # the pair whose repeat output is a byte copy: a deterministic generator
@@ -62,19 +62,6 @@ def scored(tmp_path_factory):
     return image_set, repeat_dir, suite, state, result
 
 
-def _reference_lpips(suite):
-    """The ``lpips`` package's AlexNet LPIPS with the suite's (seeded) trunk copied in."""
-    import lpips
-
-    model = lpips.LPIPS(pretrained=True, net="alex", version="0.1", pnet_rand=True, verbose=False)
-    trunk = suite.backbones.lpips.trunk.state_dict()
-    for slice_index in range(1, 6):
-        for name, layer in getattr(model.net, f"slice{slice_index}").named_children():
-            if isinstance(layer, torch.nn.Conv2d):
-                layer.weight.data.copy_(trunk[f"{name}.weight"])
-                layer.bias.data.copy_(trunk[f"{name}.bias"])
-    return model.eval()
-
 
 def test_catalog_entry_is_a_higher_is_better_per_pair_metric_that_needs_weights_and_a_repeat():
     info = OPTIONAL_METRICS[DIVERSITY]
@@ -88,7 +75,7 @@ def test_catalog_entry_is_a_higher_is_better_per_pair_metric_that_needs_weights_
 
 def test_per_pair_diversity_agrees_with_the_lpips_package(scored):
     image_set, repeat_dir, suite, _, result = scored
-    reference = _reference_lpips(suite)
+    reference = lpips_package(suite)
     diffs = []
     with torch.no_grad():
         for pair in image_set.pairs:

@@ -6,26 +6,8 @@ import pytest
 import torch
 from PIL import Image
 
-from metrics_support import make_image_set, seeded_suite
+from metrics_support import lpips_package, make_image_set, seeded_suite
 
-
-def _reference_lpips(suite):
-    import lpips
-
-    # pnet_rand=True: the package must not try to download torchvision's AlexNet weights;
-    # the trunk is then loaded with exactly the suite's weights (seeded here).
-    model = lpips.LPIPS(pretrained=True, net="alex", version="0.1", pnet_rand=True, verbose=False)
-    trunk = suite.backbones.lpips.trunk.state_dict()
-    loaded = 0
-    for slice_index in range(1, 6):
-        block = getattr(model.net, f"slice{slice_index}")
-        for name, layer in block.named_children():
-            if isinstance(layer, torch.nn.Conv2d):
-                layer.weight.data.copy_(trunk[f"{name}.weight"])
-                layer.bias.data.copy_(trunk[f"{name}.bias"])
-                loaded += 1
-    assert loaded == 5
-    return model.eval()
 
 
 def _load(path) -> torch.Tensor:
@@ -37,7 +19,7 @@ def test_lpips_equals_the_lpips_package(tmp_path):
     image_set = make_image_set(tmp_path, n_content=2, n_style=2, side=96)
     suite = seeded_suite()
     result = suite.score(image_set.pairs, image_set.outputs, image_set.content, image_set.style)
-    reference = _reference_lpips(suite)
+    reference = lpips_package(suite)
     values = []
     with torch.no_grad():
         for pair in image_set.pairs:

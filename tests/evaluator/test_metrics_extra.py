@@ -21,7 +21,7 @@ from evaluator.metrics import extra
 from evaluator.metrics.optional import add_optional_metrics, compute_optional
 from evaluator.metrics.optional_catalog import OPTIONAL_METRICS, WEIGHT_FREE
 from evaluator.statistics.replicates import bootstrap
-from metrics_support import make_image_set, seeded_suite
+from metrics_support import lpips_package, make_image_set, seeded_suite
 
 pytorch_msssim = pytest.importorskip("pytorch_msssim")
 
@@ -178,18 +178,6 @@ def test_cfsd_row_blocks_do_not_change_the_value():
     assert float(extra.cfsd(a, a).abs().max()) < 1e-9
 
 
-def _reference_lpips(suite):
-    import lpips
-
-    model = lpips.LPIPS(pretrained=True, net="alex", version="0.1", pnet_rand=True, verbose=False)
-    trunk = suite.backbones.lpips.trunk.state_dict()
-    for slice_index in range(1, 6):
-        for name, layer in getattr(model.net, f"slice{slice_index}").named_children():
-            if isinstance(layer, torch.nn.Conv2d):
-                layer.weight.data.copy_(trunk[f"{name}.weight"])
-                layer.bias.data.copy_(trunk[f"{name}.bias"])
-    return model.eval()
-
 
 def _grey(path) -> torch.Tensor:
     # StyleID: torchvision's Grayscale() on the PIL image (convert("L")), then ToTensor: one channel.
@@ -199,7 +187,7 @@ def _grey(path) -> torch.Tensor:
 
 def test_grey_lpips_agrees_with_the_lpips_package_on_pil_greyscale(scored):
     image_set, suite, _, result = scored
-    reference = _reference_lpips(suite)
+    reference = lpips_package(suite)
     with torch.no_grad():
         for pair in image_set.pairs:
             out, content = _grey(image_set.outputs / f"{pair.pair_id}.png"), _grey(image_set.content / pair.content)

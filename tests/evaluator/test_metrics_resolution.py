@@ -10,7 +10,7 @@ from PIL import Image
 
 from evaluator.metrics.io import MIN_SIDE, Pair
 from evaluator.metrics.resolution import MAX_METRIC_SIDE, metric_size
-from metrics_support import seeded_suite
+from metrics_support import lpips_package, seeded_suite
 
 
 @pytest.mark.parametrize(
@@ -30,18 +30,6 @@ def test_metric_size_caps_the_long_side_but_never_the_short_side_below_32(size, 
     if min(size) * MAX_METRIC_SIDE / max(size) >= MIN_SIDE:
         assert max(got) <= MAX_METRIC_SIDE
 
-
-def _lpips_package(suite):
-    import lpips
-
-    model = lpips.LPIPS(pretrained=True, net="alex", version="0.1", pnet_rand=True, verbose=False)
-    trunk = suite.backbones.lpips.trunk.state_dict()
-    for index in range(1, 6):
-        for name, layer in getattr(model.net, f"slice{index}").named_children():
-            if isinstance(layer, torch.nn.Conv2d):
-                layer.weight.data.copy_(trunk[f"{name}.weight"])
-                layer.bias.data.copy_(trunk[f"{name}.bias"])
-    return model.eval()
 
 
 def _load(path) -> torch.Tensor:
@@ -69,7 +57,7 @@ def test_wide_and_tall_content_images_are_scored(tmp_path):
     suite = seeded_suite()
     result = suite.score(pairs, folders["outputs"], folders["content"], folders["style"])
     assert all(math.isfinite(value) for value in result.metrics.values())
-    reference = _lpips_package(suite)
+    reference = lpips_package(suite)
     with torch.no_grad():
         for pair in pairs:
             values = result.per_pair[pair.pair_id]
