@@ -7,9 +7,11 @@ Usage::
 Seeds a fresh database on the project's PostgreSQL cluster (127.0.0.1:5440): submissions with
 every metric, its bootstrap interval, stored ranks with ties and per-pair values on a small
 published hidden set (for the per-style routes). Prints the uncached query time of each
-route's data (the cost of one cache refresh), then serves the app with gunicorn on 127.0.0.1
-(the same command line as ``stylearena serve``), runs wrk against each route and prints
-requests/s and p50/p99 latency.
+route's data (the cost of one cache refresh) and of the board fingerprint a process reads
+once a second, then serves the app with gunicorn on 127.0.0.1 (the same command line as
+``stylearena serve``) and runs wrk against each route twice: on an unchanged board, and while
+a score lands every ``--land-every`` seconds (each landing makes every process refresh that
+route once). Prints requests/s and p50/p99 latency of each pass.
 """
 from __future__ import annotations
 
@@ -49,7 +51,7 @@ CHUNK = 5_000  # rows per INSERT: bounded memory at 100,000 submissions
 METRIC_NAMES = ("art_fid", "fid", "kid", "lpips", "content_loss", "style_loss")
 PER_PAIR_NAMES = ("lpips", "content_loss", "style_loss")
 N_STYLES, N_CONTENT = 4, 4
-ROUTES = ("leaderboard", "leaderboard.json", "leaderboard.csv", "api", "styles", "styles/1")
+ROUTES = ("leaderboard", "leaderboard.json", "leaderboard.csv", "api", "styles", "styles/1", "competition")
 
 
 @dataclass(frozen=True)
@@ -173,6 +175,7 @@ def uncached_query_times(url: str, data_dir: Path, repeats: int = 3) -> dict[str
         "board last page": lambda session, comp: leaderboard_rows(session, comp, None, limit=50,
                                                                    offset=max(0, comp_total(session, comp) - 50)),
         "per-style table (all entries)": lambda session, comp: style_table(session, settings, comp),
+        "board fingerprint": lambda session, comp: fingerprint(url, comp.slug),
     }
     out = {}
     for name, load in loads.items():
@@ -186,6 +189,79 @@ def uncached_query_times(url: str, data_dir: Path, repeats: int = 3) -> dict[str
         out[name] = sorted(times)[len(times) // 2]
     engine.dispose()
     return out
+
+
+def fingerprint(url: str, slug: str):
+    """The board version a process reads once a second (``arena.web.board_version``), in an app context."""
+    from arena import create_app
+    from arena.web.board_version import read_board_version
+
+    global _FINGERPRINT_APP
+    if _FINGERPRINT_APP is None:
+        _FINGERPRINT_APP = create_app(Settings(database_url=url))
+    with _FINGERPRINT_APP.app_context():
+        return read_board_version(slug)
+
+
+_FINGERPRINT_APP = None
+
+
+class ScoreLandings:
+    """A thread landing one scored submission every ``every`` seconds while wrk runs.
+
+    What the web tier sees of a score landing: a new submission with its scores and per-pair
+    values, and the board's revision bumped (``evaluator.statistics.board.bump_board_revision``),
+    in one transaction. The re-rank that follows in production runs on worker hosts
+    (``benchmarks/ranking.py`` measures it), so it is left out here: on this 2-core machine it
+    would measure the worker's CPU, not the web's.
+    """
+
+    def __init__(self, url: str, every: float) -> None:
+        import threading
+
+        self.every, self.landed = every, 0
+        self._engine = make_engine(url)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> "ScoreLandings":
+        if self.every > 0:
+            self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(30)
+        self._engine.dispose()
+
+    def _run(self) -> None:
+        from evaluator.statistics.board import bump_board_revision
+
+        rng = random.Random(0)
+        pair_ids = [f"p{ci}{si}" for ci in range(N_CONTENT) for si in range(N_STYLES)]
+        while not self._stop.wait(self.every):
+            now = utcnow()
+            with make_session_factory(self._engine)() as session, session.begin():
+                comp_id, hidden_id = session.execute(sa.select(Competition.id, Competition.hidden_dataset_id)
+                                                     .where(Competition.slug == SLUG)).one()
+                owner = session.scalar(sa.select(sa.func.min(User.id)))
+                sid = session.execute(sa.insert(Submission).returning(Submission.id), [dict(
+                    owner_id=owner, competition_id=comp_id, label="landed", notes="", original_filename="model.pt",
+                    sha256=hashlib.sha256(os.urandom(8)).hexdigest(), size_bytes=1000,
+                    format=SubmissionFormat.TORCHSCRIPT, status=SubmissionStatus.SCORED, counts_against_quota=True,
+                    is_baseline=False, created_at=now, updated_at=now)]).scalar_one()
+                eid = session.execute(sa.insert(Evaluation).returning(Evaluation.id), [dict(
+                    submission_id=sid, dataset_version_id=hidden_id, scorer_version="1", kind="initial",
+                    status=EvaluationStatus.SCORED, attempt=1, platform_faults=0, provenance={}, timings={},
+                    created_at=now, finished_at=now,
+                    per_pair={p: {m: rng.uniform(0.1, 3.0) for m in PER_PAIR_NAMES} for p in pair_ids})]).scalar_one()
+                # Better than every seeded entry, so the landing changes the top of the board.
+                session.execute(sa.insert(Score), [dict(
+                    evaluation_id=eid, metric=m, value=rng.uniform(0.01, 0.5), definition_version="1",
+                    calibrated=True) for m in METRIC_NAMES])
+                bump_board_revision(session, comp_id)
+            self.landed += 1
 
 
 def comp_total(session, comp) -> int:
@@ -242,6 +318,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=4, help="gunicorn threads per worker (gthread, keep-alive)")
     parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument("--land-every", type=float, default=5.0,
+                        help="seconds between score landings in the second pass of each route (0: no second pass)")
     parser.add_argument("--keep", action="store_true", help="keep the benchmark database")
     parser.add_argument("--reuse", action="store_true", help="reuse a database kept by --keep (no seeding)")
     args = parser.parse_args(argv)
@@ -262,14 +340,21 @@ def main(argv: list[str] | None = None) -> int:
     proc = start_gunicorn(url, port, args.workers, args.threads, data_dir)
     try:
         site = f"http://127.0.0.1:{port}"
+        print(f"gunicorn workers={args.workers} threads={args.threads}, wrk connections={args.connections}, "
+              f"{args.duration} s per pass", flush=True)
         for route in ROUTES:
             target = (f"{site}/api/v1/competitions/{SLUG}/leaderboard" if route == "api"
+                      else f"{site}/competitions/{SLUG}" if route == "competition"
                       else f"{site}/competitions/{SLUG}/{route}")
             run_wrk(target, 2, args.connections, 1)  # warm-up: connections, imports, plans, first refresh
-            result = run_wrk(target, args.duration, args.connections, 2)
-            print(f"{route:<18} workers={args.workers} threads={args.threads} "
-                  f"connections={args.connections}: {result.requests_per_s:8.0f} req/s   p50 {result.p50_ms:6.2f} ms"
-                  f"   p99 {result.p99_ms:6.2f} ms   non-2xx {result.non_2xx}", flush=True)
+            passes = [("unchanged board", 0.0)] + ([(f"a score every {args.land_every:g} s", args.land_every)]
+                                                    if args.land_every > 0 else [])
+            for name, every in passes:
+                with ScoreLandings(url, every) as landings:
+                    result = run_wrk(target, args.duration, args.connections, 2)
+                print(f"{route:<18} {name:<20} {result.requests_per_s:8.0f} req/s   p50 {result.p50_ms:6.2f} ms"
+                      f"   p99 {result.p99_ms:6.2f} ms   non-2xx {result.non_2xx}"
+                      + (f"   ({landings.landed} landed)" if every else ""), flush=True)
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=30)

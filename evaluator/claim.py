@@ -20,7 +20,7 @@ from arena.core.enums import DatasetSplit, EvaluationStatus, SubmissionStatus
 from arena.core.models import Competition, Evaluation, EvaluationEfficiency, PrivateScore, Score, ScoreReplicate, Submission, utcnow
 from arena.core.target import EvaluationTarget
 from evaluator.errors import PLATFORM_MESSAGE, EvaluationFault, FaultKind
-from evaluator.statistics.board import rerank_after_score
+from evaluator.statistics.board import bump_board_revision, rerank_after_score
 
 _NO_SYNC = {"synchronize_session": False}
 
@@ -280,13 +280,14 @@ def _sync_submission(
     row = session.execute(
         sa.select(Evaluation.status, Evaluation.error_code, Evaluation.error_message,
                   Evaluation.dataset_version_id, Evaluation.scorer_version,
-                  Submission.id, Submission.status, Competition.hidden_dataset_id, Competition.scorer_version)
+                  Submission.id, Submission.status, Competition.hidden_dataset_id, Competition.scorer_version,
+                  Competition.id)
         .join(Submission, Submission.id == Evaluation.submission_id)
         .join(Competition, Competition.id == Submission.competition_id)
         .where(Evaluation.id == evaluation_id)
     ).one()
     (status, code, message, dataset_id, scorer,
-     submission_id, sub_status, current_dataset, current_scorer) = row
+     submission_id, sub_status, current_dataset, current_scorer, competition_id) = row
     values: dict[str, Any] = {}
     if public_log is not None:
         values["public_log"] = public_log
@@ -308,3 +309,5 @@ def _sync_submission(
         values["updated_at"] = utcnow()
         session.execute(sa.update(Submission).where(Submission.id == submission_id).values(**values),
                         execution_options=_NO_SYNC)
+    if SubmissionStatus.SCORED in (values.get("status"), sub_status):
+        bump_board_revision(session, competition_id)  # the board shows (or stops showing) this entry

@@ -90,12 +90,24 @@ class RerankReport:
     seconds: float
 
 
+def bump_board_revision(session: Session, competition_id: int) -> None:
+    """Count one change of the competition's board, in the caller's transaction.
+
+    The one place the counter moves: public board caches (``arena.web.board_version``) serve
+    their copy for as long as it stands still. Incremented in SQL, so concurrent writers on
+    any host never lose a bump.
+    """
+    session.execute(sa.update(Competition).where(Competition.id == competition_id)
+                    .values(board_revision=Competition.board_revision + 1), execution_options={"synchronize_session": False})
+
+
 def rerank(session: Session, competition_id: int, metrics: list[str] | None = None) -> RerankReport:
     """Recompute and store the ranks with ties of every metric's board (the caller commits)."""
     started = time.perf_counter()
     competition = session.scalars(
         sa.select(Competition).where(Competition.id == competition_id).with_for_update()
     ).one()
+    bump_board_revision(session, competition_id)
     entries_count: dict[str, int] = {}
     full: dict[str, bool] = {}
     chosen = list(METRICS) + list(parse_optional_metrics(competition.optional_metrics))

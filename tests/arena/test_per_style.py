@@ -213,6 +213,20 @@ def test_style_board_page_lists_entries_by_the_styles_mean(client, styled):
     assert picked.status_code == 302 and picked.headers["Location"].endswith("/competitions/styled/styles/3?metric=content_loss")
 
 
+def test_style_board_is_paged_in_the_styles_order(client, styled, monkeypatch):
+    from arena.web.public import per_style as views
+
+    comp, subs = styled
+    monkeypatch.setattr(views, "ROWS_PER_PAGE", 3)
+    pages = [client.get(f"/competitions/styled/styles/2?metric=lpips&page={n}").get_data(as_text=True)
+             for n in (1, 2, 9)]
+    rows = [[int(x) for x in re.findall(r'<tr data-submission="(\d+)"', html)] for html in pages]
+    assert rows[0] + rows[1] == [subs[k].id for k in ("base", "bob", "ann", "cid")]
+    assert rows[2] == rows[1]  # past the end: the last page
+    assert "Page 2 of 2 · 4 entries" in pages[1] and 'rel="prev"' in pages[1] and 'rel="next"' not in pages[1]
+    assert 'href="/competitions/styled/styles/2?metric=lpips&amp;page=2"' in pages[0]
+
+
 def test_pages_without_a_readable_dataset_say_so(client, world):
     # The webseed competition's versions are rows without files.
     html = client.get("/competitions/demo/styles").get_data(as_text=True)
@@ -239,17 +253,26 @@ def test_competition_page_links_the_breakdown(client, styled):
     assert 'href="/competitions/styled/styles"' in client.get("/competitions/styled").get_data(as_text=True)
 
 
-def test_pages_serve_the_cached_table_until_the_board_target_changes(app, client, world, styled):
+def test_pages_serve_the_cached_table_until_the_board_changes(app, client, world, styled, monkeypatch):
     from arena.web.cache import EXTENSION_KEY, TTLCache
+    from arena.web.public import per_style as views
 
     comp, subs = styled
-    app.extensions[EXTENSION_KEY] = TTLCache(600)
+    now = [100.0]
+    app.extensions[EXTENSION_KEY] = TTLCache(10, clock=lambda: now[0])
+    built: list[int] = []
+    real = views.style_table
+    monkeypatch.setattr(views, "style_table", lambda *a: built.append(1) or real(*a))
     login_as(client, "ann")  # a session: the page renders fresh, only the table comes from the cache
     first = client.get("/competitions/styled/styles").get_data(as_text=True)
+    assert first.count("<tr data-submission") == 4 and len(built) == 1
+    now[0] += 60  # long past the TTL, the board unchanged: the table is not rebuilt
+    assert client.get("/competitions/styled/styles/1").status_code == 200 and len(built) == 1
     late = _scored(world["session"], comp, make_user(world["session"], "late"), 12.0, 9, _per_pair((0.2, 0.2, 0.2), 9))
     world["session"].commit()
-    assert f'data-submission="{late.id}"' not in client.get("/competitions/styled/styles").get_data(as_text=True)
-    assert first.count("<tr data-submission") == 4
+    now[0] += 1.5  # the board's fingerprint is read again: a new entry, one rebuild
+    assert f'data-submission="{late.id}"' in client.get("/competitions/styled/styles").get_data(as_text=True)
+    assert len(built) == 2
     # A new scorer version is a new board target: never served from the older table.
     comp.scorer_version = "v2"
     late.evaluations[0].scorer_version = "v2"

@@ -1,6 +1,9 @@
 """The public-page cache: expiry, bounds, and that only session-less visitors get copies."""
 from __future__ import annotations
 
+import threading
+import time
+
 import pytest
 
 from arena import create_app
@@ -60,17 +63,96 @@ def test_stale_copy_served_while_one_caller_refreshes():
     assert cache.get_or_set("board", lambda: "v4") == "v4"  # a failed refresh releases its claim
 
 
-@pytest.fixture
-def cached_app(settings):
-    app = create_app(settings)
-    app.config["PUBLIC_CACHE_SECONDS"] = 60
-    from arena.web import cache
+def test_a_cold_miss_is_computed_once_while_the_others_wait():
+    cache = TTLCache(60)
+    started, release = threading.Event(), threading.Event()
+    calls: list[int] = []
 
-    cache.init_app(app)
+    def slow() -> str:
+        calls.append(1)
+        started.set()
+        release.wait(5)
+        return "board"
+
+    results: list[str] = []
+    first = threading.Thread(target=lambda: results.append(cache.get_or_set("k", slow)))
+    first.start()
+    assert started.wait(5)
+    others = [threading.Thread(target=lambda: results.append(cache.get_or_set("k", slow))) for _ in range(4)]
+    for t in others:
+        t.start()
+    time.sleep(0.2)  # the four are waiting on the first one's computation, not running their own
+    assert len(calls) == 1 and results == []
+    release.set()
+    for t in [first, *others]:
+        t.join(5)
+    assert results == ["board"] * 5 and len(calls) == 1
+
+
+def test_cold_waiters_compute_themselves_when_the_first_computation_fails():
+    cache = TTLCache(60)
+    started, release = threading.Event(), threading.Event()
+
+    def failing() -> str:
+        started.set()
+        release.wait(5)
+        raise RuntimeError("db down")
+
+    errors: list[BaseException] = []
+
+    def run_first() -> None:
+        try:
+            cache.get_or_set("k", failing)
+        except RuntimeError as exc:
+            errors.append(exc)
+
+    first = threading.Thread(target=run_first)
+    first.start()
+    assert started.wait(5)
+    waiter: list[str] = []
+    second = threading.Thread(target=lambda: waiter.append(cache.get_or_set("k", lambda: "recovered")))
+    second.start()
+    release.set()
+    first.join(5)
+    second.join(5)
+    assert len(errors) == 1 and waiter == ["recovered"] and cache.get("k") == "recovered"
+
+
+def test_a_versioned_entry_outlives_its_ttl_until_the_version_changes():
+    clock = Clock()
+    cache = TTLCache(5, clock=clock)
+    assert cache.get_or_set("board", lambda: "v1", version=1, ttl=100) == "v1"
+    clock.now += 50  # far past the cache's TTL, same version: no recomputation
+    assert cache.get_or_set("board", lambda: pytest.fail("recomputed an unchanged board"), version=1, ttl=100) == "v1"
+    seen_meanwhile: list[str] = []
+
+    def refresh() -> str:
+        # During the one refresh of the new version, others get the previous value at once.
+        seen_meanwhile.append(cache.get_or_set("board", lambda: pytest.fail("computed twice"), version=2))
+        return "v2"
+
+    assert cache.get_or_set("board", refresh, version=2, ttl=100) == "v2"
+    assert seen_meanwhile == ["v1"]
+    clock.now += 101  # past its own lifetime: recomputed even at the same version
+    assert cache.get_or_set("board", lambda: "v2b", version=2, ttl=100) == "v2b"
+
+
+@pytest.fixture
+def clock():
+    return Clock()
+
+
+@pytest.fixture
+def cached_app(settings, clock):
+    app = create_app(settings)
+    app.config["PUBLIC_CACHE_SECONDS"] = 10
+    from arena.web.cache import EXTENSION_KEY
+
+    app.extensions[EXTENSION_KEY] = TTLCache(10, clock=clock)
     return app
 
 
-def test_visitors_get_a_recent_copy_participants_a_fresh_page(cached_app, world):
+def test_visitors_get_a_recent_copy_participants_a_fresh_page(cached_app, world, clock):
     s, comp = world["session"], world["competition"]
     add_scored(s, comp, world["ann"], full_scores(10.0), 1, label="first-entry")
     s.commit()
@@ -78,7 +160,7 @@ def test_visitors_get_a_recent_copy_participants_a_fresh_page(cached_app, world)
     assert "first-entry" in visitor.get("/competitions/demo/leaderboard").get_data(as_text=True)
     add_scored(s, comp, world["bob"], full_scores(5.0), 2, label="second-entry")
     s.commit()
-    # Within the TTL the visitor's copy (page and JSON data) is served from memory...
+    # Within the board's revalidation second the visitor's copy is served from memory...
     assert "second-entry" not in visitor.get("/competitions/demo/leaderboard").get_data(as_text=True)
     # ...a different query string is a different page...
     assert "second-entry" in visitor.get("/competitions/demo/leaderboard?metric=fid").get_data(as_text=True)
@@ -88,6 +170,43 @@ def test_visitors_get_a_recent_copy_participants_a_fresh_page(cached_app, world)
     html = ann.get("/competitions/demo/leaderboard?metric=fid").get_data(as_text=True)
     assert "Log out" in html and "second-entry" in html
     assert "Log out" not in visitor.get("/competitions/demo/leaderboard?metric=fid").get_data(as_text=True)
+    clock.now += 1.5  # the fingerprint is read again: the board changed, the copy follows
+    assert "second-entry" in visitor.get("/competitions/demo/leaderboard").get_data(as_text=True)
+
+
+BOARD_ROUTES = ("/competitions/demo/leaderboard", "/competitions/demo/leaderboard.json",
+                "/competitions/demo/leaderboard.csv", "/api/v1/competitions/demo/leaderboard", "/competitions/demo")
+
+
+def test_an_unchanged_board_is_never_recomputed_a_changed_one_once(cached_app, world, clock, monkeypatch):
+    from arena.services import moderation
+    from arena.web.public import board
+
+    s, comp = world["session"], world["competition"]
+    add_scored(s, comp, world["ann"], full_scores(10.0), 1, label="ann-entry")
+    bob = add_scored(s, comp, world["bob"], full_scores(5.0), 2, label="bob-entry")
+    s.commit()
+    queries: list[str] = []
+    real = board.leaderboard_rows
+    monkeypatch.setattr(board, "leaderboard_rows", lambda *a, **k: queries.append("q") or real(*a, **k))
+    visitor = cached_app.test_client()
+
+    def bodies() -> list[str]:
+        pages = [visitor.get(path) for path in BOARD_ROUTES]
+        assert [p.status_code for p in pages] == [200] * len(BOARD_ROUTES)
+        return [p.get_data(as_text=True) for p in pages]
+
+    first = bodies()
+    assert all("bob-entry" in b for b in first) and len(queries) == 2  # the page rows, the top five
+    clock.now += 60  # six times the TTL: the board did not change, nothing is queried or rendered again
+    assert bodies() == first and len(queries) == 2
+    moderation.disqualify_submission(s, comp, bob.id, "copied the style image")
+    s.commit()
+    clock.now += 1.5
+    changed = bodies()
+    assert all("bob-entry" not in b for b in changed) and len(queries) == 4
+    clock.now += 121  # past the longest life of any copy: rebuilt once, same content
+    assert bodies() == changed and len(queries) == 6
 
 
 def test_errors_are_not_cached(cached_app, world):

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from pipeline_fixtures import upload
 
 from arena.core.enums import EvaluationStatus, SubmissionStatus
-from arena.core.models import Evaluation, Score, Submission, utcnow
+from arena.core.models import Competition, Evaluation, Score, Submission, utcnow
 from evaluator.claim import (
     ScoredResult,
     ScoreValue,
@@ -149,3 +149,18 @@ def test_concurrent_claims_have_one_winner(session_factory, evaluation_id):
     for t in threads:
         t.join(30)
     assert len(winners) == 1 and winners[0].attempt == 1
+
+
+def test_a_score_landing_on_the_board_moves_its_revision(session_factory, evaluation_id):
+    # The public board caches (arena.web.board_version) serve their copy while the revision stands still.
+    def revision() -> int:
+        with session_factory() as session:
+            return session.execute(sa.select(Competition.board_revision).join(Submission).join(Evaluation)
+                                   .where(Evaluation.id == evaluation_id)).scalar_one()
+
+    before = revision()
+    claim = claim_evaluation(session_factory, evaluation_id, "w", 30, 3)
+    assert revision() == before  # running: nothing the board shows has changed
+    assert finish_scored(session_factory, claim, _result(2.0), TIMINGS) is True
+    # The landing's own transaction bumps it, and the re-rank after it bumps it again.
+    assert revision() == before + 2

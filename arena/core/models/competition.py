@@ -79,6 +79,9 @@ class Competition(Base):
     final_submissions_k: Mapped[int] = mapped_column(default=2, server_default="2")
     # Runtime image (issue 19): the sandbox.recipes recipe its generators run in ("base": the platform's image).
     runtime_image: Mapped[str] = mapped_column(sa.String(40), default="base", server_default="base")
+    # Bumped by every change to its board (``evaluator.statistics.board.bump_board_revision``):
+    # what the public board caches compare (``arena.web.board_version``).
+    board_revision: Mapped[int] = mapped_column(default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     public_dataset: Mapped[Optional[DatasetVersion]] = relationship(foreign_keys=[public_dataset_id])

@@ -63,6 +63,8 @@ class Submission(Base):
     __table_args__ = (
         sa.Index("ix_submissions_board", "competition_id", "status", "owner_id", "created_at"),
         sa.Index("ix_submissions_quota", "owner_id", "competition_id", "created_at"),
+        # The board's last submission change in one lookup (arena.web.board_version).
+        sa.Index("ix_submissions_competition_updated", "competition_id", "updated_at"),
         sa.CheckConstraint("size_bytes >= 0", name="size_non_negative"),
     )
 

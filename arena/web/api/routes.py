@@ -15,6 +15,7 @@ from arena.web.api import bp
 from arena.web.api.openapi import openapi_document
 from arena.web.api.rules import rules_json
 from arena.web.auth import token_optional, token_required
+from arena.web.board_version import cached_board_for_visitors
 from arena.web.cache import app_cache, cached_for_visitors
 from arena.web.db_session import get_session, get_settings
 from arena.web.downloads import dev_set_response
@@ -78,7 +79,7 @@ def competitions():
 
 
 @bp.get("/competitions/<slug>/leaderboard")
-@cached_for_visitors
+@cached_board_for_visitors
 def leaderboard(slug: str):
     """One page of a leaderboard (``?metric=``, ``?page=``, ``?phase=`` for a phase's board)."""
     session = get_session()

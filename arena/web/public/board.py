@@ -15,6 +15,7 @@ from arena.services.results import csv_bool, csv_text, round_score
 from arena.services.leaderboard import LeaderboardRow, leaderboard_rows, metric_columns, resolve_metric
 from arena.core.errors import ArenaError
 from arena.core.models import Competition, Phase
+from arena.web.board_version import board_version, max_age
 from arena.web.cache import TTLCache
 
 PER_PAGE = 50
@@ -80,7 +81,10 @@ def board_page(session: Session, competition: Competition, metric: str | None, p
         return leaderboard_rows(session, competition, column.name, limit=per_page, offset=(page - 1) * per_page,
                                 phase_id=phase_id)
 
-    rows = cache.get_or_set(key, load) if cache is not None else load()
+    if cache is not None:
+        rows = cache.get_or_set(key, load, version=board_version(competition.slug), ttl=max_age())
+    else:
+        rows = load()
     total = rows[0].total if rows else 0
     costs = efficiency.for_submissions(session, competition, (r.submission_id for r in rows))
     return BoardPage(competition, column, metric_columns(competition), rows, page, per_page, total, costs, phase)

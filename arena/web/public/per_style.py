@@ -23,7 +23,8 @@ from arena.services.per_style import (
     per_pair_columns,
     style_table,
 )
-from arena.web.cache import app_cache, cached_for_visitors
+from arena.web.board_version import board_version, cached_board_for_visitors, max_age
+from arena.web.cache import app_cache
 from arena.web.db_session import get_session, get_settings
 from arena.web.public.board import parse_page
 from arena.web.public.queries import competition_or_404, viewer
@@ -55,7 +56,7 @@ def _table(comp: Competition) -> StyleTable | None:
     # Keyed like the main board: a new hidden version or scorer never reads an older table.
     key = ("per-style", comp.id, comp.hidden_dataset_id, comp.scorer_version)
     return app_cache().get_or_set(key, lambda: style_table(get_session(), get_settings(), comp),
-                                  keep=lambda t: t is not None)
+                                  keep=lambda t: t is not None, version=board_version(comp.slug), ttl=max_age())
 
 
 def _metric(comp: Competition) -> MetricInfo:
@@ -73,7 +74,7 @@ def _level(rank: int | None, ranked: int) -> int | None:
 
 
 @bp.get("/competitions/<slug>/styles")
-@cached_for_visitors
+@cached_board_for_visitors
 def heatmap(slug: str):
     """Entries (rows, main-board order) × styles (columns); a cell is the style's mean, coloured by rank."""
     comp = competition_or_404(get_session(), slug, viewer())
@@ -98,7 +99,7 @@ def heatmap(slug: str):
 
 
 @bp.get("/competitions/<slug>/styles/<int:style>")
-@cached_for_visitors
+@cached_board_for_visitors
 def style_board(slug: str, style: int):
     """One style's leaderboard: the board's entries ranked by their mean on that style's pairs."""
     comp = competition_or_404(get_session(), slug, viewer())
@@ -107,10 +108,14 @@ def style_board(slug: str, style: int):
     if table is None or not 1 <= style <= len(table.styles.styles):
         abort(404)
     index = style - 1
+    # Paged like the heatmap: a board of thousands of entries is not one page (nor one phone screen).
+    ranked = table.style_board(metric.name, index)
+    pages = max(1, -(-len(ranked) // ROWS_PER_PAGE))
+    page = min(parse_page(request.args.get("page")), pages)
+    rows = ranked[(page - 1) * ROWS_PER_PAGE:page * ROWS_PER_PAGE]
     return render_template("per_style_board.html", competition=comp, table=table, metric=metric,
-                           style=table.styles.styles[index], index=index,
-                           rows=table.style_board(metric.name, index), columns=per_pair_columns(),
-                           min_references=SET_METRIC_MIN_REFERENCES)
+                           style=table.styles.styles[index], index=index, rows=rows, page=page, pages=pages,
+                           entries=len(ranked), columns=per_pair_columns(), min_references=SET_METRIC_MIN_REFERENCES)
 
 
 @bp.app_template_global()

@@ -6,6 +6,7 @@ from flask_login import current_user
 
 from arena.core.enums import CompetitionStatus
 from arena.core.settings import PROJECT_ROOT
+from arena.web.board_version import cached_board_for_visitors
 from arena.web.cache import app_cache, cached_for_visitors
 from arena.web.downloads import dev_set_response
 from arena.web.db_session import get_session, get_settings
@@ -47,7 +48,7 @@ def index():
 
 
 @bp.get("/competitions/<slug>")
-@cached_for_visitors
+@cached_board_for_visitors
 def competition(slug: str):
     """A competition's description, rules, metrics, dev-set download and the top of its board."""
     session = get_session()
@@ -60,7 +61,7 @@ def competition(slug: str):
 
 
 @bp.get("/competitions/<slug>/leaderboard")
-@cached_for_visitors
+@cached_board_for_visitors
 def leaderboard(slug: str):
     """The full leaderboard, sortable by any metric, paginated."""
     session = get_session()
@@ -72,7 +73,7 @@ def leaderboard(slug: str):
 
 
 @bp.get("/competitions/<slug>/leaderboard.json")
-@cached_for_visitors
+@cached_board_for_visitors
 def leaderboard_json(slug: str):
     """The leaderboard page as JSON (same query parameters as the HTML page)."""
     session = get_session()
@@ -82,7 +83,7 @@ def leaderboard_json(slug: str):
 
 
 @bp.get("/competitions/<slug>/leaderboard.csv")
-@cached_for_visitors
+@cached_board_for_visitors
 def leaderboard_csv(slug: str):
     """The leaderboard page as a CSV download."""
     session = get_session()
