@@ -98,7 +98,8 @@ def bump_board_revision(session: Session, competition_id: int) -> None:
     any host never lose a bump.
     """
     session.execute(sa.update(Competition).where(Competition.id == competition_id)
-                    .values(board_revision=Competition.board_revision + 1), execution_options={"synchronize_session": False})
+                    .values(board_revision=Competition.board_revision + 1),
+                    execution_options={"synchronize_session": False})
 
 
 def rerank(session: Session, competition_id: int, metrics: list[str] | None = None) -> RerankReport:
