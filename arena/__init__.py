@@ -59,7 +59,7 @@ def create_app(settings: "Settings | None" = None) -> "Flask":
     extensions.csrf.init_app(app)
     extensions.limiter.init_app(app)
     templating.init_app(app)
-    cache.init_app(app)
+    cache.init_app(app, settings)
     headers.init_app(app)
     extensions.login_manager.user_loader(auth.load_user)
     errors.register_error_handlers(app)

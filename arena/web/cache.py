@@ -26,6 +26,9 @@ from flask import Flask, Response, current_app, request, session
 
 F = TypeVar("F", bound=Callable[..., Any])
 EXTENSION_KEY = "stylearena.cache"
+SHARED_KEY = "stylearena.shared_copies"
+# How long a process with no copy at all waits for another process's render of a board.
+SHARED_WAIT_SECONDS = 10.0
 _UNVERSIONED = object()
 
 
@@ -67,6 +70,12 @@ class TTLCache:
                 return None
             self._data.move_to_end(key)
             return item.value
+
+    def peek(self, key: Hashable) -> Any | None:
+        """The value under ``key`` whatever its age or version (None: nothing stored)."""
+        with self._lock:
+            item = self._data.get(key)
+            return item.value if item is not None else None
 
     def _fresh(self, item: _Entry, version: Any) -> bool:
         return item.expires > self._clock() and (version is _UNVERSIONED or item.version == version)
@@ -148,10 +157,15 @@ class CachedResponse:
     headers: tuple[tuple[str, str], ...]
 
 
-def init_app(app: Flask) -> TTLCache:
-    """Attach a cache with the app's configured TTL."""
+def init_app(app: Flask, settings: Any = None) -> TTLCache:
+    """Attach a cache with the app's configured TTL, and the copies shared through Redis when
+    ``settings`` names a Redis and the app caches (``arena.web.shared_copies``)."""
     cache = TTLCache(float(app.config.get("PUBLIC_CACHE_SECONDS", 0)))
     app.extensions[EXTENSION_KEY] = cache
+    if settings is not None and cache.ttl > 0 and app.config.get("SHARED_BOARD_COPIES", True):
+        from arena.web.shared_copies import SharedCopies
+
+        app.extensions[SHARED_KEY] = SharedCopies(settings.redis_url, namespace=settings.database_url)
     return cache
 
 
@@ -167,7 +181,8 @@ def cached_for_visitors(view: F | None = None, *, version: Callable[..., Any] | 
     Anyone with a session cookie (logged in, or with pending flash messages) gets a fresh
     render, since their page differs; only complete 200 responses are stored. ``version``
     (called with the view's arguments) makes the copy last while the version is unchanged,
-    up to ``max_age()`` seconds, instead of the cache's TTL.
+    up to ``max_age()`` seconds, instead of the cache's TTL; versioned copies are shared with
+    the other web processes when the app has ``SharedCopies``.
     """
     if view is None:
         return lambda v: cached_for_visitors(v, version=version, max_age=max_age)
@@ -187,11 +202,50 @@ def cached_for_visitors(view: F | None = None, *, version: Callable[..., Any] | 
             return CachedResponse(response.get_data(), response.mimetype, headers)
 
         cache = app_cache()
+        key = ("response", request.full_path)
         tag = version(*args, **kwargs) if version is not None and cache.ttl > 0 else None
-        copy = cache.get_or_set(("response", request.full_path), render, keep=lambda c: c is not None,
-                                version=tag, ttl=max_age() if tag is not None and max_age is not None else None)
+        lifetime = max_age() if tag is not None and max_age is not None else None
+        shared = current_app.extensions.get(SHARED_KEY) if tag is not None else None
+        produce = render if shared is None else lambda: _shared_render(shared, cache, key, tag, lifetime, render)
+        copy = cache.get_or_set(key, produce, keep=lambda c: c is not None, version=tag, ttl=lifetime)
         if fresh:
             return fresh[0]
+        if copy is None:
+            # Another process renders this version: this process's previous copy meanwhile.
+            copy = cache.peek(key)
+            if copy is None:
+                return view(*args, **kwargs)
         return Response(copy.body, mimetype=copy.mimetype, headers=list(copy.headers))
 
     return wrapper  # type: ignore[return-value]
+
+
+def _shared_render(shared, cache: TTLCache, key: Hashable, tag: Any, lifetime: float | None,
+                   render: Callable[[], CachedResponse | None]) -> CachedResponse | None:
+    """The copy of ``tag`` from Redis, or this process's render (stored for the others).
+
+    None: another process holds the render lock and this one has a previous copy to serve.
+    """
+    stored = shared.get(key, tag)
+    if stored is not None:
+        return CachedResponse(*stored)
+    if not shared.claim(key, tag):
+        if cache.peek(key) is not None:
+            return None
+        # A cold process: wait a little for the other's render rather than repeat its query.
+        deadline = time.monotonic() + SHARED_WAIT_SECONDS
+        while time.monotonic() < deadline:
+            time.sleep(0.05)
+            stored = shared.get(key, tag)
+            if stored is not None:
+                return CachedResponse(*stored)
+    try:
+        copy = render()
+    except BaseException:
+        shared.release(key, tag)
+        raise
+    if copy is None:
+        shared.release(key, tag)
+    else:
+        shared.put(key, tag, copy.body, copy.mimetype, copy.headers, lifetime or cache.ttl)
+    return copy

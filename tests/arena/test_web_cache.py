@@ -223,3 +223,83 @@ def test_errors_are_not_cached(cached_app, world):
                                         (23.0, "23")])
 def test_metric_formatting(value, text):
     assert format_metric(value) == text
+
+
+def _process(settings, clock, redis_url: str | None = None):
+    """One web process: its own app and cache, sharing board copies through ``redis_url``."""
+    from arena.web.cache import EXTENSION_KEY, SHARED_KEY
+    from arena.web.shared_copies import SharedCopies
+
+    app = create_app(settings)
+    app.config["PUBLIC_CACHE_SECONDS"] = 10
+    app.extensions[EXTENSION_KEY] = TTLCache(10, clock=clock)
+    if redis_url is not None:
+        app.extensions[SHARED_KEY] = SharedCopies(redis_url, namespace=settings.database_url)
+    return app
+
+
+@pytest.fixture
+def board_queries(monkeypatch) -> list[str]:
+    from arena.web.public import board
+
+    queries: list[str] = []
+    real = board.leaderboard_rows
+    monkeypatch.setattr(board, "leaderboard_rows", lambda *a, **k: queries.append("q") or real(*a, **k))
+    return queries
+
+
+def test_one_process_renders_a_board_change_the_others_take_its_copy(settings, world, clock, redis_conn,
+                                                                      board_queries):
+    from arena.services import moderation
+
+    s, comp = world["session"], world["competition"]
+    add_scored(s, comp, world["ann"], full_scores(10.0), 1, label="ann-entry")
+    bob = add_scored(s, comp, world["bob"], full_scores(5.0), 2, label="bob-entry")
+    s.commit()
+    first, second = (_process(settings, clock, settings.redis_url).test_client() for _ in range(2))
+    path = "/competitions/demo/leaderboard.json"
+    page = first.get(path).get_data()
+    assert b"bob-entry" in page and len(board_queries) == 1
+    assert second.get(path).get_data() == page and len(board_queries) == 1  # from Redis, not the database
+    moderation.disqualify_submission(s, comp, bob.id, "copied the style image")
+    s.commit()
+    clock.now += 1.5
+    changed = second.get(path).get_data()
+    assert b"bob-entry" not in changed and len(board_queries) == 2
+    assert first.get(path).get_data() == changed and len(board_queries) == 2
+
+
+def test_while_another_process_renders_the_previous_copy_is_served(settings, world, clock, redis_conn,
+                                                                   board_queries):
+    from arena.web.board_version import read_board_version
+    from arena.web.shared_copies import SharedCopies
+
+    s, comp = world["session"], world["competition"]
+    add_scored(s, comp, world["ann"], full_scores(10.0), 1, label="ann-entry")
+    s.commit()
+    app = _process(settings, clock, settings.redis_url)
+    visitor = app.test_client()
+    path = "/competitions/demo/leaderboard"
+    before = visitor.get(path).get_data()
+    add_scored(s, comp, world["bob"], full_scores(5.0), 2, label="bob-entry")
+    s.commit()
+    clock.now += 1.5
+    with app.test_request_context(path):
+        version = read_board_version("demo")
+    other = SharedCopies(settings.redis_url, namespace=settings.database_url)
+    assert other.claim(("response", path + "?"), version)  # "another process" starts rendering
+    assert visitor.get(path).get_data() == before and len(board_queries) == 1  # no second query
+    other.put(("response", path + "?"), version, b"<p>the other's render</p>", "text/html", (), 60)
+    assert visitor.get(path).get_data() == b"<p>the other's render</p>" and len(board_queries) == 1
+
+
+def test_boards_render_when_redis_is_down(settings, world, clock, board_queries):
+    s, comp = world["session"], world["competition"]
+    add_scored(s, comp, world["ann"], full_scores(10.0), 1, label="ann-entry")
+    s.commit()
+    # Nothing listens on port 1: every Redis call fails at once, and the page is rendered here.
+    visitor = _process(settings, clock, "redis://127.0.0.1:1/0").test_client()
+    for _ in range(3):
+        response = visitor.get("/competitions/demo/leaderboard")
+        assert response.status_code == 200 and b"ann-entry" in response.get_data()
+    assert len(board_queries) == 1  # still cached in the process
