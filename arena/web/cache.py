@@ -15,6 +15,7 @@ The default lifetime is ``app.config["PUBLIC_CACHE_SECONDS"]`` (0 disables cachi
 """
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections import OrderedDict
@@ -22,8 +23,9 @@ from dataclasses import dataclass
 from functools import wraps
 from typing import Any, Callable, Hashable, TypeVar
 
-from flask import Flask, Response, current_app, request, session
+from flask import Flask, Response, copy_current_request_context, current_app, request, session
 
+log = logging.getLogger(__name__)
 F = TypeVar("F", bound=Callable[..., Any])
 EXTENSION_KEY = "stylearena.cache"
 SHARED_KEY = "stylearena.shared_copies"
@@ -61,6 +63,7 @@ class TTLCache:
         self._refreshing: dict[Hashable, threading.Event] = {}
         self._lock = threading.Lock()
         self.computations = 0  # how many times a value was computed (tests and benchmarks read it)
+        self._threads: list[threading.Thread] = []  # background refreshes (``join_refreshes``)
 
     def get(self, key: Hashable, version: Any = _UNVERSIONED) -> Any | None:
         """The fresh value under ``key`` (of ``version`` when given), or None (missing or stale)."""
@@ -81,19 +84,21 @@ class TTLCache:
         return item.expires > self._clock() and (version is _UNVERSIONED or item.version == version)
 
     def _get_or_claim(self, key: Hashable, version: Any) -> tuple[Any | None, threading.Event | None, bool]:
-        """(value, event to wait on, must_compute): a fresh or servable value, a wait, or a claim."""
+        """(value, event to wait on, must_compute): a fresh or servable value, a wait, or a claim
+        (then ``value`` is the previous, still servable value, or None)."""
         with self._lock:
             item = self._data.get(key)
             if item is not None and self._fresh(item, version):
                 self._data.move_to_end(key)
                 return item.value, None, False
+            servable = item is not None and item.expires + self.grace > self._clock()
             running = self._refreshing.get(key)
             if running is not None:
-                if item is not None and item.expires + self.grace > self._clock():
+                if servable:
                     return item.value, None, False  # someone refreshes: the previous value meanwhile
                 return None, running, False
             self._refreshing[key] = threading.Event()
-            return None, None, True
+            return (item.value if servable else None), None, True
 
     def set(self, key: Hashable, value: Any, version: Any = None, ttl: float | None = None) -> None:
         """Store ``value``; the least recently used entry goes when the cache is full."""
@@ -118,11 +123,15 @@ class TTLCache:
             event.set()
 
     def get_or_set(self, key: Hashable, compute: Callable[[], Any], keep: Callable[[Any], bool] = bool,
-                   version: Any = None, ttl: float | None = None) -> Any:
+                   version: Any = None, ttl: float | None = None,
+                   background: Callable[[Callable[[], Any]], Callable[[], Any]] | None = None) -> Any:
         """The cached value, or ``compute()`` stored when ``keep`` accepts it (no lock held while computing).
 
         ``version``: the value is fresh only while it matches (None for an unversioned entry);
-        ``ttl``: this entry's lifetime, default the cache's.
+        ``ttl``: this entry's lifetime, default the cache's. ``background``: when given and a
+        previous value is still servable, the refresh runs in a thread of its own
+        (``background(compute)``, which must carry whatever context ``compute`` needs) and this
+        caller gets the previous value at once, so no request waits for a refresh.
         """
         if self.ttl <= 0:
             return compute()
@@ -137,6 +146,19 @@ class TTLCache:
                 return compute()  # waited long enough: compute without the claim
         if not must_compute:
             return value
+        if background is not None and value is not None:
+            job = background(compute)
+            thread = threading.Thread(target=self._refresh_quietly, args=(key, job, keep, version, ttl), daemon=True,
+                                      name=f"cache-refresh-{len(self._threads)}")
+            with self._lock:
+                self._threads = [t for t in self._threads if t.is_alive()] + [thread]
+            thread.start()
+            return value
+        return self._refresh(key, compute, keep, version, ttl)
+
+    def _refresh(self, key: Hashable, compute: Callable[[], Any], keep: Callable[[Any], bool],
+                 version: Any, ttl: float | None) -> Any:
+        """Compute under this caller's claim and store (or release the claim)."""
         try:
             value = compute()
         except BaseException:
@@ -148,6 +170,19 @@ class TTLCache:
         else:
             self.release(key)
         return value
+
+    def _refresh_quietly(self, *args: Any) -> None:
+        try:
+            self._refresh(*args)
+        except Exception:  # nobody waits on this thread: say it, keep serving the previous copy
+            log.exception("refreshing a cached copy failed; the previous copy stays until the next try")
+
+    def join_refreshes(self, timeout: float = 30.0) -> None:
+        """Wait for the background refreshes under way (tests and benchmarks)."""
+        with self._lock:
+            threads = list(self._threads)
+        for thread in threads:
+            thread.join(timeout)
 
 
 @dataclass(frozen=True)
@@ -182,7 +217,8 @@ def cached_for_visitors(view: F | None = None, *, version: Callable[..., Any] | 
     render, since their page differs; only complete 200 responses are stored. ``version``
     (called with the view's arguments) makes the copy last while the version is unchanged,
     up to ``max_age()`` seconds, instead of the cache's TTL; versioned copies are shared with
-    the other web processes when the app has ``SharedCopies``.
+    the other web processes when the app has ``SharedCopies``. A stale copy is served while
+    a background thread renders its successor (``REFRESH_IN_BACKGROUND``, on by default).
     """
     if view is None:
         return lambda v: cached_for_visitors(v, version=version, max_age=max_age)
@@ -192,10 +228,12 @@ def cached_for_visitors(view: F | None = None, *, version: Callable[..., Any] | 
         if session or request.method != "GET":
             return view(*args, **kwargs)
         fresh: list[Response] = []
+        here = threading.get_ident()
 
         def render() -> CachedResponse | None:
             response = current_app.make_response(view(*args, **kwargs))
-            fresh.append(response)
+            if threading.get_ident() == here:  # rendered for this request, not by a background refresh
+                fresh.append(response)
             if response.status_code != 200 or response.direct_passthrough or session:
                 return None
             headers = tuple((k, v) for k, v in response.headers.items() if k == "Content-Disposition")
@@ -207,7 +245,11 @@ def cached_for_visitors(view: F | None = None, *, version: Callable[..., Any] | 
         lifetime = max_age() if tag is not None and max_age is not None else None
         shared = current_app.extensions.get(SHARED_KEY) if tag is not None else None
         produce = render if shared is None else lambda: _shared_render(shared, cache, key, tag, lifetime, render)
-        copy = cache.get_or_set(key, produce, keep=lambda c: c is not None, version=tag, ttl=lifetime)
+        # A stale copy is refreshed in a thread with a copy of this request's context (its own
+        # database session); this request is answered with the stale copy at once.
+        background = copy_current_request_context if current_app.config.get("REFRESH_IN_BACKGROUND", True) else None
+        copy = cache.get_or_set(key, produce, keep=lambda c: c is not None, version=tag, ttl=lifetime,
+                                background=background)
         if fresh:
             return fresh[0]
         if copy is None:

@@ -146,6 +146,7 @@ def clock():
 def cached_app(settings, clock):
     app = create_app(settings)
     app.config["PUBLIC_CACHE_SECONDS"] = 10
+    app.config["REFRESH_IN_BACKGROUND"] = False  # each request's effect at once (the background one has its test)
     from arena.web.cache import EXTENSION_KEY
 
     app.extensions[EXTENSION_KEY] = TTLCache(10, clock=clock)
@@ -225,13 +226,14 @@ def test_metric_formatting(value, text):
     assert format_metric(value) == text
 
 
-def _process(settings, clock, redis_url: str | None = None):
+def _process(settings, clock, redis_url: str | None = None, background: bool = False):
     """One web process: its own app and cache, sharing board copies through ``redis_url``."""
     from arena.web.cache import EXTENSION_KEY, SHARED_KEY
     from arena.web.shared_copies import SharedCopies
 
     app = create_app(settings)
     app.config["PUBLIC_CACHE_SECONDS"] = 10
+    app.config["REFRESH_IN_BACKGROUND"] = background
     app.extensions[EXTENSION_KEY] = TTLCache(10, clock=clock)
     if redis_url is not None:
         app.extensions[SHARED_KEY] = SharedCopies(redis_url, namespace=settings.database_url)
@@ -303,3 +305,24 @@ def test_boards_render_when_redis_is_down(settings, world, clock, board_queries)
         response = visitor.get("/competitions/demo/leaderboard")
         assert response.status_code == 200 and b"ann-entry" in response.get_data()
     assert len(board_queries) == 1  # still cached in the process
+
+
+def test_a_stale_board_is_answered_at_once_and_refreshed_in_the_background(settings, world, clock, board_queries):
+    from arena.web.cache import EXTENSION_KEY
+
+    s, comp = world["session"], world["competition"]
+    add_scored(s, comp, world["ann"], full_scores(10.0), 1, label="ann-entry")
+    s.commit()
+    app = _process(settings, clock, background=True)
+    visitor = app.test_client()
+    path = "/competitions/demo/leaderboard"
+    assert b"ann-entry" in visitor.get(path).get_data()  # cold: rendered for this request
+    add_scored(s, comp, world["bob"], full_scores(5.0), 2, label="bob-entry")
+    s.commit()
+    clock.now += 1.5
+    # The board changed: this request gets the previous copy, a thread renders the new one...
+    assert b"bob-entry" not in visitor.get(path).get_data()
+    app.extensions[EXTENSION_KEY].join_refreshes()
+    assert len(board_queries) == 2
+    # ...with its own request context and database session, and the next visitor sees it.
+    assert b"bob-entry" in visitor.get(path).get_data() and len(board_queries) == 2
