@@ -20,7 +20,7 @@ from __future__ import annotations
 from typing import Any, Hashable
 
 import sqlalchemy as sa
-from flask import current_app
+from flask import copy_current_request_context, current_app
 
 from arena.core.models import Competition, Phase, Submission
 from arena.web.cache import app_cache, cached_for_visitors
@@ -33,14 +33,16 @@ MAX_AGE_SECONDS = 120.0
 def board_version(slug: str) -> Hashable | None:
     """The fingerprint of the board of the competition called ``slug`` (None: no such competition).
 
-    Read at most once per ``BOARD_REVALIDATE_SECONDS`` per process; a concurrent caller gets the
-    previous fingerprint while one reads the new one.
+    Read at most once per ``BOARD_REVALIDATE_SECONDS`` per process, in a background thread: the
+    request that finds it old, and any concurrent one, get the previous fingerprint meanwhile.
     """
     ttl = float(current_app.config.get("BOARD_REVALIDATE_SECONDS", REVALIDATE_SECONDS))
     cache = app_cache()
     if ttl <= 0:
         return read_board_version(slug)
-    return cache.get_or_set(("board-version", slug), lambda: read_board_version(slug), ttl=ttl)
+    # Read in the background like the copies themselves: no request waits on the database here.
+    background = copy_current_request_context if current_app.config.get("REFRESH_IN_BACKGROUND", True) else None
+    return cache.get_or_set(("board-version", slug), lambda: read_board_version(slug), ttl=ttl, background=background)
 
 
 def read_board_version(slug: str) -> tuple[Any, ...] | None:

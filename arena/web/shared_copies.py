@@ -26,7 +26,7 @@ import redis
 
 log = logging.getLogger(__name__)
 
-LOCK_SECONDS = 30  # a renderer that dies mid-render blocks nobody longer than this
+LOCK_SECONDS = 10  # a renderer that dies mid-render holds its lock no longer than this
 RETRY_AFTER_S = 5.0
 
 

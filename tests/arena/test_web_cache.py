@@ -274,24 +274,30 @@ def test_one_process_renders_a_board_change_the_others_take_its_copy(settings, w
 def test_while_another_process_renders_the_previous_copy_is_served(settings, world, clock, redis_conn,
                                                                    board_queries):
     from arena.web.board_version import read_board_version
+    from arena.web.cache import EXTENSION_KEY
     from arena.web.shared_copies import SharedCopies
 
     s, comp = world["session"], world["competition"]
     add_scored(s, comp, world["ann"], full_scores(10.0), 1, label="ann-entry")
     s.commit()
-    app = _process(settings, clock, settings.redis_url)
+    app = _process(settings, clock, settings.redis_url, background=True)
     visitor = app.test_client()
     path = "/competitions/demo/leaderboard"
     before = visitor.get(path).get_data()
     add_scored(s, comp, world["bob"], full_scores(5.0), 2, label="bob-entry")
     s.commit()
     clock.now += 1.5
+    assert visitor.get(path).get_data() == before  # the new fingerprint is read in the background
+    app.extensions[EXTENSION_KEY].join_refreshes()
     with app.test_request_context(path):
         version = read_board_version("demo")
     other = SharedCopies(settings.redis_url, namespace=settings.database_url)
     assert other.claim(("response", path + "?"), version)  # "another process" starts rendering
-    assert visitor.get(path).get_data() == before and len(board_queries) == 1  # no second query
+    # This process answers with its previous copy; its refresh thread waits for the other's render...
+    assert visitor.get(path).get_data() == before
     other.put(("response", path + "?"), version, b"<p>the other's render</p>", "text/html", (), 60)
+    app.extensions[EXTENSION_KEY].join_refreshes()
+    # ...and takes it instead of querying the database a second time.
     assert visitor.get(path).get_data() == b"<p>the other's render</p>" and len(board_queries) == 1
 
 
@@ -320,9 +326,35 @@ def test_a_stale_board_is_answered_at_once_and_refreshed_in_the_background(setti
     add_scored(s, comp, world["bob"], full_scores(5.0), 2, label="bob-entry")
     s.commit()
     clock.now += 1.5
-    # The board changed: this request gets the previous copy, a thread renders the new one...
-    assert b"bob-entry" not in visitor.get(path).get_data()
-    app.extensions[EXTENSION_KEY].join_refreshes()
+    # The board changed. The first request past the revalidation second gets the previous copy
+    # while a thread reads the fingerprint; the next one finds the copy stale and gets it again
+    # while a thread renders the new one...
+    cache = app.extensions[EXTENSION_KEY]
+    for _ in range(2):
+        assert b"bob-entry" not in visitor.get(path).get_data()
+        cache.join_refreshes()
     assert len(board_queries) == 2
     # ...with its own request context and database session, and the next visitor sees it.
     assert b"bob-entry" in visitor.get(path).get_data() and len(board_queries) == 2
+
+
+def test_a_render_lock_left_by_a_dead_process_delays_a_cold_board_once(settings, world, clock, redis_conn,
+                                                                       board_queries, monkeypatch):
+    from arena.web import cache as cache_module
+    from arena.web.board_version import read_board_version
+    from arena.web.shared_copies import SharedCopies
+
+    monkeypatch.setattr(cache_module, "SHARED_WAIT_SECONDS", 0.3)
+    s, comp = world["session"], world["competition"]
+    add_scored(s, comp, world["ann"], full_scores(10.0), 1, label="ann-entry")
+    s.commit()
+    app = _process(settings, clock, settings.redis_url)
+    path = "/competitions/demo/leaderboard"
+    with app.test_request_context(path):
+        version = read_board_version("demo")
+    # A process took the render lock and was killed before it stored anything.
+    assert SharedCopies(settings.redis_url, namespace=settings.database_url).claim(("response", path + "?"), version)
+    started = time.monotonic()
+    response = app.test_client().get(path)
+    assert response.status_code == 200 and b"ann-entry" in response.get_data()
+    assert 0.3 <= time.monotonic() - started < 5 and len(board_queries) == 1
