@@ -260,6 +260,7 @@ def test_pages_serve_the_cached_table_until_the_board_changes(app, client, world
     comp, subs = styled
     now = [100.0]
     app.extensions[EXTENSION_KEY] = TTLCache(10, clock=lambda: now[0])
+    app.config["REFRESH_IN_BACKGROUND"] = False  # the fingerprint read at once, so each step shows at once
     built: list[int] = []
     real = views.style_table
     monkeypatch.setattr(views, "style_table", lambda *a: built.append(1) or real(*a))
