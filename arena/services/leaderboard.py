@@ -152,10 +152,16 @@ def _board_rows(session: Session, competition: Competition, sort_metric: str | N
         .order_by(best.c.sort_value.desc() if metric.higher_is_better else best.c.sort_value.asc(),
                   best.c.created_at, best.c.sid)
     )
-    return (_row(r, names) for r in session.execute(stmt))
+    result = session.execute(stmt)
+    # Per metric, the positions of its value and interval columns: a whole board is thousands
+    # of rows × three columns per metric, and a Row's attribute lookup by name costs a few µs.
+    at = {key: i for i, key in enumerate(result.keys())}
+    columns = tuple((n, at[f"m_{n}"], at[f"lo_{n}"], at[f"hi_{n}"]) for n in names)
+    return (_row(r, columns) for r in result)
 
 
-def _row(r, names: list[str]) -> LeaderboardRow:
+def _row(r, columns: tuple[tuple[str, int, int, int], ...]) -> LeaderboardRow:
+    v = tuple(r)  # plain tuple indexing: a Row's own __getitem__ costs more
     ranked = r.stored_rank is not None and not r.is_baseline
     rank = None if r.is_baseline else int(r.stored_rank if ranked else r.rank)
     tied = bool(r.stored_tied) if ranked else False
@@ -169,10 +175,10 @@ def _row(r, names: list[str]) -> LeaderboardRow:
         is_baseline=bool(r.is_baseline),
         calibrated=bool(r.calibrated),
         sort_value=float(r.sort_value),
-        metrics={n: getattr(r, f"m_{n}") for n in names},
+        metrics={n: v[value] for n, value, _, _ in columns},
         total=int(r.total),
-        intervals={n: (getattr(r, f"lo_{n}"), getattr(r, f"hi_{n}")) for n in names
-                   if getattr(r, f"lo_{n}") is not None and getattr(r, f"hi_{n}") is not None},
+        intervals={n: (v[low], v[high]) for n, _, low, high in columns
+                   if v[low] is not None and v[high] is not None},
         tied=tied,
         medal=ranked and earns_medal(rank, tied, bool(r.stored_separated)),
         rank_state=(RankState.REFERENCE if r.is_baseline else

@@ -10,6 +10,10 @@ query and a 50-row render dominate, and at 100,000 submissions one board query c
 - Single flight: one caller at a time computes a key. While it does, the others get the
   previous value (stale by time or by version); with no previous value at all (a cold start)
   they wait for that one computation instead of each running the query.
+- Off the request path: a visitor's stale copy is re-rendered by a background thread while
+  the visitor (and everyone else) gets the previous copy, so no request waits for a refresh.
+- One process renders: board copies are shared through Redis (``arena.web.shared_copies``),
+  so a board change costs one render for the whole web tier, not one per process.
 
 The default lifetime is ``app.config["PUBLIC_CACHE_SECONDS"]`` (0 disables caching).
 """
