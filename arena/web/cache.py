@@ -67,7 +67,6 @@ class TTLCache:
         # key -> set when its computation ends (value stored or not): what cold callers wait on.
         self._refreshing: dict[Hashable, threading.Event] = {}
         self._lock = threading.Lock()
-        self.computations = 0  # how many times a value was computed (tests and benchmarks read it)
         self._threads: list[threading.Thread] = []  # background refreshes (``join_refreshes``)
 
     def get(self, key: Hashable, version: Any = _UNVERSIONED) -> Any | None:
@@ -163,7 +162,6 @@ class TTLCache:
         except BaseException:
             self.release(key)
             raise
-        self.computations += 1
         if keep(value):
             self.set(key, value, version, ttl)
         else:
