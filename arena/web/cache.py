@@ -28,6 +28,9 @@ from functools import wraps
 from typing import Any, Callable, Hashable, TypeVar
 
 from flask import Flask, Response, copy_current_request_context, current_app, request, session
+from werkzeug.exceptions import HTTPException
+
+from arena.core.errors import ArenaError
 
 log = logging.getLogger(__name__)
 F = TypeVar("F", bound=Callable[..., Any])
@@ -165,7 +168,11 @@ class TTLCache:
         if keep(value):
             self.set(key, value, version, ttl)
         else:
-            self.release(key)
+            # Nothing to keep (a page that is now an error, say a competition made a draft):
+            # the previous value must not be served any longer either.
+            with self._lock:
+                self._data.pop(key, None)
+                self._finish(key)
         return value
 
     def _refresh_quietly(self, *args: Any) -> None:
@@ -228,7 +235,13 @@ def cached_for_visitors(view: F | None = None, *, version: Callable[..., Any] | 
         here = threading.get_ident()
 
         def render() -> CachedResponse | None:
-            response = current_app.make_response(view(*args, **kwargs))
+            try:
+                result = view(*args, **kwargs)
+            except (HTTPException, ArenaError):
+                if threading.get_ident() == here:
+                    raise  # this request's own error page, through the app's handlers
+                return None  # a background refresh found an error page (a 404 now): nothing to keep
+            response = current_app.make_response(result)
             if threading.get_ident() == here:  # rendered for this request, not by a background refresh
                 fresh.append(response)
             if response.status_code != 200 or response.direct_passthrough or session:

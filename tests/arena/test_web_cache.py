@@ -358,3 +358,25 @@ def test_a_render_lock_left_by_a_dead_process_delays_a_cold_board_once(settings,
     response = app.test_client().get(path)
     assert response.status_code == 200 and b"ann-entry" in response.get_data()
     assert 0.3 <= time.monotonic() - started < 5 and len(board_queries) == 1
+
+
+def test_a_board_that_stops_being_public_stops_being_served(settings, world, clock):
+    from arena.core.enums import CompetitionStatus
+    from arena.web.cache import EXTENSION_KEY
+
+    s, comp = world["session"], world["competition"]
+    add_scored(s, comp, world["ann"], full_scores(10.0), 1, label="ann-entry")
+    s.commit()
+    app = _process(settings, clock, background=True)
+    cache = app.extensions[EXTENSION_KEY]
+    visitor = app.test_client()
+    path = "/competitions/demo/leaderboard.json"
+    assert visitor.get(path).status_code == 200
+    comp.status = CompetitionStatus.DRAFT  # the organizer takes it back to a draft
+    s.commit()
+    clock.now += 1.5
+    for _ in range(2):  # the fingerprint, then the render, each in the background
+        visitor.get(path)
+        cache.join_refreshes()
+    # The refresh found a 404: the old copy is dropped, not served on.
+    assert visitor.get(path).status_code == 404
