@@ -108,3 +108,23 @@ def test_heatmap_board_and_submission_section(page, live_server, styled, artifac
     assert page.evaluate("() => document.documentElement.scrollWidth") <= PHONE["width"]
     scroll = section.locator(".table-scroll").evaluate("e => ({sw: e.scrollWidth, cw: e.clientWidth})")
     assert scroll["sw"] > scroll["cw"], scroll
+
+
+def test_style_board_pages(page, live_server, styled, artifacts_dir, monkeypatch):
+    from arena.web.public import per_style as views
+
+    comp, subs = styled
+    monkeypatch.setattr(views, "ROWS_PER_PAGE", 3)  # eight entries: three pages
+    page.goto(f"{live_server}/competitions/{comp.slug}/styles/2?metric=lpips")
+    first = page.locator("table.per-style-table tbody tr").all_inner_texts()
+    assert len(first) == 3 and "Page 1 of 3 · 8 entries" in page.locator("nav.pager").inner_text()
+    page.get_by_role("link", name="Next →").click()
+    page.wait_for_url("**page=2")
+    second = page.locator("table.per-style-table tbody tr").all_inner_texts()
+    assert len(second) == 3 and not set(first) & set(second)
+    means = [float(t.split("±")[0]) for t in page.locator("table.per-style-table tbody td.sorted").all_inner_texts()]
+    assert means == sorted(means)  # the style's order continues across pages
+    shoot(page, artifacts_dir, "per-style-board-pages")
+    page.set_viewport_size(PHONE)
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= PHONE["width"]
+    assert page.locator("nav.pager").is_visible()
